@@ -1,0 +1,400 @@
+r"""Exact divergences and entropies of finite distributions, in nats.
+
+All functions validate their inputs (probability vectors must be finite, non-negative and sum to one within
+``1e-9``), never mutate them, and return ``+inf`` where the first argument puts mass outside the support of the
+second. Sums that would cancel are written with non-negative terms or with ``expm1``/``log1p`` so that nearly
+equal distributions keep their digits.
+
+References
+----------
+.. [1] T. M. Cover and J. A. Thomas, *Elements of Information Theory*, 2nd ed., Wiley, 2006.
+.. [2] T. van Erven and P. Harremoës, "Rényi divergence and Kullback-Leibler divergence",
+   IEEE Trans. Inf. Theory 60(7), 2014.
+.. [3] J. Q. Yang, S. Salamatian, Z. Sun, A. T. Suresh, A. Beirami, "Asymptotics of language model alignment",
+   arXiv:2404.01730, 2024 (Rényi cross-entropy of Theorem Y-T3).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.special import logsumexp
+
+from . import _validate as V
+from .generators import Generator, generator
+
+__all__ = [
+    "kl",
+    "binary_kl",
+    "entropy",
+    "cross_entropy",
+    "renyi_divergence",
+    "renyi_entropy",
+    "renyi_cross_entropy",
+    "f_divergence",
+]
+
+# Coefficients (-1)^k / (k (k-1)) of the series of h(x) = (1+x) log1p(x) - x, k = 2..19.
+_H_SERIES = np.array([(-1.0) ** k / (k * (k - 1)) for k in range(2, 20)])
+
+
+def _h(x: np.ndarray) -> np.ndarray:
+    """:math:`h(x) = (1+x)\\log(1+x) - x \\ge 0` for ``x >= -1``, accurate to rounding near ``x = 0``."""
+    x = np.asarray(x, dtype=float)
+    out = np.empty_like(x)
+    small = np.abs(x) < 0.1
+    xs = x[small]
+    # Horner on the series sum_k c_k x^k, k >= 2.
+    acc = np.zeros_like(xs)
+    for c in _H_SERIES[::-1]:
+        acc = acc * xs + c
+    out[small] = acc * xs * xs
+    xb = x[~small]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out[~small] = np.where(xb > -1.0, (1.0 + xb) * np.log1p(np.maximum(xb, -1.0 + 1e-300)) - xb, 1.0)
+    return out
+
+
+def _kl_terms(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    r"""Elementwise :math:`p\log(p/q) - p + q = q\,h(p/q-1) \ge 0`; ``inf`` where ``p > 0 = q``.
+
+    The terms sum to :math:`\mathrm{KL}(p\|q)` when both arguments sum to one, with no cancellation between
+    terms of opposite sign.
+    """
+    out = np.empty(np.broadcast(p, q).shape)
+    pos_q = q > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x = np.where(pos_q, (p - q) / np.where(pos_q, q, 1.0), 0.0)
+    out[pos_q] = q[pos_q] * _h(x[pos_q])
+    out[~pos_q] = np.where(p[~pos_q] > 0, np.inf, 0.0)
+    return out
+
+
+def _pair(p, q, p_name, q_name, axis):
+    pp = V.probabilities(p, p_name, axis=axis)
+    qq = V.probabilities(q, q_name, axis=axis)
+    V.same_shape(pp, qq, p_name, q_name)
+    return pp, qq
+
+
+def kl(p, q, *, axis: int | None = None) -> float | np.ndarray:
+    r"""Kullback-Leibler divergence :math:`\mathrm{KL}(p\,\|\,q)` in nats.
+
+    .. math::
+
+        \mathrm{KL}(p\|q) = \sum_i p_i \log\frac{p_i}{q_i}
+        = \sum_i q_i\, h\!\left(\frac{p_i - q_i}{q_i}\right),\qquad h(x) = (1+x)\log(1+x) - x \ge 0,
+
+    with :math:`0\log 0 = 0` and :math:`+\infty` when some :math:`p_i > 0 = q_i`. The second form has only
+    non-negative terms, so the relative accuracy stays near machine precision even when :math:`p\approx q`.
+
+    Parameters
+    ----------
+    p, q : array_like, shape (K,) or (..., K, ...)
+        Probability vectors (``p`` is the policy, ``q`` the reference).
+    axis : int, optional
+        For arrays of distributions, the axis that indexes outcomes (as in :func:`scipy.stats.entropy`).
+        ``None`` (default) requires 1-D inputs.
+
+    Returns
+    -------
+    float or ndarray
+        Non-negative; ``inf`` if ``p`` is not absolutely continuous with respect to ``q``.
+
+    References
+    ----------
+    .. [1] Cover and Thomas, *Elements of Information Theory*, eq. (2.26).
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> round(a.kl([0.5, 0.5, 0.0], [1/3, 1/3, 1/3]), 10)   # log 3 - log 2
+    0.4054651081
+    """
+    pp, qq = _pair(p, q, "p", "q", axis)
+    total = _kl_terms(pp, qq).sum(axis=0 if axis is None else axis)
+    return float(total) if np.ndim(total) == 0 else total
+
+
+def binary_kl(a, b) -> float | np.ndarray:
+    r"""Binary relative entropy :math:`d(a\|b) = a\log\frac ab + (1-a)\log\frac{1-a}{1-b}` in nats.
+
+    Vectorised over broadcastable ``a`` and ``b`` in :math:`[0, 1]`; computed with the non-negative terms of
+    :func:`kl`.
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> round(a.binary_kl(0.0, 0.3), 12)   # -log 0.7
+    0.356674943939
+    """
+    aa = V.real_array(a, "a", low=0.0, high=1.0)
+    bb = V.real_array(b, "b", low=0.0, high=1.0)
+    aa, bb = np.broadcast_arrays(aa, bb)
+    out = _kl_terms(aa, bb) + _kl_terms(1.0 - aa, 1.0 - bb)
+    return float(out) if out.ndim == 0 else out
+
+
+def entropy(p, *, axis: int | None = None) -> float | np.ndarray:
+    r"""Shannon entropy :math:`H(p) = -\sum_i p_i\log p_i` in nats.
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> round(a.entropy([0.6, 0.4]) / __import__("math").log(2), 10)
+    0.9709505945
+    """
+    pp = V.probabilities(p, "p", axis=axis)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(pp > 0, -pp * np.log(np.where(pp > 0, pp, 1.0)), 0.0)
+    total = terms.sum(axis=0 if axis is None else axis)
+    return float(total) if np.ndim(total) == 0 else total
+
+
+def cross_entropy(p, q, *, axis: int | None = None) -> float | np.ndarray:
+    r"""Cross-entropy :math:`H(p, q) = -\sum_i p_i \log q_i` in nats (``inf`` if ``p`` charges a zero of ``q``).
+
+    Examples
+    --------
+    >>> import alignsim as a, math
+    >>> round(a.cross_entropy([0.5, 0.5], [0.6, 0.4]) / math.log(2), 10)
+    1.0294468445
+    """
+    pp, qq = _pair(p, q, "p", "q", axis)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(pp > 0, -pp * np.log(qq), 0.0)
+    total = terms.sum(axis=0 if axis is None else axis)
+    return float(total) if np.ndim(total) == 0 else total
+
+
+def _log_mean_exp(w: np.ndarray, ell: np.ndarray, eps: float) -> float:
+    r""":math:`\log\sum_i w_i e^{\varepsilon\ell_i}` for weights ``w > 0`` summing to one.
+
+    When every :math:`|\varepsilon\ell_i|\le 1/2` the sum is written as
+    :math:`\log1p(\sum_i w_i\,\mathrm{expm1}(\varepsilon\ell_i))`, which keeps relative accuracy as
+    :math:`\varepsilon\to0` (the result is then :math:`\approx\varepsilon\,\mathbb E_w\ell`); otherwise a
+    max-shifted log-sum-exp. ``ell`` may hold ``+-inf``.
+    """
+    with np.errstate(invalid="ignore"):
+        x = eps * ell
+    if np.any(x == np.inf):
+        return math.inf
+    if np.all(np.isfinite(x)) and np.max(np.abs(x)) <= 0.5:
+        return float(np.log1p(np.sum(w * np.expm1(x))))
+    return float(logsumexp(x, b=w))
+
+
+def renyi_divergence(p, q, alpha: float) -> float:
+    r"""Rényi divergence of order :math:`\alpha` in nats.
+
+    .. math::
+
+        D_\alpha(p\|q) = \frac{1}{\alpha-1}\log\sum_i p_i^\alpha q_i^{1-\alpha}
+        = \frac{1}{\alpha-1}\log \mathbb E_p\!\left[e^{(\alpha-1)\log(p/q)}\right],
+
+    with the limits :math:`D_1 = \mathrm{KL}(p\|q)`, :math:`D_0 = -\log q(\operatorname{supp}p)` and
+    :math:`D_\infty = \log\max_i p_i/q_i`. The map :math:`\alpha\mapsto D_\alpha` is continuous at 1: near it
+    the sum is evaluated as ``log1p(sum(p * expm1((alpha-1) * log(p/q))))``.
+
+    Parameters
+    ----------
+    p, q : array_like, shape (K,)
+    alpha : float
+        Order, :math:`0 \le \alpha \le \infty`.
+
+    Returns
+    -------
+    float
+        Non-negative; ``inf`` if :math:`\alpha\ge1` and ``p`` charges a zero of ``q``, or if the supports are
+        disjoint.
+
+    References
+    ----------
+    .. [1] van Erven and Harremoës (2014), Definition 2 and Theorem 5.
+
+    Examples
+    --------
+    >>> import alignsim as a, math
+    >>> round(a.renyi_divergence([0, 1], [0.5, 0.5], 0.5) / math.log(2), 12)   # 1 bit
+    1.0
+    """
+    alpha = V.real(alpha, "alpha", low=0.0, allow_inf=True)
+    pp, qq = _pair(p, q, "p", "q", None)
+    if alpha == 1.0:
+        return kl(pp, qq)
+    s = pp > 0
+    if alpha == 0.0:
+        mass = qq[s].sum()
+        return math.inf if mass == 0 else float(-np.log(mass))
+    with np.errstate(divide="ignore"):
+        ell = np.log(pp[s]) - np.log(qq[s])
+    if alpha == math.inf:
+        return float(np.max(ell))
+    eps = alpha - 1.0
+    val = _log_mean_exp(pp[s], ell, eps) / eps
+    return max(val, 0.0) if not math.isnan(val) else math.inf
+
+
+def renyi_cross_entropy(psi, q, alpha: float) -> float:
+    r"""Rényi cross-entropy of order :math:`\alpha` (the "proper" form of Yang et al., Theorem Y-T3), in nats.
+
+    .. math::
+
+        H_\alpha(\psi; q) = \frac{1}{1-\alpha}\log\sum_y \psi(y)\, q(y)^{\alpha-1}\quad(\alpha\ne1),\qquad
+        H_1(\psi; q) = -\sum_y\psi(y)\log q(y) .
+
+    :math:`H_1` is the limit :math:`\alpha\to1`, and the evaluation is continuous there. With
+    :math:`q = \psi` this is the Rényi entropy. With :math:`q_r = \mathrm{softmax}(r)` and
+    :math:`c_r = \log\sum_y e^{r(y)}` the scaled cumulant generating function of the reward under
+    :math:`\psi` is :math:`t\,(c_r - H_{1+t}(\psi; q_r))`.
+
+    Parameters
+    ----------
+    psi, q : array_like, shape (K,)
+        Probability vectors.
+    alpha : float
+        Any real order (negative orders appear in the SCGF for :math:`t < -1`).
+
+    References
+    ----------
+    .. [1] Yang et al., arXiv:2404.01730 (2024), Theorem Y-T3 in the alignsim spec.
+    .. [2] F. C. Thierrin et al., "On the Rényi cross-entropy", 2022.
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> round(a.renyi_cross_entropy([0.5, 0.3, 0.2], [0.04201006613, 0.1141951994, 0.8437947345], 2.0), 9)
+    1.496008608
+    """
+    alpha = V.real(alpha, "alpha")
+    pp, qq = _pair(psi, q, "psi", "q", None)
+    s = pp > 0
+    with np.errstate(divide="ignore"):
+        ell = np.log(qq[s])
+    if alpha == 1.0:
+        return float(-np.sum(pp[s] * ell)) if np.all(np.isfinite(ell)) else math.inf
+    eps = alpha - 1.0
+    return -_log_mean_exp(pp[s], ell, eps) / eps
+
+
+def renyi_entropy(p, alpha: float) -> float:
+    r"""Rényi entropy :math:`H_\alpha(p) = \frac1{1-\alpha}\log\sum_i p_i^\alpha` in nats.
+
+    Computed as :func:`renyi_cross_entropy` ``(p, p, alpha)``; :math:`H_1` is the Shannon entropy,
+    :math:`H_0 = \log|\operatorname{supp}p|`, :math:`H_\infty = -\log\max_i p_i`. Satisfies
+    :math:`H_\alpha(p) = \log K - D_\alpha(p\,\|\,\mathrm{uniform}_K)`.
+
+    Parameters
+    ----------
+    p : array_like, shape (K,)
+    alpha : float
+        :math:`0\le\alpha\le\infty`.
+
+    Examples
+    --------
+    >>> import alignsim as a, math
+    >>> round(a.renyi_entropy([0.25] * 4, 2.0) - math.log(4), 14)
+    0.0
+    """
+    alpha = V.real(alpha, "alpha", low=0.0, allow_inf=True)
+    pp = V.probabilities(p, "p")
+    if alpha == math.inf:
+        return float(-np.log(pp.max()))
+    return renyi_cross_entropy(pp, pp, alpha)
+
+
+def f_divergence(p, q, f="reverse_kl", *, alpha: float | None = None,
+                 slope_at_infinity: float | None = None) -> float:
+    r""":math:`f`-divergence :math:`D_f(p\,\|\,q)` in nats, with ``p`` the policy and ``q`` the reference.
+
+    .. math::
+
+        D_f(p\|q) = \sum_{i:\,q_i>0} q_i\, f(p_i/q_i) + f'(\infty)\, p(\{i: q_i = 0\}).
+
+    Named generators (:mod:`alignsim.generators`) use stable closed forms that equal this sum:
+    ``"reverse_kl"``/``"kl"`` is :func:`kl` ``(p, q)``; ``"forward_kl"`` is :func:`kl` ``(q, p)``;
+    ``"chi2"`` is :math:`\sum (p-q)^2/q`; ``"hellinger"`` is :math:`\sum(\sqrt p-\sqrt q)^2`; ``"tv"`` is
+    :math:`\tfrac12\sum|p-q|`; ``"js"`` is :math:`\tfrac12\mathrm{KL}(p\|m)+\tfrac12\mathrm{KL}(q\|m)`,
+    :math:`m=(p+q)/2`; ``"alpha"`` (Amari's :math:`\alpha`-divergence) is
+    :math:`\mathrm{expm1}((\alpha-1)D^{\mathrm R}_\alpha(p\|q))/(\alpha(\alpha-1))` through the Rényi divergence
+    (and :math:`D_{1-\alpha}(q\|p)` for :math:`\alpha<\tfrac12`, which is the same number), continuous at
+    :math:`\alpha\in\{0, 1\}`.
+
+    Parameters
+    ----------
+    p, q : array_like, shape (K,)
+    f : str or callable
+        A name from :data:`alignsim.generators.GENERATOR_NAMES`, or a convex callable ``f(u)`` with
+        ``f(1) = 0`` (vectorised over ``u >= 0``).
+    alpha : float, optional
+        Order for ``f="alpha"``.
+    slope_at_infinity : float, optional
+        :math:`f'(\infty)` for a callable generator; needed only when ``p`` charges a zero of ``q``.
+
+    Returns
+    -------
+    float
+
+    References
+    ----------
+    .. [1] Csiszár (1967); Wang et al., arXiv:2309.16240 (2023); Amari, *Information Geometry and Its
+       Applications* (2016), section 3.5.
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> round(a.f_divergence([0.2, 0.8], [0.5, 0.5], "chi2"), 12)
+    0.36
+    """
+    pp, qq = _pair(p, q, "p", "q", None)
+    if callable(f) and not isinstance(f, Generator):
+        return _callable_divergence(pp, qq, f, slope_at_infinity)
+    gen = f if isinstance(f, Generator) else generator(f, alpha=alpha)
+    name = gen.name
+    if name == "reverse_kl":
+        return kl(pp, qq)
+    if name == "forward_kl":
+        return kl(qq, pp)
+    if name == "alpha":
+        a = gen.alpha
+        if a < 0.5:
+            # Amari duality D_a(p||q) = D_{1-a}(q||p) keeps the a -> 0 limit free of cancellation.
+            d, b = renyi_divergence(qq, pp, 1.0 - a), 1.0 - a
+        else:
+            d, b = renyi_divergence(pp, qq, a), a
+        if b > 1 and d == math.inf:
+            return math.inf
+        return float(np.expm1((b - 1.0) * d) / (b * (b - 1.0)))
+    pos = qq > 0
+    out_mass = pp[~pos].sum()
+    if name == "chi2":
+        return math.inf if out_mass > 0 else float(np.sum((pp[pos] - qq[pos]) ** 2 / qq[pos]))
+    if name == "hellinger":
+        return float(np.sum((np.sqrt(pp) - np.sqrt(qq)) ** 2))
+    if name == "tv":
+        return float(0.5 * np.sum(np.abs(pp - qq)))
+    if name == "js":
+        m = 0.5 * (pp + qq)
+        return float(0.5 * np.sum(_kl_terms(pp, m)) + 0.5 * np.sum(_kl_terms(qq, m)))
+    raise AssertionError(f"unhandled generator {name}")  # pragma: no cover
+
+
+def _callable_divergence(pp, qq, f, slope_at_infinity):
+    f1 = float(np.asarray(f(np.array([1.0])), dtype=float).ravel()[0])
+    if not math.isfinite(f1) or abs(f1) > 1e-12:
+        raise ValueError(f"f must satisfy f(1) = 0 for an f-divergence, got f(1) = {f1!r}")
+    pos = qq > 0
+    vals = np.asarray(f(pp[pos] / qq[pos]), dtype=float)
+    if vals.shape != pp[pos].shape:
+        raise ValueError("f must be vectorised: f(u) must return an array of the same shape as u")
+    if np.any(np.isnan(vals)):
+        raise ValueError("f returned NaN on the likelihood ratios p/q; it must be defined on [0, inf)")
+    total = float(np.sum(qq[pos] * vals))
+    out_mass = pp[~pos].sum()
+    if out_mass > 0:
+        if slope_at_infinity is None:
+            raise ValueError("p puts mass where q = 0; pass slope_at_infinity = lim f(u)/u for a callable f")
+        slope = V.real(slope_at_infinity, "slope_at_infinity", allow_inf=True)
+        total += math.inf if slope == math.inf else slope * out_mass
+    return total

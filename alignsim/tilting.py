@@ -1,0 +1,551 @@
+r"""The closed-form KL-constrained optimum: exponential tilting of a finite law.
+
+Notation (spec ``asymptotics.md`` section 1): reference :math:`p` over outcomes with rewards :math:`r`,
+:math:`\lambda = 1/\beta \ge 0`,
+
+.. math::
+
+    \Lambda(\lambda) = \log\sum_{y:\,p(y)>0} p(y)e^{\lambda r(y)},\qquad
+    \phi_\lambda(y) = p(y)e^{\lambda r(y)-\Lambda(\lambda)},\qquad
+    K(\lambda) = \mathrm{KL}(\phi_\lambda\|p) = \lambda\Lambda'(\lambda) - \Lambda(\lambda).
+
+:math:`\phi_{\lambda_\Delta}` with :math:`K(\lambda_\Delta) = \Delta` maximises :math:`\mathbb E_\phi r` subject to
+:math:`\mathrm{KL}(\phi\|p)\le\Delta`, for :math:`0 < \Delta < \Delta_{\max} = -\log p(A^\star)`, where
+:math:`A^\star` is the set of reward maximisers on the support of :math:`p`. Equivalently :math:`\phi_{1/\beta}`
+maximises :math:`\mathbb E_\phi r - \beta\,\mathrm{KL}(\phi\|p)`, with optimal value :math:`\beta\Lambda(1/\beta)`.
+
+All quantities are computed in log space and stay accurate for :math:`\beta\in[10^{-8}, 10^{8}]` with rewards
+spanning :math:`10^3`: :math:`K(\lambda)` is evaluated from reward gaps to the maximum when
+:math:`\lambda\,\max|r-\bar r|>1/2` (no cancellation as :math:`\lambda\to\infty`) and from a centred series
+otherwise (no cancellation as :math:`\lambda\to0`).
+
+References
+----------
+.. [1] J. Q. Yang, S. Salamatian, Z. Sun, A. T. Suresh, A. Beirami, "Asymptotics of language model alignment",
+   ISIT 2024, arXiv:2404.01730.
+.. [2] T. Korbak, E. Perez, C. L. Buckley, "RL with KL penalties is better viewed as Bayesian inference",
+   Findings of EMNLP 2022.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import brentq, minimize_scalar
+
+from . import _validate as V
+from .divergences import kl
+
+__all__ = [
+    "log_partition",
+    "tilt",
+    "tilt_kl",
+    "tilt_mean",
+    "max_kl",
+    "beta_for_kl",
+    "lambda_for_kl",
+    "optimal_reward",
+    "dual_reward",
+    "penalised_value",
+    "kl_reward_frontier",
+    "tradeoff_gap",
+]
+
+#: Relative tolerance of the budget-to-lambda solve.
+LAMBDA_RTOL = 1e-13
+
+
+def _support(p, r):
+    s = p > 0
+    return p[s], r[s]
+
+
+def _lam(beta: float) -> float:
+    return 0.0 if beta == math.inf else 1.0 / beta
+
+
+def _log_partition(ps, rs, lam):
+    """Lambda(lam) on the support (``ps > 0``); ``lam`` may be an array."""
+    lam = np.asarray(lam, dtype=float)
+    a = np.log(ps)[None, :] + lam.reshape(-1, 1) * rs[None, :]
+    m = a.max(axis=1, keepdims=True)
+    out = (m + np.log(np.exp(a - m).sum(axis=1, keepdims=True))).ravel()
+    return out.reshape(lam.shape)
+
+
+def log_partition(p, r, lam) -> float | np.ndarray:
+    r"""Cumulant generating function (log-partition) of the reward under ``p``.
+
+    .. math::
+
+        \Lambda(\lambda) = \log\sum_{y:\,p(y)>0} p(y)\, e^{\lambda r(y)},
+
+    evaluated with a max shift, so it is finite for any finite :math:`\lambda` (no overflow at
+    :math:`\lambda r > 709`).
+
+    Parameters
+    ----------
+    p : array_like, shape (K,)
+        Reference probabilities.
+    r : array_like, shape (K,)
+        Rewards.
+    lam : float or array_like
+        Any finite real(s) :math:`\lambda` (the inverse temperature :math:`1/\beta` for :math:`\lambda > 0`).
+
+    Returns
+    -------
+    float or ndarray
+        Same shape as ``lam``.
+
+    References
+    ----------
+    .. [1] Yang et al. (2024), section 1 of the alignsim asymptotics spec.
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> round(a.log_partition([0.5, 0.3, 0.2], [-1, 0, 2], 2.0), 11)
+    2.42367799152
+    """
+    pp, rr = V.policy_and_rewards(p, r)
+    lam_arr = V.real_array(lam, "lam")
+    out = _log_partition(*_support(pp, rr), lam_arr)
+    return float(out) if out.ndim == 0 else out
+
+
+def _tilt_log(pp, rr, lam):
+    """log phi_lam over all outcomes (-inf off the support)."""
+    with np.errstate(divide="ignore"):
+        a = np.log(pp) + lam * rr
+    a[pp == 0] = -np.inf
+    m = a.max()
+    return a - (m + np.log(np.exp(a - m).sum()))
+
+
+def tilt(p, r, beta) -> np.ndarray:
+    r"""The KL-regularised optimum :math:`\phi_{1/\beta}(y)\propto p(y)\,e^{r(y)/\beta}`.
+
+    .. math::
+
+        \phi_\lambda(y) = p(y)\exp\big(\lambda r(y) - \Lambda(\lambda)\big),\qquad\lambda = 1/\beta,
+
+    the unique maximiser of :math:`\mathbb E_\phi r - \beta\,\mathrm{KL}(\phi\|p)`. It never creates mass
+    (:math:`\phi\ll p`); ``beta = inf`` returns ``p``.
+
+    Parameters
+    ----------
+    p : array_like, shape (K,)
+    r : array_like, shape (K,)
+    beta : float
+        KL coefficient, :math:`0 < \beta \le \infty`.
+
+    Returns
+    -------
+    ndarray, shape (K,)
+
+    References
+    ----------
+    .. [1] Korbak, Perez, Buckley (2022), eq. (3); Yang et al. (2024), Lemma Y-L1.
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> a.tilt([0.5, 0.5], [0.0, 1.0], 1.0).round(6)
+    array([0.268941, 0.731059])
+    """
+    pp, rr = V.policy_and_rewards(p, r)
+    b = V.beta(beta)
+    return np.exp(_tilt_log(pp, rr, _lam(b)))
+
+
+# Series coefficients for |x| <= 1/2: e^x - 1 - x = sum_{k>=2} x^k / k!, and
+# k(x) = 1 + (x-1) e^x = sum_{k>=2} (k-1) x^k / k!  (k = 2..22, truncation below 1e-22).
+_E_SERIES = np.array([1.0 / math.factorial(k) for k in range(2, 23)])
+_K_SERIES = np.array([(k - 1) / math.factorial(k) for k in range(2, 23)])
+
+
+def _series_or(x, coeffs, direct):
+    x = np.asarray(x, dtype=float)
+    out = np.empty_like(x)
+    small = np.abs(x) <= 0.5
+    xs = x[small]
+    acc = np.zeros_like(xs)
+    for c in coeffs[::-1]:
+        acc = acc * xs + c
+    out[small] = acc * xs * xs
+    out[~small] = direct(x[~small])
+    return out
+
+
+def _tilt_kl_support(ps, rs, lam):
+    r"""K(lam) = KL(phi_lam || p) on the support, for lam >= 0.
+
+    Two exact forms, each free of cancellation in its own regime; the one whose largest term is smaller
+    relative to the result is returned.
+
+    * Centred at :math:`\mu = \mathbb E_p r`, :math:`x = \lambda(r-\mu)`: the linear term of
+      :math:`Z = \mathbb E_p e^x = 1 + A` vanishes exactly, :math:`A = \mathbb E_p[e^x-1-x]\ge0`, and
+      :math:`K = \{\mathbb E_p k(x) - [(1+A)\log(1+A) - A]\}/Z` with :math:`k(x) = 1+(x-1)e^x\ge0`
+      (good as :math:`\lambda\to0`).
+    * Gaps :math:`d = r_{\max}-r\ge0`: :math:`Z' = \mathbb E_p e^{-\lambda d}`,
+      :math:`K = -\log Z' - \lambda\,\mathbb E_\phi d` (good as :math:`\lambda\to\infty`), with
+      :math:`\log Z' = \log1p(-\mathbb E_p[-\mathrm{expm1}(-\lambda d)])` when :math:`Z'` is near one.
+    """
+    if lam == 0.0:
+        return 0.0
+    candidates = []
+    x = lam * (rs - float(np.dot(ps, rs)))
+    if x.max() < 700.0:
+        A = float(np.dot(ps, _series_or(x, _E_SERIES, lambda v: np.expm1(v) - v)))
+        kk = float(np.dot(ps, _series_or(x, _K_SERIES, lambda v: 1.0 + (v - 1.0) * np.exp(v))))
+        k_c = (kk - ((1.0 + A) * math.log1p(A) - A)) / (1.0 + A)
+        if k_c > 0:
+            candidates.append((kk / (1.0 + A) / k_c, k_c))
+    y = lam * (rs.max() - rs)
+    w = ps * np.exp(-y)
+    Z = float(w.sum())
+    deficit = float(np.dot(ps, -np.expm1(-y)))  # 1 - Z without cancellation
+    log_z = math.log1p(-deficit) if deficit < 0.5 else math.log(Z)
+    mean_gap = float(np.dot(w, y)) / Z
+    k_t = -log_z - mean_gap
+    if k_t > 0:
+        candidates.append((max(-log_z, mean_gap) / k_t, k_t))
+    return min(candidates)[1] if candidates else 0.0
+
+
+def tilt_kl(p, r, beta) -> float:
+    r"""KL divergence of the tilt from the reference, :math:`K(\lambda) = \mathrm{KL}(\phi_\lambda\|p)`.
+
+    .. math::
+
+        K(\lambda) = \lambda\Lambda'(\lambda) - \Lambda(\lambda),\qquad \lambda = 1/\beta,
+
+    increasing from :math:`K(0)=0` to :math:`\Delta_{\max} = -\log p(A^\star)`. Evaluated without
+    cancellation at both ends (see the module notes), to about :math:`10^{-15}` relative accuracy.
+
+    Parameters
+    ----------
+    p, r : array_like, shape (K,)
+    beta : float
+        :math:`0 < \beta \le \infty`.
+
+    Returns
+    -------
+    float
+
+    References
+    ----------
+    .. [1] Yang et al. (2024), section 1 of the alignsim asymptotics spec.
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> round(a.tilt_kl([0.7, 0.3], [0, 1], 1.10395862356), 9)
+    0.1
+    """
+    pp, rr = V.policy_and_rewards(p, r)
+    return _tilt_kl_support(*_support(pp, rr), _lam(V.beta(beta)))
+
+
+def _tilt_mean(ps, rs, lam):
+    a = np.log(ps) + lam * rs
+    w = np.exp(a - a.max())
+    return float(np.dot(w, rs) / w.sum())
+
+
+def tilt_mean(p, r, beta) -> float:
+    r"""Expected reward of the tilt, :math:`\Lambda'(\lambda) = \mathbb E_{\phi_\lambda} r`, :math:`\lambda=1/\beta`.
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> round(a.tilt_mean([0.7, 0.3], [0, 1], 1.10395862356), 9)
+    0.514629121
+    """
+    pp, rr = V.policy_and_rewards(p, r)
+    return _tilt_mean(*_support(pp, rr), _lam(V.beta(beta)))
+
+
+def _max_kl(ps, rs):
+    top = rs == rs.max()
+    rest = ps[~top].sum()
+    # -log p(A*) = -log1p(-p(not A*)) keeps digits when p(A*) is close to one.
+    return float(-math.log1p(-rest)) if rest < 0.5 else float(-math.log(ps[top].sum()))
+
+
+def max_kl(p, r) -> float:
+    r"""Largest KL the tilt can reach, :math:`\Delta_{\max} = -\log p(A^\star)`.
+
+    :math:`A^\star` is the set of reward maximisers **on the support** of ``p`` (rewards of zero-probability
+    outcomes are ignored); ties at the maximum are one set. A constant reward on the support gives 0.
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> round(a.max_kl([0.5, 0.5, 0.0], [0, 1, 10]), 12)   # log 2, not inf
+    0.69314718056
+    """
+    pp, rr = V.policy_and_rewards(p, r)
+    return _max_kl(*_support(pp, rr))
+
+
+def _solve_lambda(ps, rs, delta):
+    """lam >= 0 with K(lam) = delta, for 0 < delta < max_kl (callers handle the ends)."""
+    var = float(np.dot(ps, (rs - np.dot(ps, rs)) ** 2))
+    lam0 = math.sqrt(2.0 * delta / var) if var > 0 else 1.0
+
+    def f(u):
+        k = _tilt_kl_support(ps, rs, math.exp(u))
+        return (math.log(k) if k > 0 else -math.inf) - math.log(delta)
+
+    lo, hi = math.log(lam0), math.log(lam0)
+    while f(lo) > 0:
+        lo -= 1.0
+    while f(hi) < 0:
+        hi += 1.0
+        if hi > 745:  # pragma: no cover - guarded by delta < max_kl
+            raise RuntimeError("failed to bracket lambda")
+    if lo == hi:
+        return lam0
+    u = brentq(f, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=200)
+    return math.exp(u)
+
+
+def lambda_for_kl(p, r, delta) -> float:
+    r"""Inverse temperature :math:`\lambda_\Delta` of the KL-constrained optimum with budget :math:`\Delta`.
+
+    Solves :math:`\lambda\Lambda'(\lambda)-\Lambda(\lambda) = \Delta` by bracketing in :math:`\log\lambda` and
+    Brent's method (relative tolerance about ``1e-13``). Returns ``0.0`` for ``delta == 0`` and ``inf`` when
+    ``delta >= max_kl(p, r)`` (the constraint is slack; the optimum is ``p`` conditioned on :math:`A^\star`).
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> round(a.lambda_for_kl([0.7, 0.3], [0, 1], 0.1), 10)
+    0.9058310508
+    """
+    pp, rr = V.policy_and_rewards(p, r)
+    d = V.real(delta, "delta", low=0.0)
+    ps, rs = _support(pp, rr)
+    if d >= _max_kl(ps, rs):
+        return math.inf
+    if d == 0.0:
+        return 0.0
+    return _solve_lambda(ps, rs, d)
+
+
+def beta_for_kl(p, r, delta, *, strict: bool = False) -> float:
+    r"""KL coefficient :math:`\beta_\Delta = 1/\lambda_\Delta` whose tilt has KL exactly :math:`\Delta`.
+
+    .. math::
+
+        \mathrm{KL}(\phi_{1/\beta}\,\|\,p) = \Delta .
+
+    Parameters
+    ----------
+    p, r : array_like, shape (K,)
+    delta : float
+        KL budget in nats, ``delta >= 0``.
+    strict : bool, default False
+        If False, a budget ``delta >= max_kl(p, r)`` returns ``0.0``: the constraint
+        :math:`\mathrm{KL}\le\Delta` is slack and the optimum is the reward-maximising limit
+        :math:`p(\cdot\mid A^\star)`. If True, such a budget raises ``ValueError`` (use this when the KL must be
+        attained exactly).
+
+    Returns
+    -------
+    float
+        ``inf`` for ``delta == 0``; ``0.0`` for a slack budget (when ``strict`` is False).
+
+    Raises
+    ------
+    ValueError
+        For ``delta < 0``, non-finite ``delta``, or (``strict=True``) ``delta > max_kl``.
+
+    References
+    ----------
+    .. [1] Yang et al. (2024), Lemma Y-L1; spec section 5, recipe 2.
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> round(a.beta_for_kl([0.7, 0.3], [0, 1], 0.1), 11)
+    1.10395862356
+    """
+    pp, rr = V.policy_and_rewards(p, r)
+    d = V.real(delta, "delta", low=0.0)
+    ps, rs = _support(pp, rr)
+    dmax = _max_kl(ps, rs)
+    if strict and d > dmax:
+        raise ValueError(f"delta must lie in [0, max_kl = {dmax:.12g}] with strict=True, got {d!r}")
+    lam = lambda_for_kl(pp, rr, d)
+    return 0.0 if lam == math.inf else (math.inf if lam == 0.0 else 1.0 / lam)
+
+
+def optimal_reward(p, r, delta) -> float:
+    r"""Value of the KL-constrained problem, :math:`R^\star(\Delta) = \max\{\mathbb E_\phi r:
+    \mathrm{KL}(\phi\|p)\le\Delta\} = \Lambda'(\lambda_\Delta)`.
+
+    Equals :math:`\max_{A^\star} r` for :math:`\Delta\ge\Delta_{\max}`; concave and increasing in
+    :math:`\Delta`, with slope :math:`\beta_\Delta`.
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> round(a.optimal_reward([0.7, 0.3], [0, 1], 0.1), 12)
+    0.514629121059
+    """
+    pp, rr = V.policy_and_rewards(p, r)
+    lam = lambda_for_kl(pp, rr, delta)
+    ps, rs = _support(pp, rr)
+    return float(rs.max()) if lam == math.inf else _tilt_mean(ps, rs, lam)
+
+
+def dual_reward(p, r, delta) -> float:
+    r"""The dual value :math:`\min_{\lambda>0}\,[\Lambda(\lambda)+\Delta]/\lambda`, computed independently.
+
+    By strong duality it equals :func:`optimal_reward`; it is found by a bounded scalar minimisation in
+    :math:`\log\lambda` (no root finding), so it serves as an independent check of the primal solve.
+    Accuracy is limited by the flat minimum to about ``1e-9`` relative.
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> round(a.dual_reward([0.7, 0.3], [0, 1], 0.1), 8)
+    0.51462912
+    """
+    pp, rr = V.policy_and_rewards(p, r)
+    d = V.real(delta, "delta", low=0.0, low_open=True)
+    ps, rs = _support(pp, rr)
+    if d >= _max_kl(ps, rs):
+        return float(rs.max())
+
+    def obj(u):
+        lam = math.exp(u)
+        return (float(_log_partition(ps, rs, lam)) + d) / lam
+
+    span = float(rs.max() - rs.min())
+    lo, hi = math.log(1e-12 / span), math.log(1e4 / span)
+    grid = np.linspace(lo, hi, 400)
+    vals = [obj(u) for u in grid]
+    i = int(np.argmin(vals))
+    a, b = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
+    res = minimize_scalar(obj, bounds=(a, b), method="bounded", options={"xatol": 1e-12})
+    return float(min(res.fun, vals[i]))
+
+
+def penalised_value(p, r, beta) -> float:
+    r"""Optimal value of the penalised problem, :math:`\max_\phi\,\mathbb E_\phi r - \beta\,\mathrm{KL}(\phi\|p)
+    = \beta\,\Lambda(1/\beta)`.
+
+    ``beta = inf`` gives :math:`\mathbb E_p r`.
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> round(a.penalised_value([0.5, 0.3, 0.2], [-1, 0, 2], 2.0), 12)
+    0.274163133793
+    """
+    pp, rr = V.policy_and_rewards(p, r)
+    b = V.beta(beta)
+    ps, rs = _support(pp, rr)
+    if b == math.inf:
+        return float(np.dot(ps, rs))
+    return float(b * _log_partition(ps, rs, 1.0 / b))
+
+
+def kl_reward_frontier(p, r, deltas) -> pd.DataFrame:
+    r"""The KL/reward Pareto frontier of the KL-constrained problem.
+
+    For each budget :math:`\Delta` the row holds :math:`\beta_\Delta`, :math:`R^\star(\Delta)` and the KL actually
+    used, :math:`\min(\Delta, \Delta_{\max})` (budgets above :math:`\Delta_{\max}` are slack: ``beta = 0`` and the
+    reward is the maximum).
+
+    Parameters
+    ----------
+    p, r : array_like, shape (K,)
+    deltas : array_like, shape (M,)
+        Non-negative budgets in nats.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``delta``, ``beta``, ``reward``, ``kl``.
+
+    References
+    ----------
+    .. [1] Yang et al. (2024), Lemma Y-L1: the frontier is concave with slope :math:`\beta_\Delta`.
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> a.kl_reward_frontier([0.7, 0.3], [0, 1], [0.1, 2.0]).round(6)
+       delta      beta    reward       kl
+    0    0.1  1.103959  0.514629  0.10000
+    1    2.0  0.000000  1.000000  1.20397
+    """
+    pp, rr = V.policy_and_rewards(p, r)
+    ds = V.real_array(deltas, "deltas", low=0.0).ravel()
+    ps, rs = _support(pp, rr)
+    dmax = _max_kl(ps, rs)
+    rows = []
+    for d in ds:
+        lam = lambda_for_kl(pp, rr, d)
+        beta = 0.0 if lam == math.inf else (math.inf if lam == 0 else 1.0 / lam)
+        reward = float(rs.max()) if lam == math.inf else _tilt_mean(ps, rs, lam)
+        rows.append((float(d), beta, reward, min(float(d), dmax)))
+    return pd.DataFrame(rows, columns=["delta", "beta", "reward", "kl"])
+
+
+def tradeoff_gap(phi, p, r, delta) -> float:
+    r"""Right-hand side of the comparable-trade-off identity (Yang et al., Theorem Y-T1).
+
+    For every :math:`\phi\ll p` and :math:`0<\Delta<\Delta_{\max}`,
+
+    .. math::
+
+        \mathrm{KL}(\phi\,\|\,\phi_\Delta) = \big[\mathrm{KL}(\phi\|p) - \Delta\big]
+        + \lambda_\Delta\big[R^\star(\Delta) - \mathbb E_\phi r\big],
+
+    so a policy within :math:`\varepsilon_1` of the budget and :math:`\varepsilon_2` of the optimal reward is
+    within :math:`\varepsilon_1+\lambda_\Delta\varepsilon_2` of the optimum in KL. This function returns the
+    right-hand side; comparing it with ``kl(phi, tilt(p, r, beta_for_kl(p, r, delta)))`` checks the identity.
+    The identity is exact (derived in the alignsim spec; the paper's constants were not visible).
+
+    Parameters
+    ----------
+    phi : array_like, shape (K,)
+        A policy absolutely continuous with respect to ``p``.
+    p, r : array_like, shape (K,)
+    delta : float
+        Budget with ``0 < delta < max_kl(p, r)``.
+
+    Returns
+    -------
+    float
+        ``inf`` if ``phi`` charges a zero of ``p``.
+
+    Raises
+    ------
+    ValueError
+        If ``delta`` is not in :math:`(0, \Delta_{\max})` (the optimum then has no finite :math:`\lambda`).
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> round(a.tradeoff_gap([0.4, 0.3, 0.3], [0.5, 0.3, 0.2], [-1, 0, 2], 0.25), 12)
+    0.096409983791
+    """
+    pp, rr = V.policy_and_rewards(p, r)
+    ph = V.probabilities(phi, "phi")
+    V.same_shape(ph, pp, "phi", "p")
+    ps, rs = _support(pp, rr)
+    dmax = _max_kl(ps, rs)
+    d = V.real(delta, "delta", low=0.0, high=dmax, low_open=True, high_open=True)
+    lam = _solve_lambda(ps, rs, d)
+    kl_phi = kl(ph, pp)
+    if kl_phi == math.inf:
+        return math.inf
+    return (kl_phi - d) + lam * (_tilt_mean(ps, rs, lam) - float(np.dot(ph, rr)))
