@@ -71,6 +71,28 @@ def _kl_terms(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     return out
 
 
+def _kl_logs(log_a: np.ndarray, log_b: np.ndarray) -> float:
+    r""":math:`\mathrm{KL}(a\|b)` for two laws on the same points given by their log-masses.
+
+    Uses the non-negative terms :math:`b\,h(a/b-1)` with :math:`a/b-1 = \mathrm{expm1}(\log a-\log b)`, so
+    the result keeps relative accuracy when :math:`a\approx b`; points with :math:`b` below the float range
+    contribute :math:`a\log(a/b)` (their :math:`-a+b` part is negligible).
+    """
+    pos_a = log_a > -np.inf
+    if np.any(pos_a & (log_b == -np.inf)):
+        return math.inf
+    s = log_b > -np.inf
+    la, lb = log_a[s], log_b[s]
+    with np.errstate(over="ignore"):
+        x = np.expm1(la - lb)
+    big = (lb < -700.0) | ~np.isfinite(x)
+    total = float(np.sum(np.exp(lb[~big]) * _h(x[~big])))
+    abig = np.exp(la[big])
+    keep = abig > 0
+    total += float(np.sum(abig[keep] * (la[big][keep] - lb[big][keep])))
+    return max(total, 0.0)
+
+
 def _pair(p, q, p_name, q_name, axis):
     pp = V.probabilities(p, p_name, axis=axis)
     qq = V.probabilities(q, q_name, axis=axis)

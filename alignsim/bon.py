@@ -1,0 +1,663 @@
+r"""Best-of-N, worst-of-N and soft best-of-N: exact laws, KL, win rates, bounds and estimators.
+
+Best-of-N (BoN) draws :math:`N` i.i.d. outcomes from the reference :math:`p` and returns one with the largest
+reward. With reward levels :math:`s_1<\dots<s_L` of masses :math:`P_k` and CDF :math:`F_k = P(R\le s_k)`, the
+law of the selected level is
+
+.. math::
+
+    g_k = F_k^N - F_{k-1}^N = F_k^N\left[1 - \left(1 - P_k/F_k\right)^N\right],
+
+computed in log space (``log1p``/``expm1``, survival summed from the top, ``N`` through :math:`\log N`), so
+:math:`N` may be up to ``1e300`` (or any Python integer) and level masses far below the float range can be
+passed as log-masses. Within a level, ties are broken **uniformly at random** by default: an outcome :math:`y` of
+level :math:`k` gets :math:`p(y)\,g_k/P_k`, the level's mass split in proportion to :math:`p`. Then the KL over
+outcomes equals the KL over levels. ``ties="ordered"`` instead ranks tied outcomes by index (a larger index wins)
+and applies the distinct-reward formula on that refined order; this changes the law and its KL but not the
+reward or the win rate.
+
+References
+----------
+.. [1] A. Beirami, A. Agarwal, J. Berant, A. D'Amour, J. Eisenstein, C. Nagpal, A. T. Suresh, "Theoretical
+   guarantees on the best-of-n alignment policy", arXiv:2401.01879 (v3, ICML 2025).
+.. [2] L. Gui, C. Gârbacea, V. Veitch, "BoNBoN alignment for large language models and the sweetness of
+   best-of-n sampling", NeurIPS 2024, arXiv:2406.00832.
+.. [3] C. Verdun et al., "Soft best-of-n sampling for model alignment", arXiv:2505.03156, 2025.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.optimize import brentq
+from scipy.special import logsumexp
+
+from . import _validate as V
+from ._levels import group, log1mexp, log_cdfs, times_n
+from .divergences import _kl_logs
+from .winrate import _calibrated
+
+__all__ = [
+    "bon_law",
+    "won_law",
+    "soft_bon_law",
+    "bon_kl",
+    "won_kl",
+    "bon_mean_reward",
+    "bon_win_rate",
+    "bon_kl_bound",
+    "bon_win_rate_bound",
+    "bon_kl_top_bound",
+    "bon_kl_gap_bound",
+    "bon_win_rate_gap_bound",
+    "bon_kl_estimator",
+    "rewind_repeat",
+    "rewind_repeat_atomless",
+    "winrate_tilt",
+    "winrate_tilt_for_kl",
+    "winrate_tilt_policy",
+]
+
+_TIES = ("random", "ordered")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The one formula: the BoN law of a level law, in log space.
+# --------------------------------------------------------------------------------------------------------------
+def bon_log_level_law(log_mass: np.ndarray, log_n: float) -> np.ndarray:
+    r"""Log-masses :math:`\log g_k` of the best-of-N level law from level log-masses in increasing order.
+
+    :math:`\log g_k = N\log F_k + \log\big(1 - e^{N\log(F_{k-1}/F_k)}\big)`, with
+    :math:`\log(F_{k-1}/F_k) = \log1p(-P_k/F_k)` when :math:`P_k/F_k\le\tfrac12` and
+    :math:`\log F_{k-1}-\log F_k` otherwise (whichever keeps relative accuracy). Private to the package; public
+    callers use :func:`bon_law` or the model methods.
+    """
+    log_F, log_Fm, _ = log_cdfs(log_mass)
+    with np.errstate(invalid="ignore"):
+        d = np.minimum(log_mass - log_F, 0.0)
+        ratio = np.where(d > -math.log(2.0), log_Fm - log_F, log1mexp(d))
+    return times_n(log_n, log_F) + log1mexp(times_n(log_n, ratio))
+
+
+def _prepare(p, r, N, ties="random"):
+    pp, rr = V.policy_and_rewards(p, r)
+    log_n = V.log_sample_count(N)
+    V.choice(ties, "ties", _TIES)
+    return pp, rr, log_n
+
+
+def _ordered(pp, rr):
+    """Support outcomes in increasing (reward, index) order: a larger index wins a tie."""
+    support = np.flatnonzero(pp > 0)
+    return support[np.lexsort((support, rr[support]))]
+
+
+def _log(x):
+    with np.errstate(divide="ignore"):
+        return np.log(x)
+
+
+def bon_law(p, r, N, *, ties: str = "random", levels: bool = False):
+    r"""Exact law of the best-of-N policy.
+
+    .. math::
+
+        \pi_N(y) = p(y)\,\frac{F(s)^N - F(s^-)^N}{P(r = s)},\qquad s = r(y),
+
+    where :math:`F` is the reward CDF under ``p``: the mass :math:`F_{\text{hi}}^N - F_{\text{lo}}^N` of a tie
+    group is split in proportion to ``p`` (uniformly random tie-breaking). For distinct rewards this is
+    :math:`F(y)^N - F^-(y)^N` (Beirami et al., Lemma 2).
+
+    Parameters
+    ----------
+    p : array_like, shape (K,)
+        Reference probabilities.
+    r : array_like, shape (K,)
+        Rewards (outcomes with equal rewards tie exactly).
+    N : int or float
+        Number of samples, :math:`N\ge1`; floats up to ``1e300`` and arbitrarily large ints are handled through
+        :math:`\log N`.
+    ties : {"random", "ordered"}
+        Tie-breaking: uniformly at random (default) or by index, a larger index winning.
+    levels : bool
+        If True, return the law over reward levels instead.
+
+    Returns
+    -------
+    ndarray, shape (K,)
+        The law over outcomes; or, with ``levels=True``, a tuple ``(levels, probs)`` with strictly increasing
+        reward levels of the support of ``p``.
+
+    References
+    ----------
+    .. [1] Beirami et al., arXiv:2401.01879, section 2.
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> a.bon_law([0.2, 0.3, 0.5], [0, 1, 1], 4).round(6)
+    array([0.0016, 0.3744, 0.624 ])
+    """
+    pp, rr, log_n = _prepare(p, r, N, ties)
+    lv, mass, idx = group(pp, rr)
+    if levels:
+        return lv, np.exp(bon_log_level_law(_log(mass), log_n))
+    out = np.zeros_like(pp)
+    if ties == "ordered":
+        order = _ordered(pp, rr)
+        out[order] = np.exp(bon_log_level_law(_log(pp[order]), log_n))
+        return out
+    log_g = bon_log_level_law(_log(mass), log_n)
+    s = idx >= 0
+    out[s] = pp[s] * np.exp(log_g[idx[s]] - _log(mass[idx[s]]))
+    return out
+
+
+def won_law(p, r, N, *, ties: str = "random", levels: bool = False):
+    r"""Exact law of the worst-of-N policy (the best-of-N policy for the reward :math:`-r`).
+
+    .. math::
+
+        \pi^{\min}_N(y) = p(y)\,\frac{S(s)^N - S(s^+)^N}{P(r = s)},\qquad S(s) = P(r\ge s),
+
+    with tie groups split in proportion to ``p``. Parameters and returns as in :func:`bon_law`; with
+    ``ties="ordered"`` a larger index is preferred (loses the minimum) among tied outcomes as for :math:`-r`.
+
+    References
+    ----------
+    .. [1] Gui, Gârbacea, Veitch, arXiv:2406.00832 (best- and worst-of-N); Beirami et al., arXiv:2401.01879.
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> a.won_law([0.5, 0.5], [0, 1], 2)
+    array([0.75, 0.25])
+    """
+    pp, rr, _ = _prepare(p, r, N, ties)
+    if levels:
+        lv, g = bon_law(pp, -rr, N, levels=True)
+        return -lv[::-1], g[::-1]
+    return bon_law(pp, -rr, N, ties=ties)
+
+
+def bon_kl(p, r, N, *, ties: str = "random") -> float:
+    r"""Exact KL divergence of the best-of-N policy from the reference, :math:`\mathrm{KL}(\pi_N\|p)` in nats.
+
+    With random tie-breaking the within-level conditionals of :math:`\pi_N` and :math:`p` coincide, so
+
+    .. math::
+
+        \mathrm{KL}(\pi_N\|p) = \sum_k g_k\log\frac{g_k}{P_k},
+
+    a sum over reward levels (cost linear in the number of outcomes after one sort). Always at most
+    :func:`bon_kl_bound` :math:`=\log N - (N-1)/N`, strictly for :math:`N\ge2` on a finite space.
+
+    Parameters
+    ----------
+    p, r : array_like, shape (K,)
+    N : int or float
+        :math:`N\ge1`.
+    ties : {"random", "ordered"}
+
+    Returns
+    -------
+    float
+
+    References
+    ----------
+    .. [1] Beirami et al., arXiv:2401.01879, Theorem 3.1 (the bound) and section 3.
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> round(a.bon_kl([0.5, 0.3, 0.2], [1, 1, 2], 4), 12)
+    0.364899112283
+    """
+    pp, rr, log_n = _prepare(p, r, N, ties)
+    if ties == "ordered":
+        lp = _log(pp[_ordered(pp, rr)])
+    else:
+        lp = _log(group(pp, rr)[1])
+    return _kl_logs(bon_log_level_law(lp, log_n), lp)
+
+
+def won_kl(p, r, N, *, ties: str = "random") -> float:
+    r"""Exact :math:`\mathrm{KL}(\pi^{\min}_N\|p)` of the worst-of-N policy (:func:`bon_kl` for :math:`-r`).
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> a.won_kl([0.5, 0.5], [0, 1], 3) == a.bon_kl([0.5, 0.5], [1, 0], 3)
+    True
+    """
+    pp, rr, _ = _prepare(p, r, N, ties)
+    return bon_kl(pp, -rr, N, ties=ties)
+
+
+def bon_mean_reward(p, r, N) -> float:
+    r"""Expected reward of the best-of-N policy, :math:`\sum_k g_k s_k` (independent of tie-breaking).
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> round(a.bon_mean_reward([0.5, 0.3, 0.2], [1, 1, 2], 4), 12)
+    1.5904
+    """
+    pp, rr, log_n = _prepare(p, r, N)
+    lv, mass, _ = group(pp, rr)
+    return float(np.dot(np.exp(bon_log_level_law(_log(mass), log_n)), lv))
+
+
+def bon_win_rate(p, r, N) -> float:
+    r"""Win rate of best-of-N against the reference, ties counting one half.
+
+    .. math::
+
+        W(\pi_N) = \sum_k g_k\,\big[F_{k-1} + \tfrac12 P_k\big] \le \frac{N}{N+1},
+
+    with equality only without atoms (independent of tie-breaking).
+
+    References
+    ----------
+    .. [1] Beirami et al., arXiv:2401.01879, Theorem 5.3.
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> a.bon_win_rate([0.5, 0.5], [0, 1], 4)
+    0.71875
+    """
+    pp, rr, log_n = _prepare(p, r, N)
+    lv, mass, _ = group(pp, rr)
+    return float(np.dot(np.exp(bon_log_level_law(_log(mass), log_n)), _calibrated(mass, lv)))
+
+
+def _vectorised_log_n(N):
+    if np.ndim(N) == 0:
+        return V.log_sample_count(N), True
+    arr = np.asarray(N)
+    return np.array([V.log_sample_count(x.item() if hasattr(x, "item") else x) for x in arr.ravel()]).reshape(
+        arr.shape), False
+
+
+def bon_kl_bound(N):
+    r"""The folklore value :math:`\log N - (N-1)/N`, an **upper bound** on the best-of-N KL.
+
+    Equal to :math:`\mathrm{KL}(\mathrm{Beta}(N,1)\|U(0,1))`: the KL of best-of-N exactly when the reward law has
+    no atoms; strictly larger on any finite space for :math:`N\ge2`. Computed as
+    :math:`\log N - 1 + e^{-\log N}` (valid for huge ``N``). Vectorised over ``N``.
+
+    References
+    ----------
+    .. [1] Beirami et al., arXiv:2401.01879, Theorem 3.1; Stiennon et al. (2020) for the folklore formula.
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> round(a.bon_kl_bound(4), 11)
+    0.63629436112
+    """
+    log_n, scalar = _vectorised_log_n(N)
+    out = log_n - 1.0 + np.exp(-np.asarray(log_n))
+    return float(out) if scalar else out
+
+
+def bon_win_rate_bound(N):
+    r"""The atomless best-of-N win rate :math:`N/(N+1)`, an upper bound for any reference (ties one half).
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> round(a.bon_win_rate_bound(4), 12)
+    0.8
+    """
+    log_n, scalar = _vectorised_log_n(N)
+    out = 1.0 / (1.0 + np.exp(-np.asarray(log_n)))
+    return float(out) if scalar else out
+
+
+def bon_kl_top_bound(p, r, N) -> float:
+    r"""Upper bound :math:`\log\frac{1-(1-\varepsilon_\infty)^N}{\varepsilon_\infty}\le\log\frac1{\varepsilon_\infty}`
+    on the best-of-N KL, with :math:`\varepsilon_\infty` the reference mass of the top reward level.
+
+    The density ratio :math:`\pi_N/p` is largest on the top level, where it equals this expression.
+
+    References
+    ----------
+    .. [1] Beirami et al., arXiv:2401.01879, Theorem 3.6 (exact form derived in the alignsim spec).
+
+    Examples
+    --------
+    >>> import alignsim as a, math
+    >>> round(a.bon_kl_top_bound([0.5, 0.5], [0, 1], 2), 12) == round(math.log(1.5), 12)
+    True
+    """
+    pp, rr, log_n = _prepare(p, r, N)
+    eps = group(pp, rr)[1][-1]
+    return float(log1mexp(times_n(log_n, math.log1p(-eps)) if eps < 1 else -np.inf) - math.log(eps))
+
+
+def _collision(pp, rr):
+    mass = group(pp, rr)[1]
+    return float(np.dot(mass, mass))
+
+
+def bon_kl_gap_bound(p, r, N) -> float:
+    r"""Upper bound :math:`2N(N-1)\sum_k P_k^2` on the gap :math:`\log N - \frac{N-1}N - \mathrm{KL}(\pi_N\|p)`.
+
+    :math:`\sum_k P_k^2 = e^{-H_2}` is the collision probability of the **reward levels** (for distinct rewards,
+    of the outcomes), since BoN with random ties has the KL of the level law.
+
+    References
+    ----------
+    .. [1] Beirami et al., arXiv:2401.01879, Theorem 3.4.
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> round(a.bon_kl_gap_bound([0.25] * 4, [0, 1, 2, 3], 2), 12)
+    1.0
+    """
+    pp, rr, log_n = _prepare(p, r, N)
+    n = math.exp(log_n)
+    return 2.0 * n * (n - 1.0) * _collision(pp, rr)
+
+
+def bon_win_rate_gap_bound(p, r, N) -> float:
+    r"""Upper bound :math:`\frac{N-1}{2}\sum_k P_k^2` on :math:`\frac N{N+1} - W(\pi_N)`.
+
+    References
+    ----------
+    .. [1] Beirami et al., arXiv:2401.01879, Theorem 5.4.
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> round(a.bon_win_rate_gap_bound([0.25] * 4, [0, 1, 2, 3], 3), 12)
+    0.25
+    """
+    pp, rr, log_n = _prepare(p, r, N)
+    return 0.5 * (math.exp(log_n) - 1.0) * _collision(pp, rr)
+
+
+def bon_kl_estimator(eps, N):
+    r"""Beirami et al.'s KL estimator :math:`\widehat D_N(\varepsilon)`.
+
+    .. math::
+
+        \widehat D_N(\varepsilon) = (1-\varepsilon)^N\Big(\log N + (N-1)\log(1-\varepsilon) - \frac{N-1}{N}\Big)
+        + \big(1-(1-\varepsilon)^N\big)\log\frac{1-(1-\varepsilon)^N}{\varepsilon},
+
+    the exact best-of-N KL for a reference whose top outcome has mass :math:`\varepsilon` and whose remaining
+    mass is atomless. :math:`\widehat D_N(0^+) = \log N-\frac{N-1}N`, :math:`\widehat D_N(1) = 0`. Plugging in
+    :math:`\varepsilon = p(y)` for :math:`y\sim\pi_N` and averaging is the paper's estimator; that its mean bounds
+    the true KL from above is their Conjecture 4.4, not a theorem.
+
+    Parameters
+    ----------
+    eps : float or array_like
+        :math:`0 < \varepsilon \le 1`.
+    N : int or float
+        :math:`N\ge1`.
+
+    References
+    ----------
+    .. [1] Beirami et al., arXiv:2401.01879, section 4.
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> round(a.bon_kl_estimator(0.5, 2), 12)
+    0.179098831081
+    """
+    e = V.real_array(eps, "eps", low=0.0, high=1.0, low_open=True)
+    log_n = V.log_sample_count(N)
+    n = math.exp(log_n)
+    l1 = np.log1p(-np.minimum(e, 1.0 - 1e-300))
+    l1 = np.where(e == 1.0, -np.inf, l1)
+    n_l1 = times_n(log_n, l1)                       # N log(1 - eps)
+    a = np.exp(n_l1)                                # (1 - eps)^N
+    one_minus_a = -np.expm1(n_l1)
+    with np.errstate(invalid="ignore"):
+        first = np.where(a > 0, a * (log_n + (n_l1 - np.where(e == 1.0, 0.0, l1)) - (n - 1.0) / n), 0.0)
+    out = first + one_minus_a * (np.log(one_minus_a) - np.log(e))
+    return float(out) if out.ndim == 0 else out
+
+
+def rewind_repeat(p, r, threshold):
+    r"""Rewind-and-repeat: resample from ``p`` until the reward is at least ``threshold``.
+
+    The output law is :math:`p(\cdot\mid A)`, :math:`A = \{y: r(y)\ge\tau\}`, so
+
+    .. math::
+
+        \mathrm{KL} = \log\frac1{p(A)},\qquad W = \sum_{y\in A} p(y\mid A)\big[F^-(y) + \tfrac12 P(r = r(y))\big].
+
+    Parameters
+    ----------
+    p, r : array_like, shape (K,)
+    threshold : float
+        Acceptance threshold :math:`\tau`; the accepted set must have positive mass.
+
+    Returns
+    -------
+    (kl, win_rate) : tuple of float
+
+    References
+    ----------
+    .. [1] Beirami et al., arXiv:2401.01879, section 6.
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> kl, w = a.rewind_repeat([0.25] * 4, [0, 1, 2, 3], 2)
+    >>> round(kl, 12), w
+    (0.69314718056, 0.75)
+    """
+    pp, rr = V.policy_and_rewards(p, r)
+    tau = V.real(threshold, "threshold")
+    accept = rr >= tau
+    mass = pp[accept].sum()
+    if mass <= 0:
+        raise ValueError(f"threshold must leave positive reference mass; p(r >= {tau!r}) = 0")
+    pol = np.where(accept, pp, 0.0) / mass
+    return float(-math.log(mass)), float(np.dot(pol, _calibrated(pp, rr)))
+
+
+def rewind_repeat_atomless(eps):
+    r"""Rewind-and-repeat on an atomless reward accepting the top-:math:`\varepsilon` quantile:
+    :math:`(\mathrm{KL}, W) = (\log(1/\varepsilon),\ 1-\varepsilon/2)`.
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> a.rewind_repeat_atomless(0.5)[1]
+    0.75
+    """
+    e = V.real(eps, "eps", low=0.0, high=1.0, low_open=True)
+    return -math.log(e), 1.0 - 0.5 * e
+
+
+def _winrate_tilt(c: float):
+    if c < 1e-2:
+        w = 0.5 + c / 12 - c ** 3 / 720 + c ** 5 / 30240
+        d = c * c / 24 - c ** 4 / 960 + c ** 6 / 45360
+        return d, w
+    w = -1.0 / math.expm1(-c) - 1.0 / c
+    log_ratio = math.log(c / math.expm1(c)) if c < 30 else math.log(c) - c - math.log1p(-math.exp(-c))
+    return log_ratio + c * w, w
+
+
+def winrate_tilt(c):
+    r"""The win-rate-optimal policy at fixed KL in the atomless case: :math:`\pi_c\propto p\,e^{cF(r)}`.
+
+    .. math::
+
+        W(c) = \frac{1}{1-e^{-c}} - \frac1c,\qquad \mathrm{KL}(c) = \log\frac{c}{e^c-1} + c\,W(c),
+
+    the KL-regularised optimum for the calibrated reward :math:`F(r)`; best-of-N's point
+    :math:`(\log N-\frac{N-1}N, \frac N{N+1})` lies just below this curve. Series are used for small ``c``.
+
+    Parameters
+    ----------
+    c : float
+        Tilt strength, :math:`c\ge0`.
+
+    Returns
+    -------
+    (kl, win_rate) : tuple of float
+
+    References
+    ----------
+    .. [1] Gui, Gârbacea, Veitch, arXiv:2406.00832, section 4; Beirami et al., arXiv:2401.01879, section 7.
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> [round(v, 10) for v in a.winrate_tilt(2.288640586)]
+    [0.1931471806, 0.6759068193]
+    """
+    cc = V.real(c, "c", low=0.0)
+    return _winrate_tilt(cc)
+
+
+def winrate_tilt_for_kl(kl):
+    r"""Tilt strength :math:`c` with :math:`\mathrm{KL}(c) =` ``kl`` for :func:`winrate_tilt` (Brent in
+    :math:`\log c`).
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> round(a.winrate_tilt_for_kl(a.bon_kl_bound(2)), 8)
+    2.28864059
+    """
+    target = V.real(kl, "kl", low=0.0)
+    if target == 0:
+        return 0.0
+    f = lambda u: _winrate_tilt(math.exp(u))[0] - target  # noqa: E731
+    lo, hi = -1.0, 1.0
+    while f(lo) > 0:
+        lo -= 2.0
+    while f(hi) < 0:
+        hi += 2.0
+    return math.exp(brentq(f, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps))
+
+
+def winrate_tilt_policy(p, r, c) -> np.ndarray:
+    r"""Win-rate-optimal policy at fixed KL on a finite law: the tilt of ``p`` by the calibrated reward.
+
+    .. math::
+
+        \pi_c(y)\propto p(y)\,e^{c\,c_p(y)},\qquad c_p = \text{calibrated\_reward}(p, r),
+
+    since :math:`W(\pi;p) = \mathbb E_\pi c_p` is linear in :math:`\pi`, this maximises the win rate among all
+    policies with the same :math:`\mathrm{KL}(\pi\|p)`.
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> a.winrate_tilt_policy([0.5, 0.5], [0, 1], 0.0)
+    array([0.5, 0.5])
+    """
+    from .tilting import tilt
+
+    pp, rr = V.policy_and_rewards(p, r)
+    cc = V.real(c, "c", low=0.0)
+    return pp.copy() if cc == 0 else tilt(pp, _calibrated(pp, rr), 1.0 / cc)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Soft best-of-N
+# --------------------------------------------------------------------------------------------------------------
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(16)
+#: Largest reward range over beta for which soft best-of-N is integrated directly (weights stay above e^-700).
+_SOFT_MAX_SPREAD = 700.0
+
+
+def _soft_bon_level_law(lv, mass, log_n, beta):
+    n = math.exp(log_n)
+    logw = (lv - lv.max()) / beta
+    w = np.exp(logw)
+    w_min = float(w.min())
+    u_lo = -log_n - 45.0
+    u_hi = math.log(60.0 / (n * w_min))
+    panels = max(int(math.ceil((u_hi - u_lo) / 0.5)), 1)
+    edges = np.linspace(u_lo, u_hi, panels + 1)
+    half = 0.5 * (edges[1:] - edges[:-1])
+    u = ((edges[:-1] + half)[:, None] + half[:, None] * _GL_X[None, :]).ravel()
+    wts = (half[:, None] * _GL_W[None, :]).ravel()
+    t = np.exp(u)
+    log_m = logsumexp(np.log(mass)[None, :] - t[:, None] * w[None, :], axis=1)
+    base = u + (n - 1.0) * log_m + np.log(wts)
+    out = np.empty_like(mass)
+    for start in range(0, lv.size, 256):
+        sl = slice(start, start + 256)
+        integral = np.exp(logsumexp(base[:, None] - t[:, None] * w[None, sl], axis=0))
+        out[sl] = n * mass[sl] * w[sl] * integral
+    return out
+
+
+def soft_bon_law(p, r, N, beta, *, levels: bool = False):
+    r"""Exact law of soft best-of-N: draw :math:`N` outcomes from ``p``, select :math:`y_i` with probability
+    :math:`\propto e^{r(y_i)/\beta}`.
+
+    With :math:`w(y) = e^{(r(y) - r_{\max})/\beta}` and :math:`M(t) = \mathbb E_p e^{-t\,w(Y)}`,
+
+    .. math::
+
+        \pi(y) = N p(y) w(y)\,\mathbb E\Big[\frac{1}{w(y) + \sum_{j=2}^N w(Y_j)}\Big]
+        = N p(y) w(y)\int_0^\infty e^{-t\,w(y)}\,M(t)^{N-1}\,dt,
+
+    a one-dimensional integral (from :math:`1/x=\int_0^\infty e^{-tx}dt`) evaluated in log space with composite
+    16-point Gauss-Legendre in :math:`\log t`; the selection probabilities sum to one exactly in theory, and the
+    quadrature keeps :math:`|\sum\pi - 1|` below ``1e-12``. :math:`\beta\to\infty` gives ``p``,
+    :math:`\beta\to0` gives :func:`bon_law` (random ties). When the reward range exceeds
+    :math:`700\beta` the weights leave the float range: if then
+    :math:`N e^{-\mathrm{gap}_{\min}/\beta} < 10^{-16}` the result is :func:`bon_law` (the two laws differ by at
+    most that much in total variation), otherwise a ``ValueError`` is raised.
+
+    Parameters
+    ----------
+    p, r : array_like, shape (K,)
+    N : int or float
+        :math:`N\ge1` (finite float).
+    beta : float
+        Selection temperature, :math:`0<\beta\le\infty`.
+    levels : bool
+        If True, return ``(levels, probs)`` over reward levels.
+
+    References
+    ----------
+    .. [1] Verdun et al., arXiv:2505.03156 (2025), soft best-of-n.
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> a.soft_bon_law([0.5, 0.5], [0, 1], 2, 1.0).round(6)
+    array([0.365529, 0.634471])
+    """
+    pp, rr, log_n = _prepare(p, r, N)
+    b = V.beta(beta)
+    lv, mass, idx = group(pp, rr)
+    if b == math.inf or lv.size == 1:
+        g = mass.copy()
+    elif (lv[-1] - lv[0]) / b <= _SOFT_MAX_SPREAD:
+        g = _soft_bon_level_law(lv, mass, log_n, b)
+        total = g.sum()
+        if abs(total - 1.0) > 1e-10:  # pragma: no cover - quadrature guard
+            raise RuntimeError(f"soft best-of-N quadrature lost accuracy (sum {total!r}); please report")
+        g = g / total
+    elif log_n - float(np.min(np.diff(lv))) / b < math.log(1e-16):
+        g = np.exp(bon_log_level_law(np.log(mass), log_n))
+    else:
+        raise ValueError(
+            f"beta = {b!r} is too small for exact soft best-of-N on rewards spanning {lv[-1] - lv[0]!r} "
+            f"(weights underflow); use beta >= range/{_SOFT_MAX_SPREAD:g}, or bon_law for the beta -> 0 limit"
+        )
+    if levels:
+        return lv, g
+    out = np.zeros_like(pp)
+    s = idx >= 0
+    out[s] = pp[s] * g[idx[s]] / mass[idx[s]]
+    return out
