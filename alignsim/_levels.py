@@ -44,26 +44,47 @@ def log1mexp(t):
     return out
 
 
-def log_cdfs(log_mass: np.ndarray):
-    r"""Log of the CDF quantities of a level law given by log-masses in increasing level order.
+def log_neg_log1m(log_x):
+    r""":math:`\log(-\log(1-x))` from :math:`\log x` (``log_x <= 0``), exact also when :math:`x` underflows.
 
-    Returns ``(log_F, log_F_minus, log_S)``: :math:`\\log P(R\\le s_k)`, :math:`\\log P(R<s_k)` and
-    :math:`\\log P(R>s_k)`. Each CDF value is taken from the lower partial sum when it is at most one half and as
-    ``log1p(-survival)`` (survival summed from the top) otherwise, so that both tails keep relative accuracy.
+    For :math:`x < e^{-20}`, :math:`-\log(1-x) = x(1 + x/2 + O(x^2))`, so the result is
+    :math:`\log x + x/2` to rounding; this is what lets :math:`N\log(1-x)` be formed for
+    :math:`x\approx e^{-1000}` and :math:`N\approx e^{1000}`.
+    """
+    log_x = np.asarray(log_x, dtype=float)
+    tiny = log_x < -20.0
+    out = np.empty_like(log_x)
+    out[tiny] = log_x[tiny] + 0.5 * np.exp(log_x[tiny])
+    with np.errstate(divide="ignore"):
+        out[~tiny] = np.log(-log1mexp(log_x[~tiny]))
+    return out
+
+
+def log_cdfs(log_mass: np.ndarray):
+    r"""CDF bookkeeping of a level law given by log-masses in increasing level order.
+
+    Returns ``(log_F, log_F_minus, log_neg_log_F)``: :math:`\log P(R\le s_k)`, :math:`\log P(R<s_k)` and
+    :math:`\log(-\log P(R\le s_k))`. Each CDF value comes from the lower partial sum when it is at most one half
+    and from the survival :math:`S_k = P(R>s_k)`, summed from the top, otherwise, so both tails keep relative
+    accuracy; :math:`\log(-\log F_k)` is formed from :math:`\log S_k` directly, so that it stays exact when
+    :math:`S_k` is far below the float range.
     """
     lower = np.logaddexp.accumulate(log_mass)
     upper_incl = np.logaddexp.accumulate(log_mass[::-1])[::-1]
-    log_S = np.append(upper_incl[1:], -np.inf)
-    with np.errstate(divide="ignore"):
-        log_F = np.where(lower <= _LOG_HALF, lower, log1mexp(np.minimum(log_S, 0.0)))
+    log_S = np.minimum(np.append(upper_incl[1:], -np.inf), 0.0)
+    use_lower = lower <= _LOG_HALF
+    use_lower[-1] = False
+    log_F = np.where(use_lower, lower, log1mexp(log_S))
     log_F = np.minimum(log_F, 0.0)
     log_F[-1] = 0.0
+    with np.errstate(divide="ignore"):
+        lnl = np.where(use_lower, np.log(-np.minimum(lower, _LOG_HALF)), log_neg_log1m(log_S))
     log_F_minus = np.append(-np.inf, log_F[:-1])
-    return log_F, log_F_minus, log_S
+    return log_F, log_F_minus, lnl
 
 
 def times_n(log_n: float, x):
     """``N * x`` for ``x <= 0`` given ``log N``, without overflow for astronomically large ``N``."""
     x = np.asarray(x, dtype=float)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", over="ignore"):
         return np.where(x == 0.0, 0.0, -np.exp(log_n + np.log(-x)))

@@ -34,7 +34,7 @@ from scipy.optimize import brentq
 from scipy.special import logsumexp
 
 from . import _validate as V
-from ._levels import group, log1mexp, log_cdfs, times_n
+from ._levels import group, log1mexp, log_cdfs, log_neg_log1m, times_n
 from .divergences import _kl_logs
 from .winrate import _calibrated
 
@@ -68,16 +68,24 @@ _TIES = ("random", "ordered")
 def bon_log_level_law(log_mass: np.ndarray, log_n: float) -> np.ndarray:
     r"""Log-masses :math:`\log g_k` of the best-of-N level law from level log-masses in increasing order.
 
-    :math:`\log g_k = N\log F_k + \log\big(1 - e^{N\log(F_{k-1}/F_k)}\big)`, with
-    :math:`\log(F_{k-1}/F_k) = \log1p(-P_k/F_k)` when :math:`P_k/F_k\le\tfrac12` and
-    :math:`\log F_{k-1}-\log F_k` otherwise (whichever keeps relative accuracy). Private to the package; public
-    callers use :func:`bon_law` or the model methods.
+    .. math::
+
+        \log g_k = N\log F_k + \log\big(1 - e^{N\log(1 - P_k/F_k)}\big),
+
+    where each product :math:`N\log(1-x)` is formed as :math:`-\exp(\log N + \log(-\log(1-x)))` from
+    :math:`\log x` (see :func:`alignsim._levels.log_neg_log1m`), so that :math:`N = e^{1000}` acting on tail
+    masses :math:`e^{-1000}` is exact. When :math:`P_k/F_k>\tfrac12` the ratio is taken as
+    :math:`\log F_{k-1}-\log F_k` instead. Private to the package; public callers use :func:`bon_law` or the
+    model methods.
     """
-    log_F, log_Fm, _ = log_cdfs(log_mass)
-    with np.errstate(invalid="ignore"):
-        d = np.minimum(log_mass - log_F, 0.0)
-        ratio = np.where(d > -math.log(2.0), log_Fm - log_F, log1mexp(d))
-    return times_n(log_n, log_F) + log1mexp(times_n(log_n, ratio))
+    log_F, log_Fm, lnl_F = log_cdfs(log_mass)
+    d = np.minimum(log_mass - log_F, 0.0)
+    far = d > -math.log(2.0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        lnl_ratio = np.where(far, np.log(np.maximum(log_F - log_Fm, 0.0)), log_neg_log1m(np.where(far, -1.0, d)))
+        n_log_f = -np.exp(log_n + lnl_F)
+        n_log_ratio = -np.exp(log_n + lnl_ratio)
+    return n_log_f + log1mexp(n_log_ratio)
 
 
 def _prepare(p, r, N, ties="random"):

@@ -76,7 +76,8 @@ def _kl_logs(log_a: np.ndarray, log_b: np.ndarray) -> float:
 
     Uses the non-negative terms :math:`b\,h(a/b-1)` with :math:`a/b-1 = \mathrm{expm1}(\log a-\log b)`, so
     the result keeps relative accuracy when :math:`a\approx b`; points with :math:`b` below the float range
-    contribute :math:`a\log(a/b)` (their :math:`-a+b` part is negligible).
+    contribute :math:`a\log(a/b) - a + b` from the logs (:math:`a` there need not be small: best-of-N with
+    :math:`N = e^{1000}` puts its mass on levels of reference mass :math:`e^{-1000}`).
     """
     pos_a = log_a > -np.inf
     if np.any(pos_a & (log_b == -np.inf)):
@@ -89,7 +90,8 @@ def _kl_logs(log_a: np.ndarray, log_b: np.ndarray) -> float:
     total = float(np.sum(np.exp(lb[~big]) * _h(x[~big])))
     abig = np.exp(la[big])
     keep = abig > 0
-    total += float(np.sum(abig[keep] * (la[big][keep] - lb[big][keep])))
+    lab, lbb = la[big][keep], lb[big][keep]
+    total += float(np.sum(abig[keep] * (lab - lbb) - abig[keep] + np.exp(lbb)))
     return max(total, 0.0)
 
 
