@@ -83,8 +83,17 @@ def log_cdfs(log_mass: np.ndarray):
     return log_F, log_F_minus, lnl
 
 
-def times_n(log_n: float, x):
-    """``N * x`` for ``x <= 0`` given ``log N``, without overflow for astronomically large ``N``."""
+def times_n(n: float, log_n: float, x, log_neg_x=None):
+    """``N * x`` for ``x <= 0``, given ``N`` (``inf`` if beyond float range) and ``log N``.
+
+    Where ``N`` is finite and ``x`` a normal float the plain product is used (relative error one rounding);
+    elsewhere ``-exp(log N + log(-x))``, with ``log(-x)`` taken from ``log_neg_x`` when given (so that ``x`` may
+    underflow, as for a survival of ``exp(-1000)`` against ``N = exp(1000)``).
+    """
     x = np.asarray(x, dtype=float)
-    with np.errstate(divide="ignore", over="ignore"):
-        return np.where(x == 0.0, 0.0, -np.exp(log_n + np.log(-x)))
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        lnx = np.log(-x) if log_neg_x is None else np.asarray(log_neg_x, dtype=float)
+        via_logs = -np.exp(log_n + lnx)
+        direct = np.isfinite(n) & (np.abs(x) > 1e-290)
+        out = np.where(direct, n * x, via_logs)
+    return np.where(x == 0.0, 0.0, out) if log_neg_x is None else out

@@ -135,6 +135,12 @@ def log_sample_count(N, name: str = "N") -> float:
     return math.log(v)
 
 
+def sample_count(N, name: str = "N") -> tuple[float, float]:
+    """Return ``(N as float, log N)`` for ``N >= 1``; the float is ``inf`` when ``N`` exceeds the float range."""
+    log_n = log_sample_count(N, name)
+    return (float(N) if log_n < 709.0 else math.inf), log_n
+
+
 def length(n, name: str = "length") -> int:
     """A sequence length: an integer ``>= 1``."""
     if isinstance(n, (bool, np.bool_)) or not isinstance(n, (numbers.Integral, np.integer)):

@@ -65,34 +65,37 @@ _TIES = ("random", "ordered")
 # --------------------------------------------------------------------------------------------------------------
 # The one formula: the BoN law of a level law, in log space.
 # --------------------------------------------------------------------------------------------------------------
-def bon_log_level_law(log_mass: np.ndarray, log_n: float) -> np.ndarray:
+def bon_log_level_law(log_mass: np.ndarray, n: float, log_n: float) -> np.ndarray:
     r"""Log-masses :math:`\log g_k` of the best-of-N level law from level log-masses in increasing order.
 
     .. math::
 
-        \log g_k = N\log F_k + \log\big(1 - e^{N\log(1 - P_k/F_k)}\big),
+        \log g_k = N\log F_k + \log\big(1 - e^{N\log(F_{k-1}/F_k)}\big),
+        \qquad \log\frac{F_{k-1}}{F_k} = \log\Big(1-\frac{P_k}{F_k}\Big).
 
-    where each product :math:`N\log(1-x)` is formed as :math:`-\exp(\log N + \log(-\log(1-x)))` from
-    :math:`\log x` (see :func:`alignsim._levels.log_neg_log1m`), so that :math:`N = e^{1000}` acting on tail
+    ``n`` is :math:`N` as a float (``inf`` beyond the float range) and ``log_n`` its log. Each product
+    :math:`N\log(1-x)` is formed directly when possible and otherwise as :math:`-\exp(\log N + \log(-\log(1-x)))`
+    from :math:`\log x` (see :func:`alignsim._levels.log_neg_log1m`), so that :math:`N = e^{1000}` acting on tail
     masses :math:`e^{-1000}` is exact. When :math:`P_k/F_k>\tfrac12` the ratio is taken as
-    :math:`\log F_{k-1}-\log F_k` instead. Private to the package; public callers use :func:`bon_law` or the
-    model methods.
+    :math:`\log F_{k-1}-\log F_k`. Private to the package; public callers use :func:`bon_law` or the model
+    methods.
     """
     log_F, log_Fm, lnl_F = log_cdfs(log_mass)
     d = np.minimum(log_mass - log_F, 0.0)
     far = d > -math.log(2.0)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        lnl_ratio = np.where(far, np.log(np.maximum(log_F - log_Fm, 0.0)), log_neg_log1m(np.where(far, -1.0, d)))
-        n_log_f = -np.exp(log_n + lnl_F)
-        n_log_ratio = -np.exp(log_n + lnl_ratio)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(far, log_Fm - log_F, log1mexp(np.where(far, -1.0, d)))
+        lnl_ratio = np.where(far, np.log(-ratio), log_neg_log1m(np.where(far, -1.0, d)))
+    n_log_f = times_n(n, log_n, log_F, lnl_F)
+    n_log_ratio = times_n(n, log_n, ratio, lnl_ratio)
     return n_log_f + log1mexp(n_log_ratio)
 
 
 def _prepare(p, r, N, ties="random"):
     pp, rr = V.policy_and_rewards(p, r)
-    log_n = V.log_sample_count(N)
+    n, log_n = V.sample_count(N)
     V.choice(ties, "ties", _TIES)
-    return pp, rr, log_n
+    return pp, rr, (n, log_n)
 
 
 def _ordered(pp, rr):
@@ -147,16 +150,16 @@ def bon_law(p, r, N, *, ties: str = "random", levels: bool = False):
     >>> a.bon_law([0.2, 0.3, 0.5], [0, 1, 1], 4).round(6)
     array([0.0016, 0.3744, 0.624 ])
     """
-    pp, rr, log_n = _prepare(p, r, N, ties)
+    pp, rr, nn = _prepare(p, r, N, ties)
     lv, mass, idx = group(pp, rr)
     if levels:
-        return lv, np.exp(bon_log_level_law(_log(mass), log_n))
+        return lv, np.exp(bon_log_level_law(_log(mass), *nn))
     out = np.zeros_like(pp)
     if ties == "ordered":
         order = _ordered(pp, rr)
-        out[order] = np.exp(bon_log_level_law(_log(pp[order]), log_n))
+        out[order] = np.exp(bon_log_level_law(_log(pp[order]), *nn))
         return out
-    log_g = bon_log_level_law(_log(mass), log_n)
+    log_g = bon_log_level_law(_log(mass), *nn)
     s = idx >= 0
     out[s] = pp[s] * np.exp(log_g[idx[s]] - _log(mass[idx[s]]))
     return out
@@ -222,12 +225,12 @@ def bon_kl(p, r, N, *, ties: str = "random") -> float:
     >>> round(a.bon_kl([0.5, 0.3, 0.2], [1, 1, 2], 4), 12)
     0.364899112283
     """
-    pp, rr, log_n = _prepare(p, r, N, ties)
+    pp, rr, nn = _prepare(p, r, N, ties)
     if ties == "ordered":
         lp = _log(pp[_ordered(pp, rr)])
     else:
         lp = _log(group(pp, rr)[1])
-    return _kl_logs(bon_log_level_law(lp, log_n), lp)
+    return _kl_logs(bon_log_level_law(lp, *nn), lp)
 
 
 def won_kl(p, r, N, *, ties: str = "random") -> float:
@@ -252,9 +255,9 @@ def bon_mean_reward(p, r, N) -> float:
     >>> round(a.bon_mean_reward([0.5, 0.3, 0.2], [1, 1, 2], 4), 12)
     1.5904
     """
-    pp, rr, log_n = _prepare(p, r, N)
+    pp, rr, nn = _prepare(p, r, N)
     lv, mass, _ = group(pp, rr)
-    return float(np.dot(np.exp(bon_log_level_law(_log(mass), log_n)), lv))
+    return float(np.dot(np.exp(bon_log_level_law(_log(mass), *nn)), lv))
 
 
 def bon_win_rate(p, r, N) -> float:
@@ -276,9 +279,9 @@ def bon_win_rate(p, r, N) -> float:
     >>> a.bon_win_rate([0.5, 0.5], [0, 1], 4)
     0.71875
     """
-    pp, rr, log_n = _prepare(p, r, N)
+    pp, rr, nn = _prepare(p, r, N)
     lv, mass, _ = group(pp, rr)
-    return float(np.dot(np.exp(bon_log_level_law(_log(mass), log_n)), _calibrated(mass, lv)))
+    return float(np.dot(np.exp(bon_log_level_law(_log(mass), *nn)), _calibrated(mass, lv)))
 
 
 def _vectorised_log_n(N):
@@ -341,9 +344,9 @@ def bon_kl_top_bound(p, r, N) -> float:
     >>> round(a.bon_kl_top_bound([0.5, 0.5], [0, 1], 2), 12) == round(math.log(1.5), 12)
     True
     """
-    pp, rr, log_n = _prepare(p, r, N)
+    pp, rr, nn = _prepare(p, r, N)
     eps = group(pp, rr)[1][-1]
-    return float(log1mexp(times_n(log_n, math.log1p(-eps)) if eps < 1 else -np.inf) - math.log(eps))
+    return float(log1mexp(times_n(*nn, math.log1p(-eps)) if eps < 1 else -np.inf) - math.log(eps))
 
 
 def _collision(pp, rr):
@@ -367,8 +370,8 @@ def bon_kl_gap_bound(p, r, N) -> float:
     >>> round(a.bon_kl_gap_bound([0.25] * 4, [0, 1, 2, 3], 2), 12)
     1.0
     """
-    pp, rr, log_n = _prepare(p, r, N)
-    n = math.exp(log_n)
+    pp, rr, nn = _prepare(p, r, N)
+    n = nn[0]
     return 2.0 * n * (n - 1.0) * _collision(pp, rr)
 
 
@@ -385,8 +388,8 @@ def bon_win_rate_gap_bound(p, r, N) -> float:
     >>> round(a.bon_win_rate_gap_bound([0.25] * 4, [0, 1, 2, 3], 3), 12)
     0.25
     """
-    pp, rr, log_n = _prepare(p, r, N)
-    return 0.5 * (math.exp(log_n) - 1.0) * _collision(pp, rr)
+    pp, rr, nn = _prepare(p, r, N)
+    return 0.5 * (nn[0] - 1.0) * _collision(pp, rr)
 
 
 def bon_kl_estimator(eps, N):
@@ -420,15 +423,15 @@ def bon_kl_estimator(eps, N):
     0.179098831081
     """
     e = V.real_array(eps, "eps", low=0.0, high=1.0, low_open=True)
-    log_n = V.log_sample_count(N)
-    n = math.exp(log_n)
-    l1 = np.log1p(-np.minimum(e, 1.0 - 1e-300))
-    l1 = np.where(e == 1.0, -np.inf, l1)
-    n_l1 = times_n(log_n, l1)                       # N log(1 - eps)
+    n, log_n = V.sample_count(N)
+    with np.errstate(divide="ignore"):
+        l1 = np.log1p(-e)                           # log(1 - eps), -inf at eps = 1
+    n_l1 = times_n(n, log_n, l1)                    # N log(1 - eps)
     a = np.exp(n_l1)                                # (1 - eps)^N
     one_minus_a = -np.expm1(n_l1)
+    frac = 1.0 - math.exp(-log_n)                   # (N - 1) / N
     with np.errstate(invalid="ignore"):
-        first = np.where(a > 0, a * (log_n + (n_l1 - np.where(e == 1.0, 0.0, l1)) - (n - 1.0) / n), 0.0)
+        first = np.where(a > 0, a * (log_n + (n_l1 - np.where(e == 1.0, 0.0, l1)) - frac), 0.0)
     out = first + one_minus_a * (np.log(one_minus_a) - np.log(e))
     return float(out) if out.ndim == 0 else out
 
@@ -645,19 +648,19 @@ def soft_bon_law(p, r, N, beta, *, levels: bool = False):
     >>> a.soft_bon_law([0.5, 0.5], [0, 1], 2, 1.0).round(6)
     array([0.365529, 0.634471])
     """
-    pp, rr, log_n = _prepare(p, r, N)
+    pp, rr, nn = _prepare(p, r, N)
     b = V.beta(beta)
     lv, mass, idx = group(pp, rr)
     if b == math.inf or lv.size == 1:
         g = mass.copy()
     elif (lv[-1] - lv[0]) / b <= _SOFT_MAX_SPREAD:
-        g = _soft_bon_level_law(lv, mass, log_n, b)
+        g = _soft_bon_level_law(lv, mass, nn[1], b)
         total = g.sum()
         if abs(total - 1.0) > 1e-10:  # pragma: no cover - quadrature guard
             raise RuntimeError(f"soft best-of-N quadrature lost accuracy (sum {total!r}); please report")
         g = g / total
-    elif log_n - float(np.min(np.diff(lv))) / b < math.log(1e-16):
-        g = np.exp(bon_log_level_law(np.log(mass), log_n))
+    elif nn[1] - float(np.min(np.diff(lv))) / b < math.log(1e-16):
+        g = np.exp(bon_log_level_law(np.log(mass), *nn))
     else:
         raise ValueError(
             f"beta = {b!r} is too small for exact soft best-of-N on rewards spanning {lv[-1] - lv[0]!r} "

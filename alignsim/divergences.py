@@ -67,6 +67,9 @@ def _kl_terms(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         x = np.where(pos_q, (p - q) / np.where(pos_q, q, 1.0), 0.0)
     out[pos_q] = q[pos_q] * _h(x[pos_q])
+    # for p >> q the direct form has no cancellation, and p/q may overflow
+    far = pos_q & (x > 1e6)
+    out[far] = p[far] * (np.log(p[far]) - np.log(q[far])) - p[far] + q[far]
     out[~pos_q] = np.where(p[~pos_q] > 0, np.inf, 0.0)
     return out
 

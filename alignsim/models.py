@@ -278,9 +278,9 @@ class MemorylessLM:
         return counts @ self.r
 
     def _bon_logs(self, N):
-        log_n = V.log_sample_count(N)
+        n, log_n = V.sample_count(N)
         levels, log_p = self.reward_law(log=True)
-        return levels, log_p, bon_log_level_law(log_p, log_n)
+        return levels, log_p, bon_log_level_law(log_p, n, log_n)
 
     def bon_reward_law(self, N, *, log: bool = False):
         r"""Reward-level law of best-of-N over whole sequences (random tie-breaking among equal rewards).

@@ -294,19 +294,25 @@ def max_kl(p, r) -> float:
 def _solve_lambda(ps, rs, delta):
     """lam >= 0 with K(lam) = delta, for 0 < delta < max_kl (callers handle the ends)."""
     var = float(np.dot(ps, (rs - np.dot(ps, rs)) ** 2))
-    lam0 = math.sqrt(2.0 * delta / var) if var > 0 else 1.0
+    levels = np.unique(rs)
+    # small-budget asymptote lam ~ sqrt(2 delta / var); if var underflows, the top reward gap sets the scale
+    lam0 = math.sqrt(2.0 * delta / var) if var > 1e-290 else 1.0 / float(levels[-1] - levels[-2])
 
     def f(u):
         k = _tilt_kl_support(ps, rs, math.exp(u))
         return (math.log(k) if k > 0 else -math.inf) - math.log(delta)
 
-    lo, hi = math.log(lam0), math.log(lam0)
+    lo = hi = math.log(lam0)
+    step = 1.0
     while f(lo) > 0:
-        lo -= 1.0
+        lo -= step
+        step *= 2.0
+    step = 1.0
     while f(hi) < 0:
-        hi += 1.0
-        if hi > 745:  # pragma: no cover - guarded by delta < max_kl
-            raise RuntimeError("failed to bracket lambda")
+        hi += step
+        step *= 2.0
+        if hi > 1400.0:  # pragma: no cover - K reaches any delta < max_kl well before lam = e^1400
+            raise RuntimeError(f"failed to bracket lambda for delta={delta!r}; please report")
     if lo == hi:
         return lam0
     u = brentq(f, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=200)
@@ -426,9 +432,11 @@ def dual_reward(p, r, delta) -> float:
         lam = math.exp(u)
         return (float(_log_partition(ps, rs, lam)) + d) / lam
 
-    span = float(rs.max() - rs.min())
-    lo, hi = math.log(1e-12 / span), math.log(1e4 / span)
-    grid = np.linspace(lo, hi, 400)
+    # lambda_delta lies between 1e-12/span and 1e4/(gap between the two highest rewards)
+    levels = np.unique(rs)
+    span, top_gap = float(levels[-1] - levels[0]), float(levels[-1] - levels[-2])
+    lo, hi = math.log(1e-12 / span), math.log(1e4 / top_gap)
+    grid = np.linspace(lo, hi, max(400, int(4 * (hi - lo))))
     vals = [obj(u) for u in grid]
     i = int(np.argmin(vals))
     a, b = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]

@@ -1,0 +1,45 @@
+"""Hypothesis strategies for alignsim: probability vectors, reward vectors, laws, KL coefficients."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+
+
+@st.composite
+def prob_vectors(draw, min_size=2, max_size=8, zeros=False, size=None):
+    """Probability vectors; with ``zeros`` some entries are exactly 0 (at least one stays positive)."""
+    k = size if size is not None else draw(st.integers(min_size, max_size))
+    w = np.array(draw(st.lists(st.floats(1e-3, 1.0), min_size=k, max_size=k)))
+    if zeros:
+        mask = np.array(draw(st.lists(st.booleans(), min_size=k, max_size=k)))
+        if mask.all():
+            mask[draw(st.integers(0, k - 1))] = False
+        w[mask] = 0.0
+    return w / w.sum()
+
+
+@st.composite
+def reward_vectors(draw, size, ties=False, low=-5.0, high=5.0):
+    """Reward vectors of a given size; with ``ties`` rewards are small integers (many ties)."""
+    if ties:
+        return np.array(draw(st.lists(st.integers(-2, 2), min_size=size, max_size=size)), dtype=float)
+    return np.array(draw(st.lists(st.floats(low, high), min_size=size, max_size=size)))
+
+
+@st.composite
+def laws(draw, min_size=2, max_size=8, ties=None, zeros=False):
+    """A pair ``(p, r)`` of a reference law and rewards (ties drawn at random unless fixed)."""
+    p = draw(prob_vectors(min_size, max_size, zeros=zeros))
+    t = draw(st.booleans()) if ties is None else ties
+    return p, draw(reward_vectors(p.size, ties=t))
+
+
+def nonconstant(p, r):
+    """True when the reward is not constant on the support of p."""
+    s = p > 0
+    return np.ptp(r[s]) > 1e-6
+
+
+betas = st.floats(0.05, 20.0)
+sample_counts = st.integers(1, 200)

@@ -1,0 +1,325 @@
+"""Best-of-N: spec VC10-VC13, VC15, VC21, VC23, VC24 and known values; mpmath oracle; properties; validation."""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+import alignsim as a
+
+from . import oracle
+from .strategies import laws, prob_vectors
+
+RTOL12 = 1e-11
+
+
+# ------------------------------------------------------------------------------------------------ known values
+def test_vc10_ties():
+    p, r = [0.5, 0.3, 0.2], [1, 1, 2]
+    assert a.bon_kl(p, r, 4) == pytest.approx(0.364899112283, rel=RTOL12)
+    assert a.bon_mean_reward(p, r, 4) == pytest.approx(1.5904, rel=1e-14)
+    assert a.bon_win_rate(p, r, 4) == pytest.approx(0.6952, rel=1e-14)
+    assert a.bon_kl(p, r, 4, ties="ordered") == pytest.approx(0.559750560357, rel=RTOL12)
+    assert a.bon_kl_bound(4) == pytest.approx(0.63629436112, rel=RTOL12)
+    # the tie rule changes the law but not reward or win rate
+    ordered = a.bon_law(p, r, 4, ties="ordered")
+    assert np.dot(ordered, r) == pytest.approx(1.5904, rel=1e-14)
+    assert a.win_rate(ordered, p, r) == pytest.approx(0.6952, rel=1e-14)
+
+
+@pytest.mark.parametrize("N, d, w", [
+    (2, 0.130812035941, 0.625), (4, 0.459355521853, 0.71875), (8, 0.667587720516, 0.748046875),
+    (16, 0.692962696501, 0.749992370605), (64, 0.69314718056, 0.75),
+])
+def test_vc11_two_equiprobable(N, d, w):
+    p, r = [0.5, 0.5], [0, 1]
+    np.testing.assert_allclose(a.bon_law(p, r, N), [2.0 ** -N, 1 - 2.0 ** -N], rtol=1e-14)
+    assert a.bon_kl(p, r, N) == pytest.approx(d, rel=RTOL12)
+    assert a.bon_win_rate(p, r, N) == pytest.approx(w, rel=RTOL12)
+
+
+@pytest.mark.parametrize("N, d, formula, est, w", [
+    (2, 0.189318194856, 0.19314718056, 0.193059436943, 0.665),
+    (4, 0.628825136378, 0.63629436112, 0.634870280907, 0.79667),
+    (8, 1.17748620551, 1.20444154168, 1.19177839751, 0.882268667),
+    (16, 1.73306322935, 1.83508872224, 1.75614190789, 0.92829293868),
+    (32, 2.14924886886, 2.4969859028, 2.1633695824, 0.946485975608),
+    (64, 2.29345120186, 3.17450808336, 2.29460879761, 0.949882035371),
+    (128, 2.30256495602, 3.85984276392, 2.30256726721, 0.949999860992),
+])
+def test_vc12_uniform_ten(N, d, formula, est, w):
+    p, r = np.full(10, 0.1), np.arange(10.0)
+    assert a.bon_kl(p, r, N) == pytest.approx(d, rel=RTOL12)
+    assert a.bon_kl_bound(N) == pytest.approx(formula, rel=RTOL12)
+    assert a.bon_kl_estimator(0.1, N) == pytest.approx(est, rel=RTOL12)
+    # VC12 prints W to at most 12 significant digits (0.79667 is the exact 0.796670)
+    assert a.bon_win_rate(p, r, N) == pytest.approx(w, rel=RTOL12)
+
+
+@pytest.mark.parametrize("eps, N, value", [
+    (0.5, 2, 0.179098831081), (0.1, 4, 0.634870280907), (0.01, 16, 1.83494815321), (1e-4, 100, 3.61517014535),
+])
+def test_vc13_estimator(eps, N, value):
+    assert a.bon_kl_estimator(eps, N) == pytest.approx(value, rel=RTOL12)
+
+
+def test_estimator_limits_and_vectorised():
+    assert a.bon_kl_estimator(1.0, 7) == 0.0
+    assert a.bon_kl_estimator(1e-300, 50) == pytest.approx(a.bon_kl_bound(50), rel=1e-14)
+    vals = a.bon_kl_estimator(np.array([0.5, 0.1]), 4)
+    assert vals.shape == (2,) and vals[1] == pytest.approx(0.634870280907, rel=RTOL12)
+
+
+@pytest.mark.parametrize("N, kl, c, w_opt, w_rr", [
+    (2, 0.1931471806, 2.288640586, 0.6759068193, 0.5878196823),
+    (4, 0.6362943611, 4.916907932, 0.8039958879, 0.7353749979),
+    (8, 1.204441542, 9.054541421, 0.8896750565, 0.8500702941),
+    (16, 1.835088722, 17.03189903, 0.9412866812, 0.9202003294),
+    (64, 3.174508083, 65.00785335, 0.9846172432, 0.9790926658),
+    (1000, 5.908755279, 1001.0005, 0.9990009995, 0.9986422175),
+])
+def test_vc15_atomless_benchmarks(N, kl, c, w_opt, w_rr):
+    assert a.bon_kl_bound(N) == pytest.approx(kl, abs=5e-10)
+    assert a.bon_win_rate_bound(N) == pytest.approx(N / (N + 1), rel=1e-15)
+    cc = a.winrate_tilt_for_kl(a.bon_kl_bound(N))
+    assert cc == pytest.approx(c, abs=5e-9 * max(1, c))
+    d, w = a.winrate_tilt(cc)
+    assert d == pytest.approx(a.bon_kl_bound(N), rel=1e-13)
+    assert w == pytest.approx(w_opt, abs=5e-11)
+    assert a.rewind_repeat_atomless(math.exp(-kl))[1] == pytest.approx(w_rr, abs=5e-10)
+
+
+def test_winrate_tilt_small_c_series_matches_mpmath():
+    import mpmath as mp
+    for c in [1e-8, 1e-4, 5e-3, 0.02, 0.5, 40.0, 800.0]:
+        cm = mp.mpf(c)
+        w = 1 / (1 - mp.exp(-cm)) - 1 / cm
+        d = mp.log(cm / (mp.exp(cm) - 1)) + cm * w
+        got_d, got_w = a.winrate_tilt(c)
+        assert got_w == pytest.approx(float(w), rel=1e-14)
+        assert got_d == pytest.approx(float(d), rel=1e-10)
+
+
+@pytest.mark.parametrize("N, d", [
+    (10, 1.361138646), (100, 2.315342775), (1000, 2.645734307), (10 ** 4, 6.011475602), (10 ** 5, 9.20952775),
+    (10 ** 6, 9.210340372),
+])
+def test_vc21_cherry_picked(N, d):
+    eps = 1e-4
+    p = np.r_[np.full(10, (1 - eps) / 10), eps]
+    r = np.arange(11.0)
+    assert a.bon_kl(p, r, N) == pytest.approx(d, abs=5e-9)
+    assert a.bon_kl(p, r, N) <= a.bon_kl_top_bound(p, r, N) <= -math.log(eps) + 1e-12
+
+
+@pytest.mark.parametrize("N, lam, d", [(2, 0.887303195001, 0.0958496855117), (4, 1.99942920284, 0.449341419419),
+                                      (16, 6.55076813595, 1.1788738546)])
+def test_vc23_binary_bon_is_tilt(N, lam, d):
+    p, r = [0.7, 0.3], [0, 1]
+    assert a.bon_kl(p, r, N) == pytest.approx(d, rel=RTOL12)
+    assert a.lambda_for_kl(p, r, d) == pytest.approx(lam, rel=1e-10)
+    np.testing.assert_allclose(a.bon_law(p, r, N), a.tilt(p, r, 1 / lam), rtol=1e-10)
+    if N == 4:
+        np.testing.assert_allclose(a.bon_law(p, r, 4), [0.2401, 0.7599], rtol=1e-14)
+
+
+def test_vc24_float64_stability_uniform_1e4():
+    p, r = np.full(10 ** 4, 1e-4), np.arange(1e4)
+    assert a.bon_kl(p, r, 10 ** 6) == pytest.approx(9.21034037197618, rel=1e-14)
+    assert a.bon_law(p, r, 10 ** 6).sum() == pytest.approx(1.0, abs=1e-14)
+
+
+def test_known_values_public_toy_scripts():
+    np.testing.assert_allclose(a.bon_law([1 / 2, 1 / 3, 1 / 6], [0, 1, 2], 2), [0.25, 0.4444444444, 0.3055555556],
+                               atol=5e-11)
+    assert a.bon_kl([1 / 2, 1 / 3, 1 / 6], [0, 1, 2], 2) == pytest.approx(0.1397800659, abs=5e-11)
+    np.testing.assert_allclose(a.bon_law([0.2, 0.3, 0.5], [0, 1, 1], 4), [0.0016, 0.3744, 0.624], rtol=1e-13)
+    assert a.bon_kl([0.2, 0.3, 0.5], [0, 1, 1], 4) == pytest.approx(0.2134625003, abs=5e-11)
+    for K, d2, d16 in [(10, 0.189318, 1.733063), (100, 0.193090, 1.834018), (1000, 0.193146, 1.835078)]:
+        p, r = np.full(K, 1 / K), np.arange(float(K))
+        assert a.bon_kl(p, r, 2) == pytest.approx(d2, abs=5e-7)
+        assert a.bon_kl(p, r, 16) == pytest.approx(d16, abs=5e-7)
+
+
+def test_worst_of_n_and_huge_n():
+    np.testing.assert_allclose(a.won_law([0.5, 0.5], [0, 1], 3), [7 / 8, 1 / 8], rtol=1e-14)
+    lv, g = a.won_law([0.2, 0.3, 0.5], [2, 0, 2], 2, levels=True)
+    np.testing.assert_allclose(lv, [0, 2])
+    np.testing.assert_allclose(g, [1 - 0.7 ** 2, 0.7 ** 2], rtol=1e-14)
+    # N far beyond float range, as an int, and as a float near 1e300
+    assert a.bon_kl([0.7, 0.3], [0, 1], 10 ** 1000) == pytest.approx(-math.log(0.3), rel=1e-15)
+    assert a.bon_kl_bound(10 ** 1000) == pytest.approx(1000 * math.log(10) - 1, rel=1e-15)
+    np.testing.assert_allclose(a.bon_law([0.7, 0.3], [0, 1], 1e300), [0.0, 1.0])
+
+
+def test_rewind_repeat_discrete():
+    kl, w = a.rewind_repeat([0.4, 0.3, 0.2, 0.1], [0, 1, 1, 3], 1)
+    assert kl == pytest.approx(-math.log(0.6), rel=1e-14)
+    # accepted law (0, .5, 1/3, 1/6): wins vs p: levels 1 -> 0.4 + 0.25, level 3 -> 0.95
+    assert w == pytest.approx((0.5 + 1 / 3) * 0.65 + 1 / 6 * 0.95, rel=1e-14)
+
+
+# --------------------------------------------------------------------------------------------- mpmath oracle
+@settings(deadline=None, max_examples=50)
+@given(laws(max_size=7, zeros=True), st.integers(1, 300))
+def test_bon_kl_matches_mpmath(law, N):
+    p, r = law
+    assert a.bon_kl(p, r, N) == pytest.approx(float(oracle.bon_kl(p, r, N)), rel=1e-11, abs=1e-14)
+
+
+@settings(deadline=None, max_examples=50)
+@given(laws(max_size=5, zeros=True), st.integers(1, 6))
+def test_bon_law_matches_enumeration_of_draws(law, N):
+    p, r = law
+    # brute force: all N-tuples of outcomes, uniform tie-break among maximisers
+    ref = np.zeros(p.size)
+    for seq in itertools.product(range(p.size), repeat=N):
+        pr = np.prod(p[list(seq)])
+        if pr == 0:
+            continue
+        best = max(r[i] for i in seq)
+        winners = [i for i in seq if r[i] == best]
+        for i in winners:
+            ref[i] += pr / len(winners)
+    np.testing.assert_allclose(a.bon_law(p, r, N), ref, rtol=1e-11, atol=1e-15)
+
+
+# ----------------------------------------------------------------------------------------- spec section 6 props
+@settings(deadline=None, max_examples=80)
+@given(laws(max_size=8, zeros=True), st.integers(1, 10 ** 6))
+def test_bon_properties(law, N):
+    p, r = law
+    g = a.bon_law(p, r, N)
+    assert g.sum() == pytest.approx(1.0, abs=1e-12)
+    assert np.all(g[p == 0] == 0)
+    d = a.bon_kl(p, r, N)
+    assert d <= a.bon_kl_bound(N) + 1e-12
+    assert d <= a.bon_kl_top_bound(p, r, N) + 1e-12
+    assert d <= a.bon_kl(p, r, N, ties="ordered") + 1e-12
+    assert a.bon_kl_bound(N) - d <= a.bon_kl_gap_bound(p, r, N) + 1e-12
+    w = a.bon_win_rate(p, r, N)
+    assert w <= a.bon_win_rate_bound(N) + 1e-12
+    assert a.bon_win_rate_bound(N) - w <= a.bon_win_rate_gap_bound(p, r, N) + 1e-12
+    # the frontier dominates best-of-N at the same KL (Y-T1 consequence)
+    if 0 < d < a.max_kl(p, r):
+        assert a.bon_mean_reward(p, r, N) <= a.optimal_reward(p, r, d) + 1e-9
+
+
+@settings(deadline=None, max_examples=50)
+@given(laws(max_size=8, zeros=True), st.integers(1, 500))
+def test_bon_kl_nondecreasing_in_n(law, N):
+    p, r = law
+    assert a.bon_kl(p, r, N) <= a.bon_kl(p, r, N + 1) + 1e-12
+    assert a.bon_mean_reward(p, r, N) <= a.bon_mean_reward(p, r, N + 1) + 1e-12
+
+
+@settings(deadline=None, max_examples=50)
+@given(laws(max_size=8, zeros=True), st.integers(1, 100))
+def test_won_is_bon_of_negated_reward(law, N):
+    p, r = law
+    np.testing.assert_allclose(a.won_law(p, r, N), a.bon_law(p, -r, N), rtol=1e-14)
+    assert a.won_kl(p, r, N) == pytest.approx(a.bon_kl(p, -r, N), abs=1e-15)
+    # reflection of win rates: W_r(WoN) = 1 - W_{-r}(BoN of -r)
+    assert a.win_rate(a.won_law(p, r, N), p, r) == pytest.approx(1 - a.bon_win_rate(p, -r, N), abs=1e-13)
+
+
+@settings(deadline=None, max_examples=50)
+@given(laws(max_size=6), st.data())
+def test_win_rate_identities(law, data):
+    p, r = law
+    w = np.array(data.draw(st.lists(st.floats(1e-3, 1), min_size=p.size, max_size=p.size)))
+    pi = w / w.sum()
+    assert a.win_rate(p, p, r) == pytest.approx(0.5, abs=1e-14)
+    assert a.win_rate(pi, p, r) + a.win_rate(p, pi, r) == pytest.approx(1.0, abs=1e-14)
+    c = a.calibrated_reward(p, r)
+    assert np.all((c >= 0) & (c <= 1))
+    # invariance under maps of r that are strictly increasing on floats (exp would merge nearby floats)
+    np.testing.assert_allclose(a.calibrated_reward(p, 2.0 * r), c, rtol=1e-15)
+    np.testing.assert_allclose(a.calibrated_reward(p, np.arctan(r) + 0.0 * r), c, rtol=1e-15) if np.unique(np.arctan(r)).size == np.unique(r).size else None
+
+
+@settings(deadline=None, max_examples=40)
+@given(prob_vectors(max_size=6), st.floats(1e-3, 0.999))
+def test_estimator_bounded_by_formula(p, eps):
+    for N in [2, 10, 1000]:
+        v = a.bon_kl_estimator(eps, N)
+        assert -1e-15 <= v <= a.bon_kl_bound(N) + 1e-12
+
+
+@pytest.mark.parametrize("N", [2, 8, 32, 1000])
+def test_conjecture_4_4_estimator_mean_upper_bounds_kl_empirically(N):
+    """Beirami et al.'s Conjecture 4.4 (not a theorem): checked on the spec's VC22 cases and random laws."""
+    rng = np.random.default_rng(N)
+    cases = [(np.r_[np.full(10, (1 - 1e-4) / 10), 1e-4], np.arange(11.0)),
+             (np.array([0.4, 0.3, 0.2, 0.1]), np.arange(4.0)), (np.array([0.1, 0.2, 0.3, 0.4]), np.arange(4.0))]
+    cases += [(rng.dirichlet(np.ones(6)), rng.normal(size=6)) for _ in range(20)]
+    for p, r in cases:
+        g = a.bon_law(p, r, N)
+        est = float(np.dot(g, a.bon_kl_estimator(p, N)))
+        assert est >= a.bon_kl(p, r, N) - 1e-12
+
+
+def test_vc22_plug_in_estimator_values():
+    p = np.r_[np.full(10, (1 - 1e-4) / 10), 1e-4]
+    r = np.arange(11.0)
+    est = lambda p, r, N: float(np.dot(a.bon_law(p, r, N), a.bon_kl_estimator(p, N)))  # noqa: E731
+    assert est(p, r, 32) == pytest.approx(2.164494421, abs=5e-9)
+    assert a.bon_kl(p, r, 32) == pytest.approx(2.150359903, abs=5e-9)
+    assert est(np.array([0.4, 0.3, 0.2, 0.1]), np.arange(4.0), 8) == pytest.approx(1.156552596, abs=5e-9)
+    assert a.bon_kl([0.4, 0.3, 0.2, 0.1], np.arange(4.0), 8) == pytest.approx(1.124108145, abs=5e-9)
+
+
+# ------------------------------------------------------------------------------------------------ soft best-of-N
+@settings(deadline=None, max_examples=30)
+@given(laws(min_size=2, max_size=4, zeros=True), st.integers(1, 4), st.floats(0.1, 5.0))
+def test_soft_bon_matches_enumeration(law, N, beta):
+    p, r = law
+    ref = np.zeros(p.size)
+    for seq in itertools.product(range(p.size), repeat=N):
+        pr = np.prod(p[list(seq)])
+        if pr == 0:
+            continue
+        w = np.exp((r[list(seq)] - r.max()) / beta)
+        for i, y in enumerate(seq):
+            ref[y] += pr * w[i] / w.sum()
+    np.testing.assert_allclose(a.soft_bon_law(p, r, N, beta), ref, rtol=1e-10, atol=1e-14)
+
+
+def test_soft_bon_limits():
+    p, r = np.array([0.5, 0.3, 0.2]), np.array([0.0, 1.0, 2.0])
+    np.testing.assert_allclose(a.soft_bon_law(p, r, 7, math.inf), p)
+    np.testing.assert_allclose(a.soft_bon_law(p, r, 7, 1e-4), a.bon_law(p, r, 7), rtol=1e-14)
+    big = a.soft_bon_law(p, r, 10 ** 6, 1.0)
+    assert big.sum() == pytest.approx(1.0, abs=1e-12)
+    # as N grows soft BoN approaches the tilt phi_{1/beta} (Verdun et al.)
+    gaps = [a.kl(a.soft_bon_law(p, r, N, 1.0), a.tilt(p, r, 1.0)) for N in [10, 100, 1000]]
+    assert gaps[0] > gaps[1] > gaps[2]
+    with pytest.raises(ValueError, match="beta"):
+        a.soft_bon_law(np.full(100, 0.01), np.linspace(0, 1, 100), 1000, 1e-3)
+
+
+# --------------------------------------------------------------------------------------------------- validation
+@pytest.mark.parametrize("N", [0, 0.5, -3, float("nan"), float("inf")])
+def test_bad_n_raises(N):
+    with pytest.raises(ValueError, match="N"):
+        a.bon_law([0.5, 0.5], [0, 1], N)
+
+
+def test_validation():
+    with pytest.raises(TypeError, match="N"):
+        a.bon_kl([0.5, 0.5], [0, 1], "4")
+    with pytest.raises(ValueError, match="ties"):
+        a.bon_law([0.5, 0.5], [0, 1], 4, ties="first")
+    with pytest.raises(ValueError, match="eps"):
+        a.bon_kl_estimator(0.0, 4)
+    with pytest.raises(ValueError, match="threshold"):
+        a.rewind_repeat([0.5, 0.5], [0, 1], 2)
+    with pytest.raises(ValueError, match="r must be finite"):
+        a.bon_law([0.5, 0.5], [0, np.nan], 2)
+    with pytest.raises(ValueError, match="same shape"):
+        a.win_rate([0.5, 0.5], [0.2, 0.3, 0.5], [0, 1, 2])
+    with pytest.raises(ValueError, match="beta"):
+        a.soft_bon_law([0.5, 0.5], [0, 1], 3, 0.0)
