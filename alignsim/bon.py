@@ -151,6 +151,10 @@ def bon_law(p, r, N, *, ties: str = "random", levels: bool = False):
     array([0.0016, 0.3744, 0.624 ])
     """
     pp, rr, nn = _prepare(p, r, N, ties)
+    return _bon_law(pp, rr, nn, ties, levels)
+
+
+def _bon_law(pp, rr, nn, ties, levels):
     lv, mass, idx = group(pp, rr)
     if levels:
         return lv, np.exp(bon_log_level_law(_log(mass), *nn))
@@ -185,11 +189,11 @@ def won_law(p, r, N, *, ties: str = "random", levels: bool = False):
     >>> a.won_law([0.5, 0.5], [0, 1], 2)
     array([0.75, 0.25])
     """
-    pp, rr, _ = _prepare(p, r, N, ties)
+    pp, rr, nn = _prepare(p, r, N, ties)
     if levels:
-        lv, g = bon_law(pp, -rr, N, levels=True)
+        lv, g = _bon_law(pp, -rr, nn, ties, True)
         return -lv[::-1], g[::-1]
-    return bon_law(pp, -rr, N, ties=ties)
+    return _bon_law(pp, -rr, nn, ties, False)
 
 
 def bon_kl(p, r, N, *, ties: str = "random") -> float:
@@ -226,15 +230,20 @@ def bon_kl(p, r, N, *, ties: str = "random") -> float:
     0.364899112283
     """
     pp, rr, nn = _prepare(p, r, N, ties)
-    if ties == "ordered":
-        lp = _log(pp[_ordered(pp, rr)])
-    else:
-        lp = _log(group(pp, rr)[1])
+    return _bon_kl(pp, rr, nn, ties)
+
+
+def _bon_kl(pp, rr, nn, ties):
+    lp = _log(pp[_ordered(pp, rr)]) if ties == "ordered" else _log(group(pp, rr)[1])
     return _kl_logs(bon_log_level_law(lp, *nn), lp)
 
 
 def won_kl(p, r, N, *, ties: str = "random") -> float:
     r"""Exact :math:`\mathrm{KL}(\pi^{\min}_N\|p)` of the worst-of-N policy (:func:`bon_kl` for :math:`-r`).
+
+    References
+    ----------
+    .. [1] Gui, Gârbacea, Veitch, arXiv:2406.00832 (worst-of-N); Beirami et al., arXiv:2401.01879.
 
     Examples
     --------
@@ -242,12 +251,16 @@ def won_kl(p, r, N, *, ties: str = "random") -> float:
     >>> a.won_kl([0.5, 0.5], [0, 1], 3) == a.bon_kl([0.5, 0.5], [1, 0], 3)
     True
     """
-    pp, rr, _ = _prepare(p, r, N, ties)
-    return bon_kl(pp, -rr, N, ties=ties)
+    pp, rr, nn = _prepare(p, r, N, ties)
+    return _bon_kl(pp, -rr, nn, ties)
 
 
 def bon_mean_reward(p, r, N) -> float:
     r"""Expected reward of the best-of-N policy, :math:`\sum_k g_k s_k` (independent of tie-breaking).
+
+    References
+    ----------
+    .. [1] Beirami et al., arXiv:2401.01879, section 2 (the BoN law).
 
     Examples
     --------
@@ -316,6 +329,10 @@ def bon_kl_bound(N):
 
 def bon_win_rate_bound(N):
     r"""The atomless best-of-N win rate :math:`N/(N+1)`, an upper bound for any reference (ties one half).
+
+    References
+    ----------
+    .. [1] Beirami et al., arXiv:2401.01879, Theorem 5.3.
 
     Examples
     --------
@@ -480,6 +497,10 @@ def rewind_repeat_atomless(eps):
     r"""Rewind-and-repeat on an atomless reward accepting the top-:math:`\varepsilon` quantile:
     :math:`(\mathrm{KL}, W) = (\log(1/\varepsilon),\ 1-\varepsilon/2)`.
 
+    References
+    ----------
+    .. [1] Beirami et al., arXiv:2401.01879, section 6.
+
     Examples
     --------
     >>> import alignsim as a
@@ -537,6 +558,10 @@ def winrate_tilt_for_kl(kl):
     r"""Tilt strength :math:`c` with :math:`\mathrm{KL}(c) =` ``kl`` for :func:`winrate_tilt` (Brent in
     :math:`\log c`).
 
+    References
+    ----------
+    .. [1] Gui, Gârbacea, Veitch, arXiv:2406.00832, section 4.
+
     Examples
     --------
     >>> import alignsim as a
@@ -564,6 +589,10 @@ def winrate_tilt_policy(p, r, c) -> np.ndarray:
 
     since :math:`W(\pi;p) = \mathbb E_\pi c_p` is linear in :math:`\pi`, this maximises the win rate among all
     policies with the same :math:`\mathrm{KL}(\pi\|p)`.
+
+    References
+    ----------
+    .. [1] Gui, Gârbacea, Veitch, arXiv:2406.00832, section 4; Beirami et al., arXiv:2401.01879, section 7.
 
     Examples
     --------
@@ -646,7 +675,7 @@ def soft_bon_law(p, r, N, beta, *, levels: bool = False):
     --------
     >>> import alignsim as a
     >>> a.soft_bon_law([0.5, 0.5], [0, 1], 2, 1.0).round(6)
-    array([0.365529, 0.634471])
+    array([0.384471, 0.615529])
     """
     pp, rr, nn = _prepare(p, r, N)
     b = V.beta(beta)

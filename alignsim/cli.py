@@ -49,7 +49,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="alignsim", description="Exact toy theory of KL-regularised alignment.")
     sub = parser.add_subparsers(dest="command", required=True)
     v = sub.add_parser("verify", help="run the theorem checks and print a table (exit 1 if any fails)")
-    v.add_argument("--only", help="run only checks whose name matches this glob or substring (e.g. 'bon')")
+    v.add_argument("--only", help="run only checks whose name starts with this prefix (e.g. 'bon') or matches this glob (e.g. '*kl*')")
     v.add_argument("--seed", type=int, default=0, help="seed of the random instances (default 0)")
     v.add_argument("--format", choices=["table", "json", "markdown"], default="table")
     v.set_defaults(func=_verify)

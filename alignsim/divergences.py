@@ -150,6 +150,10 @@ def binary_kl(a, b) -> float | np.ndarray:
     Vectorised over broadcastable ``a`` and ``b`` in :math:`[0, 1]`; computed with the non-negative terms of
     :func:`kl`.
 
+    References
+    ----------
+    .. [1] Cover and Thomas, *Elements of Information Theory*, section 11.1 (relative entropy of Bernoulli laws).
+
     Examples
     --------
     >>> import alignsim as a
@@ -166,6 +170,10 @@ def binary_kl(a, b) -> float | np.ndarray:
 def entropy(p, *, axis: int | None = None) -> float | np.ndarray:
     r"""Shannon entropy :math:`H(p) = -\sum_i p_i\log p_i` in nats.
 
+    References
+    ----------
+    .. [1] Cover and Thomas, *Elements of Information Theory*, eq. (2.1).
+
     Examples
     --------
     >>> import alignsim as a
@@ -181,6 +189,10 @@ def entropy(p, *, axis: int | None = None) -> float | np.ndarray:
 
 def cross_entropy(p, q, *, axis: int | None = None) -> float | np.ndarray:
     r"""Cross-entropy :math:`H(p, q) = -\sum_i p_i \log q_i` in nats (``inf`` if ``p`` charges a zero of ``q``).
+
+    References
+    ----------
+    .. [1] Cover and Thomas, *Elements of Information Theory*, section 5.4.
 
     Examples
     --------
@@ -317,6 +329,10 @@ def renyi_entropy(p, alpha: float) -> float:
     p : array_like, shape (K,)
     alpha : float
         :math:`0\le\alpha\le\infty`.
+
+    References
+    ----------
+    .. [1] A. Rényi, "On measures of entropy and information", Proc. 4th Berkeley Symp., 1961.
 
     Examples
     --------

@@ -82,6 +82,15 @@ class MemorylessLM:
         Read-only float copies.
     length : int
 
+    Notes
+    -----
+    The sequence law is :math:`\mathbf p(\mathbf y) = \prod_{i=1}^n p(y_i)` and the reward
+    :math:`R_n(\mathbf y) = \sum_{i=1}^n r(y_i)`; the KL-regularised optimum is again memoryless.
+
+    References
+    ----------
+    .. [1] Yang et al., arXiv:2404.01730 (2024), assumptions (M) and (L).
+
     Examples
     --------
     >>> import alignsim as a
@@ -219,7 +228,7 @@ class MemorylessLM:
         --------
         >>> import alignsim as a
         >>> levels, probs = a.MemorylessLM([0.5, 0.3, 0.2], [0, 1, 3], 10_000).reward_law()
-        >>> levels.size, abs(probs.sum() - 1) < 1e-12
+        >>> levels.size, bool(abs(probs.sum() - 1) < 1e-12)
         (30000, True)
         """
         V.choice(method, "method", ("auto", "lattice", "types"))
@@ -311,8 +320,12 @@ class MemorylessLM:
 class Bandit(MemorylessLM):
     r"""A finite bandit: one draw (``length = 1``) from ``p`` over arms with rewards ``r``.
 
-    Its reward law groups arms with equal rewards. All functions of :mod:`alignsim` that take ``(p, r)`` apply
-    directly to ``bandit.p, bandit.r``.
+    Its reward law groups arms with equal rewards, :math:`P(R = s) = \sum_{y:\,r(y)=s} p(y)`. All functions of
+    :mod:`alignsim` that take ``(p, r)`` apply directly to ``bandit.p, bandit.r``.
+
+    References
+    ----------
+    .. [1] Beirami et al., arXiv:2401.01879 (best-of-N on finite outcome spaces).
 
     Examples
     --------

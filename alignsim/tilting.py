@@ -258,6 +258,10 @@ def _tilt_mean(ps, rs, lam):
 def tilt_mean(p, r, beta) -> float:
     r"""Expected reward of the tilt, :math:`\Lambda'(\lambda) = \mathbb E_{\phi_\lambda} r`, :math:`\lambda=1/\beta`.
 
+    References
+    ----------
+    .. [1] Yang et al. (2024), section 1 of the alignsim asymptotics spec (:math:`\Lambda'` is the tilted mean).
+
     Examples
     --------
     >>> import alignsim as a
@@ -280,6 +284,10 @@ def max_kl(p, r) -> float:
 
     :math:`A^\star` is the set of reward maximisers **on the support** of ``p`` (rewards of zero-probability
     outcomes are ignored); ties at the maximum are one set. A constant reward on the support gives 0.
+
+    References
+    ----------
+    .. [1] Yang et al. (2024), Lemma Y-L1 (boundary case :math:`\Delta\ge\Delta_{\max}`).
 
     Examples
     --------
@@ -325,6 +333,10 @@ def lambda_for_kl(p, r, delta) -> float:
     Solves :math:`\lambda\Lambda'(\lambda)-\Lambda(\lambda) = \Delta` by bracketing in :math:`\log\lambda` and
     Brent's method (relative tolerance about ``1e-13``). Returns ``0.0`` for ``delta == 0`` and ``inf`` when
     ``delta >= max_kl(p, r)`` (the constraint is slack; the optimum is ``p`` conditioned on :math:`A^\star`).
+
+    References
+    ----------
+    .. [1] Yang et al. (2024), Lemma Y-L1; spec section 5, recipe 2.
 
     Examples
     --------
@@ -397,6 +409,10 @@ def optimal_reward(p, r, delta) -> float:
     Equals :math:`\max_{A^\star} r` for :math:`\Delta\ge\Delta_{\max}`; concave and increasing in
     :math:`\Delta`, with slope :math:`\beta_\Delta`.
 
+    References
+    ----------
+    .. [1] Yang et al. (2024), Lemma Y-L1.
+
     Examples
     --------
     >>> import alignsim as a
@@ -415,6 +431,10 @@ def dual_reward(p, r, delta) -> float:
     By strong duality it equals :func:`optimal_reward`; it is found by a bounded scalar minimisation in
     :math:`\log\lambda` (no root finding), so it serves as an independent check of the primal solve.
     Accuracy is limited by the flat minimum to about ``1e-9`` relative.
+
+    References
+    ----------
+    .. [1] Yang et al. (2024), Lemma Y-L1 (dual form); S. Boyd and L. Vandenberghe, *Convex Optimization*, sec. 5.2.
 
     Examples
     --------
@@ -449,6 +469,10 @@ def penalised_value(p, r, beta) -> float:
     = \beta\,\Lambda(1/\beta)`.
 
     ``beta = inf`` gives :math:`\mathbb E_p r`.
+
+    References
+    ----------
+    .. [1] Korbak, Perez, Buckley (2022); Yang et al. (2024), Lemma Y-L1 (penalised form).
 
     Examples
     --------
@@ -490,9 +514,9 @@ def kl_reward_frontier(p, r, deltas) -> pd.DataFrame:
     --------
     >>> import alignsim as a
     >>> a.kl_reward_frontier([0.7, 0.3], [0, 1], [0.1, 2.0]).round(6)
-       delta      beta    reward       kl
-    0    0.1  1.103959  0.514629  0.10000
-    1    2.0  0.000000  1.000000  1.20397
+       delta      beta    reward        kl
+    0    0.1  1.103959  0.514629  0.100000
+    1    2.0  0.000000  1.000000  1.203973
     """
     pp, rr = V.policy_and_rewards(p, r)
     ds = V.real_array(deltas, "deltas", low=0.0).ravel()
@@ -539,6 +563,10 @@ def tradeoff_gap(phi, p, r, delta) -> float:
     ------
     ValueError
         If ``delta`` is not in :math:`(0, \Delta_{\max})` (the optimum then has no finite :math:`\lambda`).
+
+    References
+    ----------
+    .. [1] Yang et al. (2024), Theorem Y-T1 of the alignsim spec (identity derived there).
 
     Examples
     --------

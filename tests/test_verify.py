@@ -1,0 +1,71 @@
+"""The check registry and the CLI: every check passes, a wrong prediction is reported as failing."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from alignsim import verify
+from alignsim.cli import main
+
+
+def test_all_registered_checks_pass():
+    df = verify.run_checks(seed=0)
+    assert len(df) >= 15
+    assert (df["status"] == "pass").all(), df[df["status"] != "pass"][["check", "status", "error"]]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_checks_pass_for_other_seeds(seed):
+    df = verify.run_checks(seed=seed)
+    assert (df["status"] == "pass").all(), df[df["status"] != "pass"][["check", "status", "error"]]
+
+
+def test_negative_control_is_reported_as_failing(monkeypatch):
+    """A deliberately wrong prediction (BoN KL = the folklore formula) must fail: the machine can fail."""
+    from alignsim import bon_kl, bon_kl_bound
+
+    checks = list(verify.CHECKS)
+
+    def wrong(rng):
+        p = rng.dirichlet(np.ones(5))
+        return bon_kl_bound(8), bon_kl(p, np.arange(5.0), 8)
+
+    checks.append(verify.Check("negative.folklore_bon_kl", "deliberately wrong", "exact BoN KL", wrong, 1e-6))
+    monkeypatch.setattr(verify, "CHECKS", checks)
+    df = verify.run_checks(only="negative")
+    assert list(df["status"]) == ["FAIL"]
+    assert main(["verify", "--only", "negative"]) == 1
+
+
+def test_crashing_check_is_an_error_not_a_pass(monkeypatch):
+    def boom(rng):
+        raise ZeroDivisionError("x")
+
+    monkeypatch.setattr(verify, "CHECKS", [verify.Check("negative.crash", "-", "-", boom, 1.0)])
+    df = verify.run_checks()
+    assert df["status"].iloc[0].startswith("ERROR")
+
+
+def test_same_seed_same_table():
+    a = verify.run_checks(only="bon", seed=5)
+    b = verify.run_checks(only="bon", seed=5)
+    np.testing.assert_array_equal(a["estimate"].to_numpy(), b["estimate"].to_numpy())
+
+
+def test_cli_json_and_exit_codes(capsys):
+    assert main(["verify", "--only", "bon", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows and all(r["check"].startswith("bon.") for r in rows)
+    assert main(["verify", "--only", "no-such-check"]) == 2
+    assert main(["verify", "--format", "markdown", "--only", "tilt.jeffreys"]) == 0
+    assert "| check |" in capsys.readouterr().out
+
+
+def test_console_entry_point_runs():
+    out = subprocess.run([sys.executable, "-m", "alignsim.cli", "verify", "--only", "div"], capture_output=True,
+                         text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert "passed, 0 failed" in out.stdout
