@@ -17,7 +17,7 @@ import numba as nb
 import numpy as np
 
 _RANGE = 340.0
-_BLOCK = 128
+_BLOCK = 256
 
 
 @nb.njit(cache=True)
@@ -50,34 +50,41 @@ def _blocks(lx, max_range, max_len):
 
 
 @nb.njit(cache=True)
-def log_convolve(la, lb):
-    """Log of the linear convolution of two non-negative sequences given by their logs (``-inf`` for 0)."""
-    na, nbb = la.size, lb.size
-    sa, ca = _blocks(la, _RANGE, _BLOCK)
-    sb, cb = _blocks(lb, _RANGE, _BLOCK)
-    va = np.zeros(na)
-    vb = np.zeros(nbb)
-    for i in range(ca.size):
-        if ca[i] > -np.inf:
-            for u in range(sa[i], sa[i + 1]):
-                va[u] = np.exp(la[u] - ca[i])
-    for j in range(cb.size):
-        if cb[j] > -np.inf:
-            for v in range(sb[j], sb[j + 1]):
-                vb[v] = np.exp(lb[v] - cb[j])
-    nout = na + nbb - 1
+def _to_blocks(lx):
+    starts, scales = _blocks(lx, _RANGE, _BLOCK)
+    vals = np.zeros(lx.size)
+    for i in range(scales.size):
+        if scales[i] > -np.inf:
+            for u in range(starts[i], starts[i + 1]):
+                vals[u] = np.exp(lx[u] - scales[i])
+    return starts, scales, vals
+
+
+@nb.njit(cache=True)
+def _log_convolve(la, lb, square):
+    """Blocked log-space convolution; with ``square`` (``lb is la``) only block pairs i <= j are formed and the
+    off-diagonal ones counted twice."""
+    sa, ca, va = _to_blocks(la)
+    if square:
+        sb, cb, vb = sa, ca, va
+    else:
+        sb, cb, vb = _to_blocks(lb)
+    nout = la.size + lb.size - 1
     out_scale = np.full(nout, -np.inf)
     out_val = np.zeros(nout)
     tmp = np.zeros(2 * _BLOCK)
+    log2 = np.log(2.0)
     for i in range(ca.size):
         if ca[i] == -np.inf:
             continue
         a0, a1 = sa[i], sa[i + 1]
-        for j in range(cb.size):
+        for j in range(i if square else 0, cb.size):
             if cb[j] == -np.inf:
                 continue
             b0, b1 = sb[j], sb[j + 1]
             s = ca[i] + cb[j]
+            if square and j > i:
+                s += log2
             width = (a1 - a0) + (b1 - b0) - 1
             for w in range(width):
                 tmp[w] = 0.0
@@ -109,6 +116,11 @@ def log_convolve(la, lb):
         if out_val[k] > 0.0:
             res[k] = out_scale[k] + np.log(out_val[k])
     return res
+
+
+def log_convolve(la: np.ndarray, lb: np.ndarray) -> np.ndarray:
+    """Log of the linear convolution of two non-negative sequences given by their logs (``-inf`` for 0)."""
+    return _log_convolve(la, lb, la is lb)
 
 
 def log_convolution_power(log_kernel: np.ndarray, n: int) -> np.ndarray:

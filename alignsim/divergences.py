@@ -64,7 +64,7 @@ def _kl_terms(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     """
     out = np.empty(np.broadcast(p, q).shape)
     pos_q = q > 0
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         x = np.where(pos_q, (p - q) / np.where(pos_q, q, 1.0), 0.0)
     out[pos_q] = q[pos_q] * _h(x[pos_q])
     # for p >> q the direct form has no cancellation, and p/q may overflow

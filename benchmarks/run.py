@@ -1,0 +1,140 @@
+"""Benchmarks: alignsim against the plain numpy code a user would otherwise write, measured in the same run.
+
+Usage: ``python benchmarks/run.py [--quick]``. Prints a table (median of repeats, warm-up excluded) and writes
+``benchmarks/results.json`` so runs can be compared over time. Ratios are ``baseline time / alignsim time``
+(above 1: alignsim is faster). No wall-clock bound is asserted anywhere; this script only measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+import alignsim as a
+
+
+def timeit(f, repeats=5):
+    f()  # warm-up (numba compilation, caches)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+# --------------------------------------------------------------------------------------- numpy baselines
+def numpy_reward_law(p, r, n):
+    """What a user would write: float convolution power by repeated squaring (tails below 1e-308 vanish)."""
+    k = np.zeros(int(max(r)) + 1)
+    for pi, ri in zip(p, r):
+        k[int(ri)] += pi
+    result = np.ones(1)
+    for bit in bin(n)[2:]:
+        result = np.convolve(result, result)
+        if bit == "1":
+            result = np.convolve(result, k)
+    return result
+
+
+def numpy_bon_kl(p, r, N):
+    """Plain numpy BoN KL with ties: unique levels, CDF, F**N - Fprev**N, level KL."""
+    levels, inv = np.unique(r, return_inverse=True)
+    mass = np.bincount(inv, weights=p)
+    F = np.cumsum(mass)
+    g = F ** N - np.concatenate(([0.0], F[:-1])) ** N
+    s = g > 0
+    return float(np.sum(g[s] * np.log(g[s] / mass[s])))
+
+
+# ------------------------------------------------------------------------------------------------ benchmarks
+def bench_reward_law(quick):
+    rows = []
+    for p, r in [([0.4, 0.3, 0.2, 0.1], [0, 1, 2, 3]), ([0.5, 0.3, 0.2], [0, 1, 3])]:
+        n = 10_000
+
+        def ours():
+            a.MemorylessLM(p, r, n).reward_law(log=True)
+
+        t_ours = timeit(ours, 3)
+        t_np = timeit(lambda: numpy_reward_law(p, r, n), 3)
+        levels, logp = a.MemorylessLM(p, r, n).reward_law(log=True)
+        base = numpy_reward_law(p, r, n)
+        lost = int(np.sum((base[levels.astype(int)] == 0) & np.isfinite(logp)))
+        rows.append({
+            "benchmark": f"reward_law n=1e4 rewards={r}",
+            "alignsim_s": t_ours, "numpy_s": t_np, "ratio": t_np / t_ours,
+            "note": f"{levels.size} levels; numpy float convolution loses {lost} nonzero tail levels "
+                    f"(min exact log-mass {logp.min():.0f})",
+        })
+    # growth with n (K = 3) and with the number of lattice levels K (n = 2000)
+    ns = [1000, 2000, 4000] if quick else [1000, 2000, 4000, 8000, 16000]
+    tn = [timeit(lambda n=n: a.MemorylessLM([0.4, 0.3, 0.2, 0.1], [0, 1, 2, 3], n).reward_law(log=True), 3)
+          for n in ns]
+    slope_n = np.polyfit(np.log(ns), np.log(tn), 1)[0]
+    Ks = [1, 3, 7, 15]
+    tk = [timeit(lambda K=K: a.MemorylessLM(np.full(K + 1, 1 / (K + 1)), np.arange(K + 1), 2000)
+                 .reward_law(log=True), 3) for K in Ks]
+    slope_k = np.polyfit(np.log(Ks), np.log(tk), 1)[0]
+    rows.append({"benchmark": "reward_law growth in n (K=3)", "alignsim_s": tn[-1], "numpy_s": math.nan,
+                 "ratio": math.nan,
+                 "note": f"n={ns}: " + ", ".join(f"{t:.3g}s" for t in tn) + f"; log-log slope {slope_n:.2f}"})
+    rows.append({"benchmark": "reward_law growth in K (n=2000)", "alignsim_s": tk[-1], "numpy_s": math.nan,
+                 "ratio": math.nan,
+                 "note": f"K={Ks}: " + ", ".join(f"{t:.3g}s" for t in tk) + f"; log-log slope {slope_k:.2f}"})
+    return rows
+
+
+def bench_bon_kl(quick):
+    rows = []
+    sizes = [10 ** 4, 10 ** 5] if quick else [10 ** 4, 10 ** 5, 10 ** 6]
+    times = []
+    rng = np.random.default_rng(0)
+    for K in sizes:
+        p = rng.dirichlet(np.ones(K))
+        r = rng.integers(0, K // 10, size=K).astype(float)  # ten-fold ties
+        t_ours = timeit(lambda: a.bon_kl(p, r, 1000))
+        t_np = timeit(lambda: numpy_bon_kl(p, r, 1000))
+        assert abs(a.bon_kl(p, r, 1000) - numpy_bon_kl(p, r, 1000)) < 1e-8
+        times.append(t_ours)
+        rows.append({"benchmark": f"bon_kl K={K:.0e} with ties, N=1000", "alignsim_s": t_ours, "numpy_s": t_np,
+                     "ratio": t_np / t_ours, "note": f"per outcome {t_ours / K * 1e9:.0f} ns"})
+    slope = np.polyfit(np.log(sizes), np.log(times), 1)[0]
+    rows.append({"benchmark": "bon_kl growth in K", "alignsim_s": times[-1], "numpy_s": math.nan, "ratio": math.nan,
+                 "note": f"log-log slope {slope:.2f} (1 = linear; one O(K log K) sort)"})
+    return rows
+
+
+BENCHMARKS = {"reward_law": bench_reward_law, "bon_kl": bench_bon_kl}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes")
+    parser.add_argument("--out", default=str(Path(__file__).with_name("results.json")))
+    args = parser.parse_args(argv)
+    rows = []
+    for name, bench in BENCHMARKS.items():
+        print(f"running {name} ...", flush=True)
+        rows.extend(bench(args.quick))
+    width = max(len(r["benchmark"]) for r in rows)
+    print(f"\n{'benchmark':<{width}}  {'alignsim':>10}  {'numpy':>10}  {'ratio':>7}  note")
+    for r in rows:
+        ratio = "" if math.isnan(r["ratio"]) else f"{r['ratio']:.2f}x"
+        npt = "" if math.isnan(r["numpy_s"]) else f"{r['numpy_s']:.4f}s"
+        print(f"{r['benchmark']:<{width}}  {r['alignsim_s']:>9.4f}s  {npt:>10}  {ratio:>7}  {r['note']}")
+    meta = {"python": platform.python_version(), "machine": platform.machine(), "numpy": np.__version__,
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    Path(args.out).write_text(json.dumps({"meta": meta, "results": rows}, indent=2, default=float))
+    print(f"\nwrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
