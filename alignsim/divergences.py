@@ -51,7 +51,7 @@ def _h(x: np.ndarray) -> np.ndarray:
         acc = acc * xs + c
     out[small] = acc * xs * xs
     xb = x[~small]
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         out[~small] = np.where(xb > -1.0, (1.0 + xb) * np.log1p(np.maximum(xb, -1.0 + 1e-300)) - xb, 1.0)
     return out
 

@@ -53,8 +53,8 @@ __all__ = [
     "tradeoff_gap",
 ]
 
-#: Relative tolerance of the budget-to-lambda solve.
-LAMBDA_RTOL = 1e-13
+#: Largest log(lambda) the solver tries (lambda = 1/beta must stay a finite float).
+_LOG_LAMBDA_MAX = 709.0
 
 
 def _support(p, r):
@@ -305,6 +305,7 @@ def _solve_lambda(ps, rs, delta):
     levels = np.unique(rs)
     # small-budget asymptote lam ~ sqrt(2 delta / var); if var underflows, the top reward gap sets the scale
     lam0 = math.sqrt(2.0 * delta / var) if var > 1e-290 else 1.0 / float(levels[-1] - levels[-2])
+    lam0 = min(lam0, math.exp(_LOG_LAMBDA_MAX))
 
     def f(u):
         k = _tilt_kl_support(ps, rs, math.exp(u))
@@ -317,10 +318,14 @@ def _solve_lambda(ps, rs, delta):
         step *= 2.0
     step = 1.0
     while f(hi) < 0:
-        hi += step
+        if hi >= _LOG_LAMBDA_MAX:
+            gap = float(levels[-1] - levels[-2])
+            raise ValueError(
+                f"delta = {delta!r} needs lambda = 1/beta beyond the float range: the gap between the two largest "
+                f"rewards ({gap!r}) is too small; rescale the rewards or lower delta"
+            )
+        hi = min(hi + step, _LOG_LAMBDA_MAX)
         step *= 2.0
-        if hi > 1400.0:  # pragma: no cover - K reaches any delta < max_kl well before lam = e^1400
-            raise RuntimeError(f"failed to bracket lambda for delta={delta!r}; please report")
     if lo == hi:
         return lam0
     u = brentq(f, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=200)

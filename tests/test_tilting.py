@@ -226,6 +226,14 @@ def test_beta_inf_is_reference_and_inputs_unchanged():
     np.testing.assert_array_equal(r, r0)
 
 
+def test_lambda_beyond_float_range_is_a_clear_error():
+    with pytest.raises(ValueError, match="beyond the float range"):
+        a.beta_for_kl([0.5, 0.25, 0.25], [0.0, 5e-324, -1.0], 0.5)
+    # a top gap of 1e-250 is still solvable (lambda ~ 1e250)
+    assert a.tilt_kl([0.5, 0.25, 0.25], [0.0, 1e-250, -1.0], a.beta_for_kl([0.5, 0.25, 0.25], [0.0, 1e-250, -1.0],
+                                                                           0.5)) == pytest.approx(0.5, rel=1e-12)
+
+
 def test_constant_reward_is_slack():
     assert a.max_kl([0.5, 0.5], [1.0, 1.0]) == 0.0
     assert a.beta_for_kl([0.5, 0.5], [1.0, 1.0], 0.1) == 0.0
