@@ -1,4 +1,4 @@
-"""Command-line interface: ``alignsim verify``."""
+"""Command-line interface: ``alignsim verify`` and ``alignsim figures``."""
 
 from __future__ import annotations
 
@@ -45,6 +45,22 @@ def _verify(args) -> int:
     return 1 if failed else 0
 
 
+def _figures(args) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from .figures import write_figures
+
+    try:
+        paths = write_figures(args.outdir, only=args.only)
+    except ValueError as exc:
+        print(f"alignsim figures: {exc}", file=sys.stderr)
+        return 2
+    for p in paths:
+        print(p)
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="alignsim", description="Exact toy theory of KL-regularised alignment.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -53,6 +69,10 @@ def main(argv=None) -> int:
     v.add_argument("--seed", type=int, default=0, help="seed of the random instances (default 0)")
     v.add_argument("--format", choices=["table", "json", "markdown"], default="table")
     v.set_defaults(func=_verify)
+    f = sub.add_parser("figures", help="write every paper-style figure as a PNG")
+    f.add_argument("--outdir", default="figures", help="output folder (default: figures)")
+    f.add_argument("--only", help="write only figures whose name contains this string")
+    f.set_defaults(func=_figures)
     args = parser.parse_args(argv)
     return args.func(args)
 

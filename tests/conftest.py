@@ -4,6 +4,6 @@ import os
 
 from hypothesis import settings
 
-settings.register_profile("default", deadline=None)
+settings.register_profile("default", deadline=None, max_examples=60)
 settings.register_profile("stress", deadline=None, max_examples=2000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

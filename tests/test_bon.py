@@ -163,14 +163,14 @@ def test_rewind_repeat_discrete():
 
 
 # --------------------------------------------------------------------------------------------- mpmath oracle
-@settings(deadline=None, max_examples=50)
+@settings(deadline=None)
 @given(laws(max_size=7, zeros=True), st.integers(1, 300))
 def test_bon_kl_matches_mpmath(law, N):
     p, r = law
     assert a.bon_kl(p, r, N) == pytest.approx(float(oracle.bon_kl(p, r, N)), rel=1e-11, abs=1e-14)
 
 
-@settings(deadline=None, max_examples=50)
+@settings(deadline=None)
 @given(laws(max_size=5, zeros=True), st.integers(1, 6))
 def test_bon_law_matches_enumeration_of_draws(law, N):
     p, r = law
@@ -188,7 +188,7 @@ def test_bon_law_matches_enumeration_of_draws(law, N):
 
 
 # ----------------------------------------------------------------------------------------- spec section 6 props
-@settings(deadline=None, max_examples=80)
+@settings(deadline=None)
 @given(laws(max_size=8, zeros=True), st.integers(1, 10 ** 6))
 def test_bon_properties(law, N):
     p, r = law
@@ -208,7 +208,7 @@ def test_bon_properties(law, N):
         assert a.bon_mean_reward(p, r, N) <= a.optimal_reward(p, r, d) + 1e-9
 
 
-@settings(deadline=None, max_examples=50)
+@settings(deadline=None)
 @given(laws(max_size=8, zeros=True), st.integers(1, 500))
 def test_bon_kl_nondecreasing_in_n(law, N):
     p, r = law
@@ -216,7 +216,7 @@ def test_bon_kl_nondecreasing_in_n(law, N):
     assert a.bon_mean_reward(p, r, N) <= a.bon_mean_reward(p, r, N + 1) + 1e-12
 
 
-@settings(deadline=None, max_examples=50)
+@settings(deadline=None)
 @given(laws(max_size=8, zeros=True), st.integers(1, 100))
 def test_won_is_bon_of_negated_reward(law, N):
     p, r = law
@@ -226,7 +226,7 @@ def test_won_is_bon_of_negated_reward(law, N):
     assert a.win_rate(a.won_law(p, r, N), p, r) == pytest.approx(1 - a.bon_win_rate(p, -r, N), abs=1e-13)
 
 
-@settings(deadline=None, max_examples=50)
+@settings(deadline=None)
 @given(laws(max_size=6), st.data())
 def test_win_rate_identities(law, data):
     p, r = law
@@ -241,7 +241,7 @@ def test_win_rate_identities(law, data):
     np.testing.assert_allclose(a.calibrated_reward(p, np.arctan(r) + 0.0 * r), c, rtol=1e-15) if np.unique(np.arctan(r)).size == np.unique(r).size else None
 
 
-@settings(deadline=None, max_examples=40)
+@settings(deadline=None)
 @given(prob_vectors(max_size=6), st.floats(1e-3, 0.999))
 def test_estimator_bounded_by_formula(p, eps):
     for N in [2, 10, 1000]:

@@ -107,7 +107,7 @@ def test_f_divergence_outside_support_uses_slope_at_infinity():
 
 
 # --------------------------------------------------------------------------------------------- oracle and limits
-@settings(deadline=None, max_examples=60)
+@settings(deadline=None)
 @given(prob_vectors(zeros=True, size=5), prob_vectors(size=5))
 def test_kl_matches_mpmath(p, q):
     # inputs are renormalised (each entry moves by up to one ulp), which changes KL by O(ulp^2 / q) ~ 1e-32
@@ -122,7 +122,7 @@ def test_kl_keeps_relative_accuracy_for_close_laws():
     assert abs(np.sum(p * np.log(p / q)) - exact) / exact > 1e-6
 
 
-@settings(deadline=None, max_examples=60)
+@settings(deadline=None)
 @given(prob_vectors(size=4), prob_vectors(size=4), st.floats(0.05, 5.0))
 def test_renyi_skew_symmetry(p, q, alpha_frac):
     alpha = alpha_frac / (1 + alpha_frac)  # in (0, 1)
@@ -131,7 +131,7 @@ def test_renyi_skew_symmetry(p, q, alpha_frac):
     assert lhs == pytest.approx(rhs, rel=1e-10, abs=1e-15)
 
 
-@settings(deadline=None, max_examples=60)
+@settings(deadline=None)
 @given(prob_vectors(size=6), st.floats(0.0, 6.0))
 def test_renyi_entropy_is_log_k_minus_divergence_to_uniform(p, alpha):
     u = np.full(6, 1 / 6)
@@ -139,7 +139,7 @@ def test_renyi_entropy_is_log_k_minus_divergence_to_uniform(p, alpha):
                                                       rel=1e-11, abs=1e-13)
 
 
-@settings(deadline=None, max_examples=40)
+@settings(deadline=None)
 @given(prob_vectors(size=5), prob_vectors(size=5))
 def test_renyi_continuous_at_one(p, q):
     d1 = a.kl(p, q)
@@ -156,14 +156,14 @@ def test_renyi_monotone_in_order():
     assert all(x <= y + 1e-15 for x, y in zip(vals, vals[1:]))
 
 
-@settings(deadline=None, max_examples=40)
+@settings(deadline=None)
 @given(prob_vectors(size=5), prob_vectors(size=5))
 def test_alpha_family_limits(p, q):
     assert a.f_divergence(p, q, "alpha", alpha=1 + 1e-9) == pytest.approx(a.kl(p, q), rel=1e-6, abs=1e-12)
     assert a.f_divergence(p, q, "alpha", alpha=1e-9) == pytest.approx(a.kl(q, p), rel=1e-6, abs=1e-12)
 
 
-@settings(deadline=None, max_examples=40)
+@settings(deadline=None)
 @given(prob_vectors(size=4, zeros=True), prob_vectors(size=4, zeros=True), st.sampled_from(GENERATOR_NAMES))
 def test_every_generator_matches_its_perspective_sum(p, q, name):
     g = generator(name, alpha=0.3 if name == "alpha" else None)
@@ -180,7 +180,7 @@ def test_every_generator_matches_its_perspective_sum(p, q, name):
         assert got >= 0
 
 
-@settings(deadline=None, max_examples=40)
+@settings(deadline=None)
 @given(st.floats(0, 1), st.floats(0, 1))
 def test_binary_kl_is_kl(x, y):
     assert a.binary_kl(x, y) == pytest.approx(a.kl([x, 1 - x], [y, 1 - y]), rel=1e-12, abs=1e-300)

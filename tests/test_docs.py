@@ -8,7 +8,7 @@ import pytest
 
 import alignsim
 
-MODULES = ["divergences", "generators", "tilting", "winrate", "bon", "models"]
+MODULES = ["divergences", "generators", "tilting", "winrate", "bon", "models", "figures"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -132,7 +132,7 @@ def test_tiny_budget_matches_small_lambda_asymptote():
         assert a.tilt_kl(p, r, a.beta_for_kl(p, r, delta)) == pytest.approx(delta, rel=1e-12)
 
 
-@settings(deadline=None, max_examples=40)
+@settings(deadline=None)
 @given(laws(max_size=6, zeros=True), st.floats(0.02, 0.98))
 def test_lambda_matches_mpmath(law, frac):
     p, r = law
@@ -145,7 +145,7 @@ def test_lambda_matches_mpmath(law, frac):
 
 
 # ----------------------------------------------------------------------------------------- spec section 6 props
-@settings(deadline=None, max_examples=60)
+@settings(deadline=None)
 @given(laws(max_size=7, zeros=True), st.lists(st.floats(0.01, 0.99), min_size=3, max_size=3, unique=True))
 def test_frontier_concave_increasing_and_equals_dual(law, fracs):
     p, r = law
@@ -162,7 +162,7 @@ def test_frontier_concave_increasing_and_equals_dual(law, fracs):
     assert a.dual_reward(p, r, d[1]) == pytest.approx(R[1], rel=1e-7, abs=1e-9)
 
 
-@settings(deadline=None, max_examples=60)
+@settings(deadline=None)
 @given(laws(max_size=6), st.floats(0.05, 0.95), st.data())
 def test_y_t1_identity_on_random_policies(law, frac, data):
     p, r = law
@@ -180,7 +180,7 @@ def test_y_t1_identity_on_random_policies(law, frac, data):
         assert np.dot(phi, r) <= a.optimal_reward(p, r, d_phi) + 1e-10
 
 
-@settings(deadline=None, max_examples=40)
+@settings(deadline=None)
 @given(laws(max_size=6), st.floats(0.05, 20.0))
 def test_tilt_maximises_penalised_objective(law, beta):
     p, r = law

@@ -1,0 +1,184 @@
+r"""Paper-style figures, computed exactly. Each function returns a :class:`matplotlib.figure.Figure`;
+``alignsim figures`` writes every registered figure as a PNG.
+
+The palette is Okabe-Ito (colour-blind safe); divergences are in nats.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Callable
+
+import mpmath
+import numpy as np
+from matplotlib.figure import Figure
+
+from . import _validate as V
+from .bon import (
+    bon_kl,
+    bon_kl_bound,
+    bon_kl_estimator,
+    bon_win_rate_bound,
+    rewind_repeat_atomless,
+    winrate_tilt,
+)
+from .models import MemorylessLM
+from .tilting import kl_reward_frontier, max_kl
+
+__all__ = ["FIGURES", "frontier_vs_bon", "bon_kl_vs_formula", "winrate_vs_kl", "write_figures"]
+
+OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
+
+
+def _floor_exp(x: float) -> int:
+    """floor(e^x) as an exact integer, also far beyond the float range."""
+    return max(1, int(mpmath.floor(mpmath.exp(mpmath.mpf(x)))))
+
+
+def frontier_vs_bon(p=(0.7, 0.3), r=(0.0, 1.0), deltas=(0.05, 0.1, 0.2, 0.5),
+                    lengths=(10, 50, 200, 1000)) -> Figure:
+    r"""Per-token reward vs per-token KL: the KL-RL frontier and best-of-N with :math:`N=\lfloor e^{n\Delta}\rfloor`.
+
+    Best-of-N points :math:`(\mathrm{KL}(\boldsymbol\pi_N\|\mathbf p)/n,\ \mathbb E R_n/n)` on a memoryless LM of
+    length :math:`n` approach the frontier :math:`R^\star(\Delta)` as :math:`n` grows (Yang et al., Theorem Y-T4;
+    spec VC18). Everything is exact (no sampling), including :math:`N` up to :math:`e^{500}`.
+
+    References
+    ----------
+    .. [1] Yang et al., "Asymptotics of language model alignment", arXiv:2404.01730.
+
+    Examples
+    --------
+    >>> from alignsim.figures import frontier_vs_bon
+    >>> fig = frontier_vs_bon(lengths=(10, 50))
+    >>> len(fig.axes)
+    1
+    """
+    pp, rr = V.policy_and_rewards(p, r)
+    fig = Figure(figsize=(6.4, 4.4), layout="constrained")
+    ax = fig.add_subplot()
+    grid = np.linspace(0.0, max_kl(pp, rr) * 0.999, 200)
+    front = kl_reward_frontier(pp, rr, grid)
+    ax.plot(front["kl"], front["reward"], color="0.2", lw=2, label=r"KL-RL frontier $R^\star(\Delta)$")
+    markers = ["o", "s", "^", "D", "v", "P"]
+    for j, n in enumerate(lengths):
+        lm = MemorylessLM(pp, rr, n)
+        xs, ys = [], []
+        for d in deltas:
+            N = _floor_exp(n * d)
+            xs.append(lm.bon_kl(N) / n)
+            ys.append(lm.bon_mean_reward(N) / n)
+        ax.plot(xs, ys, ls="none", marker=markers[j % len(markers)], color=OKABE_ITO[j % 8], ms=6,
+                label=f"best-of-N, n = {n}")
+    for d in deltas:
+        ax.axvline(d, color="0.85", lw=0.8, zorder=0)
+    ax.set_xlabel("KL per token (nats)")
+    ax.set_ylabel("expected reward per token")
+    ax.set_title(r"Best-of-$N$ with $N=\lfloor e^{n\Delta}\rfloor$ approaches the KL-RL frontier"
+                 f"\nmemoryless LM, p = {tuple(float(x) for x in pp)}, r = {tuple(float(x) for x in rr)}",
+                 fontsize=10)
+    ax.legend(frameon=False, fontsize=9)
+    return fig
+
+
+def bon_kl_vs_formula(sizes=(10, 100, 1000, 10_000), max_log10_n: float = 6.0) -> Figure:
+    r"""Exact best-of-N KL on uniform references with distinct rewards, against :math:`\log N-\frac{N-1}N` and
+    Beirami et al.'s estimator :math:`\widehat D_N(1/L)`: the exact KL saturates at :math:`\log L` once
+    :math:`N\gtrsim L`, the folklore formula does not.
+
+    References
+    ----------
+    .. [1] Beirami et al., "Theoretical guarantees on the best-of-n alignment policy", arXiv:2401.01879.
+
+    Examples
+    --------
+    >>> from alignsim.figures import bon_kl_vs_formula
+    >>> len(bon_kl_vs_formula(sizes=(10,), max_log10_n=2).axes)
+    1
+    """
+    fig = Figure(figsize=(6.4, 4.4), layout="constrained")
+    ax = fig.add_subplot()
+    ns = np.unique(np.round(np.logspace(0, max_log10_n, 60)).astype(int))
+    for j, L in enumerate(sizes):
+        p, r = np.full(L, 1.0 / L), np.arange(float(L))
+        exact = [bon_kl(p, r, int(n)) for n in ns]
+        est = [bon_kl_estimator(1.0 / L, int(n)) for n in ns]
+        c = OKABE_ITO[j % 8]
+        ax.plot(ns, exact, color=c, lw=2, label=f"exact, L = {L}")
+        ax.plot(ns, est, color=c, lw=1, ls=":")
+        ax.axhline(math.log(L), color=c, lw=0.6, ls="--")
+    ax.plot(ns, bon_kl_bound(ns), color="0.2", lw=1.5, ls="-.", label=r"$\log N-(N-1)/N$ (upper bound)")
+    ax.plot([], [], color="0.4", lw=1, ls=":", label=r"estimator $\widehat D_N(1/L)$")
+    ax.set_xscale("log")
+    ax.set_xlabel("N (number of samples)")
+    ax.set_ylabel("KL(best-of-N || reference) (nats)")
+    ax.set_title("Best-of-N KL on uniform references: exact vs the folklore formula", fontsize=10)
+    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    return fig
+
+
+def winrate_vs_kl(max_n: int = 1000) -> Figure:
+    r"""Win rate against the reference vs KL in the atomless case: best-of-N points
+    :math:`(\log N-\frac{N-1}N, \frac N{N+1})`, the win-rate-optimal tilt :math:`\pi_c\propto p\,e^{cF(r)}`, and
+    rewind-and-repeat :math:`W = 1-e^{-\mathrm{KL}}/2`; inset-free second panel: the gap
+    :math:`W_{\text{opt}} - W_{\text{BoN}}` vs :math:`N`.
+
+    References
+    ----------
+    .. [1] Gui, Gârbacea, Veitch, "BoNBoN alignment", arXiv:2406.00832, Fig. 2; Beirami et al., arXiv:2401.01879.
+
+    Examples
+    --------
+    >>> from alignsim.figures import winrate_vs_kl
+    >>> len(winrate_vs_kl(max_n=64).axes)
+    2
+    """
+    from .bon import winrate_tilt_for_kl
+
+    fig = Figure(figsize=(9.6, 4.0), layout="constrained")
+    ax, ax2 = fig.subplots(1, 2)
+    cs = np.logspace(-2, math.log10(max_n + 1.5), 200)
+    tilt = np.array([winrate_tilt(c) for c in cs])
+    ax.plot(tilt[:, 0], tilt[:, 1], color="0.2", lw=2, label=r"optimal tilt $p\,e^{cF(r)}$")
+    kls = np.linspace(0, tilt[:, 0].max(), 200)
+    ax.plot(kls, [rewind_repeat_atomless(math.exp(-k))[1] for k in kls], color=OKABE_ITO[1], lw=1.5, ls="--",
+            label="rewind-and-repeat")
+    ns = np.unique(np.round(np.logspace(0, math.log10(max_n), 16)).astype(int))
+    ax.plot(bon_kl_bound(ns), bon_win_rate_bound(ns), "o", color=OKABE_ITO[0], ms=5, label="best-of-N")
+    ax.set_xlabel("KL(policy || reference) (nats)")
+    ax.set_ylabel("win rate against the reference")
+    ax.set_title("Atomless reward: win rate vs KL", fontsize=10)
+    ax.legend(frameon=False, fontsize=9, loc="lower right")
+    ns2 = ns[ns >= 2]
+    gap = [winrate_tilt(winrate_tilt_for_kl(bon_kl_bound(int(n))))[1] - bon_win_rate_bound(int(n)) for n in ns2]
+    ax2.loglog(ns2, gap, "o-", color=OKABE_ITO[0], ms=4)
+    ax2.set_xlabel("N")
+    ax2.set_ylabel(r"$W_{\mathrm{opt}} - W_{\mathrm{BoN}}$ at equal KL")
+    ax2.set_title("Best-of-N is nearly win-rate optimal", fontsize=10)
+    return fig
+
+
+#: Registry of figures written by ``alignsim figures``: name -> function.
+FIGURES: dict[str, Callable[[], Figure]] = {
+    "frontier_vs_bon": frontier_vs_bon,
+    "bon_kl_vs_formula": bon_kl_vs_formula,
+    "winrate_vs_kl": winrate_vs_kl,
+}
+
+
+def write_figures(outdir="figures", only: str | None = None, dpi: int = 150) -> list[Path]:
+    """Write every registered figure (or those whose name contains ``only``) as ``<outdir>/<name>.png``."""
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, make in FIGURES.items():
+        if only is not None and only not in name:
+            continue
+        fig = make()
+        path = out / f"{name}.png"
+        fig.savefig(path, dpi=dpi, metadata={"Software": None})
+        paths.append(path)
+    if not paths:
+        raise ValueError(f"no figure matches only={only!r}; known figures: {list(FIGURES)}")
+    return paths

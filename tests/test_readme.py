@@ -1,0 +1,26 @@
+"""The README's tour runs and prints what it says."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_readme_starts_with_the_two_setup_commands():
+    text = README.read_text()
+    block = re.search(r"```bash\n(.*?)```", text, re.S).group(1).strip().splitlines()
+    assert block == ['pip install . && alignsim verify', 'pip install ".[test]" && pytest']
+    assert text.index("```bash") < text.index("```python")
+
+
+def test_readme_tour_runs_and_its_numbers_hold():
+    code = re.search(r"```python\n(.*?)```", README.read_text(), re.S).group(1)
+    ns: dict = {}
+    exec(compile(code, "README.md", "exec"), ns)  # noqa: S102 - our own README
+    a = ns["a"]
+    assert a.beta_for_kl([0.7, 0.3], [0, 1], 0.1) == pytest.approx(1.10395862356, rel=1e-11)
+    lm = ns["lm"]
+    assert lm.bon_mean_reward(ns["N"]) / 10_000 == pytest.approx(0.5140914190, abs=1e-9)
+    assert lm.tilt(a.beta_for_kl([0.7, 0.3], [0, 1], 0.1)).kl(lm) == pytest.approx(1000.0, rel=1e-12)
