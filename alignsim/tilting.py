@@ -332,6 +332,26 @@ def _solve_lambda(ps, rs, delta):
     return math.exp(u)
 
 
+def _lambda_on_support(ps, rs, delta):
+    """lam_delta for a checked budget: 0 at delta = 0, inf for a slack budget (delta >= max_kl)."""
+    if delta >= _max_kl(ps, rs):
+        return math.inf
+    return 0.0 if delta == 0.0 else _solve_lambda(ps, rs, delta)
+
+
+def _beta_of(lam):
+    return 0.0 if lam == math.inf else (math.inf if lam == 0.0 else 1.0 / lam)
+
+
+def _reward_of(ps, rs, lam):
+    return float(rs.max()) if lam == math.inf else _tilt_mean(ps, rs, lam)
+
+
+def _budget(p, r, delta):
+    pp, rr = V.policy_and_rewards(p, r)
+    return _support(pp, rr) + (V.real(delta, "delta", low=0.0),)
+
+
 def lambda_for_kl(p, r, delta) -> float:
     r"""Inverse temperature :math:`\lambda_\Delta` of the KL-constrained optimum with budget :math:`\Delta`.
 
@@ -349,14 +369,7 @@ def lambda_for_kl(p, r, delta) -> float:
     >>> round(a.lambda_for_kl([0.7, 0.3], [0, 1], 0.1), 10)
     0.9058310508
     """
-    pp, rr = V.policy_and_rewards(p, r)
-    d = V.real(delta, "delta", low=0.0)
-    ps, rs = _support(pp, rr)
-    if d >= _max_kl(ps, rs):
-        return math.inf
-    if d == 0.0:
-        return 0.0
-    return _solve_lambda(ps, rs, d)
+    return _lambda_on_support(*_budget(p, r, delta))
 
 
 def beta_for_kl(p, r, delta, *, strict: bool = False) -> float:
@@ -397,14 +410,10 @@ def beta_for_kl(p, r, delta, *, strict: bool = False) -> float:
     >>> round(a.beta_for_kl([0.7, 0.3], [0, 1], 0.1), 11)
     1.10395862356
     """
-    pp, rr = V.policy_and_rewards(p, r)
-    d = V.real(delta, "delta", low=0.0)
-    ps, rs = _support(pp, rr)
-    dmax = _max_kl(ps, rs)
-    if strict and d > dmax:
-        raise ValueError(f"delta must lie in [0, max_kl = {dmax:.12g}] with strict=True, got {d!r}")
-    lam = lambda_for_kl(pp, rr, d)
-    return 0.0 if lam == math.inf else (math.inf if lam == 0.0 else 1.0 / lam)
+    ps, rs, d = _budget(p, r, delta)
+    if strict and d > _max_kl(ps, rs):
+        raise ValueError(f"delta must lie in [0, max_kl = {_max_kl(ps, rs):.12g}] with strict=True, got {d!r}")
+    return _beta_of(_lambda_on_support(ps, rs, d))
 
 
 def optimal_reward(p, r, delta) -> float:
@@ -424,10 +433,8 @@ def optimal_reward(p, r, delta) -> float:
     >>> round(a.optimal_reward([0.7, 0.3], [0, 1], 0.1), 12)
     0.514629121059
     """
-    pp, rr = V.policy_and_rewards(p, r)
-    lam = lambda_for_kl(pp, rr, delta)
-    ps, rs = _support(pp, rr)
-    return float(rs.max()) if lam == math.inf else _tilt_mean(ps, rs, lam)
+    ps, rs, d = _budget(p, r, delta)
+    return _reward_of(ps, rs, _lambda_on_support(ps, rs, d))
 
 
 def dual_reward(p, r, delta) -> float:
@@ -527,13 +534,13 @@ def kl_reward_frontier(p, r, deltas) -> pd.DataFrame:
     ds = V.real_array(deltas, "deltas", low=0.0).ravel()
     ps, rs = _support(pp, rr)
     dmax = _max_kl(ps, rs)
-    rows = []
-    for d in ds:
-        lam = lambda_for_kl(pp, rr, d)
-        beta = 0.0 if lam == math.inf else (math.inf if lam == 0 else 1.0 / lam)
-        reward = float(rs.max()) if lam == math.inf else _tilt_mean(ps, rs, lam)
-        rows.append((float(d), beta, reward, min(float(d), dmax)))
-    return pd.DataFrame(rows, columns=["delta", "beta", "reward", "kl"])
+    lams = [_lambda_on_support(ps, rs, float(d)) for d in ds]
+    return pd.DataFrame({
+        "delta": ds,
+        "beta": [_beta_of(lam) for lam in lams],
+        "reward": [_reward_of(ps, rs, lam) for lam in lams],
+        "kl": np.minimum(ds, dmax),
+    })
 
 
 def tradeoff_gap(phi, p, r, delta) -> float:
