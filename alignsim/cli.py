@@ -12,9 +12,11 @@ __all__ = ["main"]
 
 
 def _format_table(df: pd.DataFrame, fmt: str) -> str:
-    show = df[["check", "source", "exact", "estimate", "error", "tolerance", "relation", "status"]]
+    show = df[["check", "source", "exact", "estimate", "error", "ci", "tolerance", "relation", "status"]]
     if fmt == "json":
-        return json.dumps(df.to_dict(orient="records"), indent=2, allow_nan=True, default=float)
+        records = [{k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+                   for row in df.to_dict(orient="records")]
+        return json.dumps(records, indent=2, allow_nan=False, default=float)  # strict JSON: NaN becomes null
     if fmt == "markdown":
         head = "| " + " | ".join(show.columns) + " |\n|" + "---|" * len(show.columns) + "\n"
         body = "".join(
@@ -29,15 +31,19 @@ def _format_table(df: pd.DataFrame, fmt: str) -> str:
 def _verify(args) -> int:
     from .verify import run_checks
 
-    def progress(name):
-        if args.format == "table" and sys.stderr.isatty():
-            print(f"  running {name} ...", file=sys.stderr, end="\r", flush=True)
+    tty = sys.stderr.isatty()
+
+    def progress(i, total, name):
+        if tty:
+            print(f"\r[{i + 1:>3}/{total}] {name:<40}", file=sys.stderr, end="", flush=True)
 
     try:
-        df = run_checks(only=args.only, seed=args.seed, progress=progress)
+        df = run_checks(only=args.only, seed=args.seed, samples=args.samples, quick=args.quick, progress=progress)
     except ValueError as exc:
         print(f"alignsim verify: {exc}", file=sys.stderr)
         return 2
+    if tty:
+        print("\r" + " " * 50 + "\r", file=sys.stderr, end="")
     print(_format_table(df, args.format))
     failed = int((df["status"] != "pass").sum())
     if args.format == "table":
@@ -66,7 +72,9 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     v = sub.add_parser("verify", help="run the theorem checks and print a table (exit 1 if any fails)")
     v.add_argument("--only", help="run only checks whose name starts with this prefix (e.g. 'bon') or matches this glob (e.g. '*kl*')")
-    v.add_argument("--seed", type=int, default=0, help="seed of the random instances (default 0)")
+    v.add_argument("--seed", type=int, default=0, help="seed of the random instances and simulations (default 0)")
+    v.add_argument("--quick", action="store_true", help="smaller Monte-Carlo samples (under a minute)")
+    v.add_argument("--samples", type=int, help="Monte-Carlo sample size of each simulation check")
     v.add_argument("--format", choices=["table", "json", "markdown"], default="table")
     v.set_defaults(func=_verify)
     f = sub.add_parser("figures", help="write every paper-style figure as a PNG")

@@ -300,6 +300,13 @@ class MemorylessLM:
         levels, _, log_g = self._bon_logs(N)
         return (levels, log_g) if log else (levels, np.exp(log_g))
 
+    def won_reward_law(self, N, *, log: bool = False):
+        r"""Reward-level law of worst-of-N over whole sequences: the best-of-N law of :math:`-R_n`."""
+        n, log_n = V.sample_count(N)
+        levels, log_p = self.reward_law(log=True)
+        log_g = bon_log_level_law(log_p[::-1], n, log_n)[::-1]
+        return (levels, log_g) if log else (levels, np.exp(log_g))
+
     def bon_kl(self, N) -> float:
         r""":math:`\mathrm{KL}(\boldsymbol\pi_N\|\mathbf p)` over sequences; with random ties it equals the KL of the
         reward-level laws, :math:`\sum_s g_s\log(g_s/P_s)`."""

@@ -8,7 +8,7 @@ import pytest
 
 import alignsim
 
-MODULES = ["divergences", "generators", "tilting", "winrate", "bon", "models", "figures"]
+MODULES = ["divergences", "generators", "tilting", "winrate", "bon", "models", "figures", "mc"]
 
 
 @pytest.mark.parametrize("name", MODULES)

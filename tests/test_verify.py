@@ -40,6 +40,28 @@ def test_negative_control_is_reported_as_failing(monkeypatch):
     assert main(["verify", "--only", "negative"]) == 1
 
 
+def test_monte_carlo_negative_control_fails(monkeypatch):
+    """Simulated best-of-N with random ties against the law of the ordered tie rule: must be reported FAIL."""
+    from alignsim import bon_law
+    from alignsim.mc import naive_bon
+
+    def wrong(rng, m):
+        p, r = np.array([0.3, 0.2, 0.25, 0.25]), np.array([1.0, 2.0, 2.0, 0.0])
+        return verify._law_deviation(naive_bon(p, r, 6, m, rng=rng), bon_law(p, r, 6, ties="ordered"))
+
+    monkeypatch.setattr(verify, "CHECKS", list(verify.CHECKS) + [
+        verify.Check("negative.ordered_ties", "deliberately wrong", "-", wrong, 0.0, monte_carlo=True)])
+    df = verify.run_checks(only="negative", quick=True)
+    assert list(df["status"]) == ["FAIL"]
+
+
+def test_quick_run_lists_monte_carlo_checks_with_intervals():
+    df = verify.run_checks(quick=True)
+    assert len(df) >= 30 and (df["status"] == "pass").all()
+    mcs = df[df["kind"] == "monte-carlo"]
+    assert len(mcs) >= 15 and (mcs["ci"] > 0).all()
+
+
 def test_crashing_check_is_an_error_not_a_pass(monkeypatch):
     def boom(rng):
         raise ZeroDivisionError("x")
@@ -56,9 +78,11 @@ def test_same_seed_same_table():
 
 
 def test_cli_json_and_exit_codes(capsys):
-    assert main(["verify", "--only", "bon", "--format", "json"]) == 0
+    assert main(["verify", "--only", "bon", "--format", "json", "--quick"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert rows and all(r["check"].startswith("bon.") for r in rows)
+    assert main(["verify", "--only", "mc.bon_kl_vs_naive", "--samples", "20000", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["ci"] > 0
     assert main(["verify", "--only", "no-such-check"]) == 2
     assert main(["verify", "--format", "markdown", "--only", "tilt.jeffreys"]) == 0
     assert "| check |" in capsys.readouterr().out

@@ -1,0 +1,264 @@
+r"""Monte-Carlo simulation, to verify the exact code (never to replace it).
+
+Checked wrappers around the numba kernels of :mod:`alignsim.mc._kernels`. Every function takes
+``rng = None | int | SeedSequence | Generator``; the work is cut into blocks of a fixed size (independent of the
+thread count), each with its own xoshiro256** stream from ``SeedSequence(seed).spawn``, so a seed gives the same
+result for 1 or 2 threads (see :mod:`alignsim.mc._rng` for why this generator).
+
+=================================  ========================================================================
+function                           what it draws
+=================================  ========================================================================
+:func:`sample_law`                 i.i.d. draws from a finite law (alias table, O(1) per draw)
+:func:`simulate_rewards`           sequence rewards of a memoryless LM, token by token
+:func:`naive_bon`                  best-/worst-of-N on a bandit by drawing N outcomes (O(1) memory in N)
+:func:`naive_bon_rewards`          best-/worst-of-N over whole sequences by drawing N sequences
+:func:`naive_soft_bon`             soft best-of-N on a bandit by simulation
+:func:`sample_bon`                 best-/worst-of-N outcomes from the exact law (cost independent of N)
+:func:`sample_bon_rewards`         best-/worst-of-N sequence rewards from the exact level law
+=================================  ========================================================================
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _validate as V
+from ..bon import bon_law, won_law
+from ..models import MemorylessLM
+from . import _kernels as K
+from ._rng import block_states as _spawn
+
+__all__ = [
+    "sample_law",
+    "simulate_rewards",
+    "naive_bon",
+    "naive_bon_rewards",
+    "naive_soft_bon",
+    "sample_bon",
+    "sample_bon_rewards",
+]
+
+_DRAWS_PER_BLOCK = 1 << 16
+
+
+def _block(draws_per_item: int) -> int:
+    """Items per block: about 2^16 uniform draws per block (amortises seeding), between 64 and 2^16 items."""
+    return int(min(max(_DRAWS_PER_BLOCK // max(draws_per_item, 1), 64), _DRAWS_PER_BLOCK))
+
+
+def _integer_n(N, name="N"):
+    if isinstance(N, (bool, np.bool_)) or not float(N).is_integer():
+        raise ValueError(f"{name} must be an integer >= 1 for simulation, got {N!r}")
+    return V.length(int(N), name)
+
+
+def sample_law(probs, size, *, values=None, rng=None):
+    r"""Draw ``size`` i.i.d. samples from a finite law with an alias table (O(1) per draw).
+
+    Parameters
+    ----------
+    probs : array_like, shape (K,)
+        Probabilities (validated: non-negative, summing to one within ``1e-9``).
+    size : int
+    values : array_like, shape (K,), optional
+        If given, return ``values[index]`` instead of indices.
+    rng : None, int, SeedSequence or Generator
+
+    Returns
+    -------
+    ndarray, shape (size,)
+
+    Notes
+    -----
+    Vose's alias method: one uniform gives the column :math:`j=\lfloor uK\rfloor` and the coin :math:`uK-j`.
+
+    References
+    ----------
+    .. [1] M. D. Vose, "A linear algorithm for generating random numbers with a given distribution", IEEE TSE 1991.
+
+    Examples
+    --------
+    >>> from alignsim.mc import sample_law
+    >>> x = sample_law([0.2, 0.8], 100_000, rng=0)
+    >>> bool(abs(x.mean() - 0.8) < 0.01)
+    True
+    """
+    pp = V.probabilities(probs, "probs")
+    n = V.length(size, "size")
+    vals = None if values is None else V.rewards(values, "values", size=pp.size)
+    prob, alias = K.alias_table(pp)
+    block = _block(1)
+    idx = K.alias_sample(prob, alias, n, _spawn(rng, n, block), block)
+    return idx if vals is None else vals[idx]
+
+
+def simulate_rewards(lm: MemorylessLM, size, *, rng=None, counts: bool = False):
+    r"""Simulate ``size`` sequences of a memoryless LM token by token and return their summed rewards.
+
+    :math:`R = \sum_{t=1}^{n} r(y_t)`, :math:`y_t\sim p` i.i.d.; no ``size x length`` array is formed.
+
+    Parameters
+    ----------
+    lm : MemorylessLM
+    size : int
+    rng : None, int, SeedSequence or Generator
+    counts : bool
+        Return the token counts (``size x V`` integers) instead; the same draws as the rewards.
+
+    Returns
+    -------
+    ndarray, shape (size,) or (size, V)
+
+    References
+    ----------
+    .. [1] Yang et al., arXiv:2404.01730 (memoryless LM, additive reward).
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> from alignsim.mc import simulate_rewards
+    >>> x = simulate_rewards(a.MemorylessLM([0.5, 0.5], [0, 1], 10), 50_000, rng=1)
+    >>> bool(abs(x.mean() - 5) < 0.05)
+    True
+    """
+    if not isinstance(lm, MemorylessLM):
+        raise TypeError(f"lm must be a MemorylessLM, got {type(lm).__name__}")
+    n = V.length(size, "size")
+    prob, alias = K.alias_table(lm.p)
+    block = _block(lm.length)
+    states = _spawn(rng, n, block)
+    if counts:
+        return K.token_counts(prob, alias, lm.length, n, states, block)
+    return K.token_rewards(prob, alias, lm.r, lm.length, n, states, block)
+
+
+def naive_bon(p, r, N, size, *, worst: bool = False, rng=None):
+    r"""Best-of-N (or worst-of-N) on a bandit by simulation: draw ``N`` outcomes, keep one with the largest
+    (smallest) reward, ties broken uniformly at random (reservoir sampling; memory independent of ``N``).
+
+    This is the definition, simulated; compare with :func:`alignsim.bon_law`.
+
+    Parameters
+    ----------
+    p, r : array_like, shape (K,)
+    N : int
+        Sample count, an integer :math:`\ge1`; the cost is ``size * N`` draws.
+    size : int
+    worst : bool
+    rng : None, int, SeedSequence or Generator
+
+    Returns
+    -------
+    ndarray of int, shape (size,)
+        Selected outcome indices.
+
+    References
+    ----------
+    .. [1] Beirami et al., arXiv:2401.01879, section 2.
+
+    Examples
+    --------
+    >>> from alignsim.mc import naive_bon
+    >>> x = naive_bon([0.5, 0.5], [0, 1], 2, 100_000, rng=0)
+    >>> bool(abs(x.mean() - 0.75) < 0.01)
+    True
+    """
+    pp, rr = V.policy_and_rewards(p, r)
+    n_samples = _integer_n(N)
+    n = V.length(size, "size")
+    prob, alias = K.alias_table(pp)
+    block = _block(n_samples)
+    return K.naive_best_of_n(prob, alias, rr, n_samples, n, _spawn(rng, n, block), block, bool(worst))
+
+
+def naive_bon_rewards(lm: MemorylessLM, N, size, *, worst: bool = False, rng=None):
+    r"""Best-of-N (or worst-of-N) over whole sequences of a memoryless LM by simulation; returns the selected
+    sequence rewards. Cost ``size * N * length`` token draws, memory independent of ``N`` and the length.
+
+    References
+    ----------
+    .. [1] Yang et al., arXiv:2404.01730 (best-of-N on memoryless LMs).
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> from alignsim.mc import naive_bon_rewards
+    >>> x = naive_bon_rewards(a.MemorylessLM([0.5, 0.5], [0, 1], 1), 2, 100_000, rng=0)
+    >>> bool(abs(x.mean() - 0.75) < 0.01)
+    True
+    """
+    if not isinstance(lm, MemorylessLM):
+        raise TypeError(f"lm must be a MemorylessLM, got {type(lm).__name__}")
+    n_samples = _integer_n(N)
+    n = V.length(size, "size")
+    prob, alias = K.alias_table(lm.p)
+    block = _block(n_samples * lm.length)
+    return K.naive_best_of_n_sequences(prob, alias, lm.r, lm.length, n_samples, n, _spawn(rng, n, block), block,
+                                       bool(worst))
+
+
+def naive_soft_bon(p, r, N, beta, size, *, rng=None):
+    r"""Soft best-of-N on a bandit by simulation: draw ``N`` outcomes, select draw :math:`i` with probability
+    :math:`\propto e^{r_i/\beta}` (one pass, weighted reservoir). Compare with :func:`alignsim.soft_bon_law`.
+
+    References
+    ----------
+    .. [1] Verdun et al., arXiv:2505.03156 (2025).
+
+    Examples
+    --------
+    >>> from alignsim.mc import naive_soft_bon
+    >>> x = naive_soft_bon([0.5, 0.5], [0, 1], 2, 1.0, 200_000, rng=0)
+    >>> bool(abs(x.mean() - 0.615529) < 0.005)
+    True
+    """
+    pp, rr = V.policy_and_rewards(p, r)
+    n_samples = _integer_n(N)
+    b = V.real(beta, "beta", low=0.0, low_open=True)
+    n = V.length(size, "size")
+    prob, alias = K.alias_table(pp)
+    block = _block(2 * n_samples)
+    return K.soft_best_of_n(prob, alias, rr, n_samples, b, n, _spawn(rng, n, block), block)
+
+
+def sample_bon(p, r, N, size, *, worst: bool = False, ties: str = "random", rng=None):
+    r"""Draw best-of-N (or worst-of-N) outcomes of a bandit directly from the exact law.
+
+    The law :math:`\pi_N` (:func:`alignsim.bon_law` / :func:`alignsim.won_law`) is computed once and sampled with an
+    alias table, so the cost per draw does not depend on ``N`` (which may be huge, e.g. ``1e300``).
+
+    References
+    ----------
+    .. [1] Beirami et al., arXiv:2401.01879, Lemma 2.
+
+    Examples
+    --------
+    >>> from alignsim.mc import sample_bon
+    >>> x = sample_bon([0.5, 0.5], [0, 1], 10 ** 6, 1000, rng=0)
+    >>> int(x.min())
+    1
+    """
+    law = (won_law if worst else bon_law)(p, r, N, ties=ties)
+    return sample_law(law, size, rng=rng)
+
+
+def sample_bon_rewards(lm: MemorylessLM, N, size, *, worst: bool = False, rng=None):
+    r"""Draw best-of-N (or worst-of-N) sequence rewards of a memoryless LM from the exact level law (cost per draw
+    independent of ``N``; ``N`` may be astronomically large).
+
+    References
+    ----------
+    .. [1] Yang et al., arXiv:2404.01730; Beirami et al., arXiv:2401.01879.
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> from alignsim.mc import sample_bon_rewards
+    >>> x = sample_bon_rewards(a.MemorylessLM([0.7, 0.3], [0, 1], 100), 10 ** 40, 1000, rng=0)
+    >>> bool(x.min() > 40)
+    True
+    """
+    if not isinstance(lm, MemorylessLM):
+        raise TypeError(f"lm must be a MemorylessLM, got {type(lm).__name__}")
+    levels, probs = (lm.won_reward_law(N) if worst else lm.bon_reward_law(N))
+    return sample_law(probs / probs.sum(), size, values=levels, rng=rng)

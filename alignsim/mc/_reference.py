@@ -1,0 +1,52 @@
+"""Plain numpy implementations of the Monte-Carlo kernels: references for the tests and baselines for the
+benchmarks.
+
+The ``*_from_uniforms`` functions consume given uniforms in the kernels' order, so they reproduce the kernels bit
+for bit; the others are what a user would write with numpy alone (``Generator.choice`` and ``(M, N)`` arrays),
+equal to the kernels in distribution.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def alias_from_uniforms(prob, alias, u):
+    """Alias-table draws from uniforms ``u`` (any shape): column ``floor(u K)``, coin ``u K - column``."""
+    x = u * prob.size
+    j = x.astype(np.int64)
+    return np.where(x - j < prob[j], j, alias[j])
+
+
+def token_rewards_from_uniforms(prob, alias, r, u):
+    """Sequence rewards from uniforms of shape ``(size, length)``, summed token by token (the kernel's order)."""
+    tokens = alias_from_uniforms(prob, alias, u)
+    acc = np.zeros(u.shape[0])
+    for t in range(u.shape[1]):
+        acc = acc + r[tokens[:, t]]
+    return acc
+
+
+def token_rewards_numpy(p, r, length, size, rng, chunk=16_384):
+    """Baseline: ``rng.choice`` of a ``(chunk, length)`` token array, reward lookup, sum; chunked."""
+    out = np.empty(size)
+    for start in range(0, size, chunk):
+        m = min(chunk, size - start)
+        out[start:start + m] = r[rng.choice(p.size, size=(m, length), p=p)].sum(axis=1)
+    return out
+
+
+def naive_bon_numpy(p, r, n, size, rng, worst=False):
+    """Baseline: an ``(size, n)`` array of draws; best (worst) reward per row, ties broken by a uniform key."""
+    idx = rng.choice(p.size, size=(size, n), p=p)
+    vals = (-1.0 if worst else 1.0) * r[idx]
+    best = vals.max(axis=1, keepdims=True)
+    keys = np.where(vals == best, rng.random((size, n)), -1.0)
+    return idx[np.arange(size), keys.argmax(axis=1)]
+
+
+def soft_bon_numpy(p, r, n, beta, size, rng):
+    """Baseline soft best-of-N: ``(size, n)`` draws, selection by Gumbel-max on ``r / beta``."""
+    idx = rng.choice(p.size, size=(size, n), p=p)
+    scores = r[idx] / beta + rng.gumbel(size=(size, n))
+    return idx[np.arange(size), scores.argmax(axis=1)]
