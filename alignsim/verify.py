@@ -5,9 +5,12 @@ a second, independent way, and compares them:
 
 * **exact** checks (:func:`check`) use brute-force enumeration, a dual problem or a second exact algorithm and
   pass within a stated tolerance (relative to ``max(1, |exact|)``);
-* **Monte-Carlo** checks (:func:`mc_check`) simulate with :mod:`alignsim.mc` and pass when the exact value lies in
-  the estimate's confidence interval (half-width ``z * standard error``; :data:`Z` for one quantity, a
-  Bonferroni-corrected ``z`` for the largest deviation over a law's outcomes).
+* **Monte-Carlo** checks (:func:`mc_check`) simulate with :mod:`alignsim.mc` and pass when the estimate lies in a
+  confidence interval of level :math:`1-\delta`, :math:`\delta = 2\,\Phi(-Z)\approx 6.8\times10^{-6}`, computed
+  under the prediction: for means, Bernstein's inequality with the exact variance and range of the predicted law
+  (non-asymptotic: the sample mean of a law with rare outcomes is far from normal); for laws, exact binomial tails
+  of every outcome's count, Bonferroni-corrected (reported on the z scale); for self-normalised importance
+  sampling, batch means with a t quantile.
 
 Either kind may be an equality or an inequality (a bound: the estimate must not exceed it, beyond the
 tolerance or the interval). :func:`run_checks` runs a selection and returns a :class:`pandas.DataFrame`;
@@ -355,15 +358,21 @@ def _tilt_kl(rng):
 # Monte-Carlo checks
 # ---------------------------------------------------------------------------------------------------------------
 def _mean_test(x, values, probs):
-    """(exact mean, sample mean, Z * exact standard error) for draws ``x`` of a law on ``values``.
+    r"""(exact mean, sample mean, Bernstein half-width) for ``m`` draws ``x`` of a law on ``values``.
 
-    The standard error is computed from the **predicted** law, not from the sample: a sample from a law with rare
-    outcomes (BoN puts 1 - 3e-7 on one level) can miss them and show a spuriously tiny spread.
+    Bernstein: :math:`P(|\bar X-\mu|\ge t)\le 2\exp(-m t^2 / (2\sigma^2 + 2bt/3))` with :math:`\sigma^2` and
+    :math:`b = \max|X-\mu|` taken from the **predicted** law, so rare outcomes that the sample happens to miss
+    (best-of-N may put ``1 - 3e-7`` on one level) or to hit twice cannot fake a failure or a pass.
     """
     x = np.asarray(x, dtype=float)
+    m = x.size
+    s = probs > 0
     mean = float(np.dot(probs, values))
     var = float(np.dot(probs, (values - mean) ** 2))
-    return mean, float(x.mean()), Z * math.sqrt(var / x.size)
+    b = float(np.max(np.abs(values[s] - mean)))
+    L = math.log(2.0 / (2.0 * norm.sf(Z)))
+    half = b * L / (3 * m) + math.sqrt((b * L / (3 * m)) ** 2 + 2.0 * L * var / m)
+    return mean, float(x.mean()), half
 
 
 def _batch_ci(estimator, x, batches=20):
@@ -394,13 +403,11 @@ def _law_deviation(draws, probs):
 
 
 def _win_interval(wins, law, p, r):
-    """Exact standard error of the mean of win indicators (ties 1/2) of draws from ``law`` against ``p``."""
+    """:func:`_mean_test` for win indicators (ties 1/2) of draws from ``law`` against fresh draws from ``p``."""
     diff = r[:, None] - r[None, :]
     score = (diff > 0) + 0.5 * (diff == 0)
     joint = law[:, None] * p[None, :]
-    mean = float(np.sum(joint * score))
-    var = float(np.sum(joint * (score - mean) ** 2))
-    return mean, float(np.mean(wins)), Z * math.sqrt(var / wins.size)
+    return _mean_test(wins, score.ravel(), joint.ravel())
 
 
 def _level_draws(values, levels):

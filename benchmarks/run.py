@@ -15,9 +15,13 @@ import statistics
 import time
 from pathlib import Path
 
+import numba
 import numpy as np
 
 import alignsim as a
+from alignsim import mc
+from alignsim.mc import _reference as ref
+from alignsim.mc._rng import block_states, step, to_double
 
 
 def timeit(f, repeats=5):
@@ -112,7 +116,106 @@ def bench_bon_kl(quick):
     return rows
 
 
-BENCHMARKS = {"reward_law": bench_reward_law, "bon_kl": bench_bon_kl}
+@numba.njit(parallel=True, cache=True)
+def _uniform_sums(states, per_block):
+    """The generator's raw rate: each block draws ``per_block`` doubles and sums them (no memory traffic)."""
+    out = np.empty(states.shape[0])
+    for b in numba.prange(states.shape[0]):
+        s0, s1, s2, s3 = states[b, 0], states[b, 1], states[b, 2], states[b, 3]
+        acc = 0.0
+        for _ in range(per_block):
+            x, s0, s1, s2, s3 = step(s0, s1, s2, s3)
+            acc += to_double(x)
+        out[b] = acc
+    return out
+
+
+def _threads(k):
+    numba.set_num_threads(min(k, numba.config.NUMBA_NUM_THREADS))
+
+
+def _numpy_uniform_rate():
+    g = np.random.default_rng(0)
+    n = 10_000_000
+    return n / timeit(lambda: g.random(n), 3)
+
+
+def bench_mc(quick):
+    """Monte-Carlo kernels against the numpy code a user would write; targets of the MC issue in the notes."""
+    rows = []
+    threads = numba.config.NUMBA_NUM_THREADS
+    rng = np.random.default_rng(0)
+    V = 32
+    p = rng.dirichlet(np.ones(V))
+    r_tok = rng.normal(size=V)
+    r_tied = rng.integers(0, 8, size=V).astype(float)  # four arms per reward level on average
+    m_tok = 200_000 if quick else 2_000_000
+    length = 64
+    lm = a.MemorylessLM(p, r_tok, length)
+
+    # raw generator rate (the ceiling): doubles drawn and summed in registers, one thread and all threads
+    n_blocks, per_block = 2 * 391, 1 << 16
+    st = block_states(1, n_blocks, 1)
+    n_draws = n_blocks * per_block
+    _threads(threads)
+    t_u = timeit(lambda: _uniform_sums(st, per_block))
+    _threads(1)
+    t_u1 = timeit(lambda: _uniform_sums(st, per_block))
+    _threads(threads)
+    rows.append({"benchmark": f"xoshiro256** doubles ({threads} threads)", "alignsim_s": t_u, "numpy_s": math.nan,
+                 "ratio": math.nan,
+                 "note": f"{n_draws / t_u:.3g} draws/s; 1 thread {n_draws / t_u1:.3g} draws/s (numpy's "
+                         f"Generator.random: {_numpy_uniform_rate():.3g} draws/s)"})
+
+    # token-level simulation, V = 32, length 64
+    # thread scaling: this machine's timings drift between calls, so one- and two-thread timings are interleaved
+    # over several rounds and the median of the per-round ratios is reported
+    ratios, t_all = [], []
+    for _ in range(3 if quick else 7):
+        _threads(1)
+        t1 = timeit(lambda: mc.simulate_rewards(lm, m_tok, rng=1), 3)
+        _threads(threads)
+        tk = timeit(lambda: mc.simulate_rewards(lm, m_tok, rng=1), 3)
+        ratios.append(t1 / tk)
+        t_all.append(tk)
+    t_tok, scaling = statistics.median(t_all), statistics.median(ratios)
+    _threads(1)
+    one = mc.simulate_rewards(lm, m_tok, rng=1)
+    _threads(threads)
+    same = np.array_equal(one, mc.simulate_rewards(lm, m_tok, rng=1))
+    t_tok_np = timeit(lambda: ref.token_rewards_numpy(p, r_tok, length, m_tok, np.random.default_rng(1)), 3)
+    tokens = m_tok * length
+    rows.append({"benchmark": "token-level rewards V=32 n=64", "alignsim_s": t_tok, "numpy_s": t_tok_np,
+                 "ratio": t_tok_np / t_tok,
+                 "note": f"target >= 5x; {tokens / t_tok:.3g} tokens/s = {100 * (tokens / t_tok) / (n_draws / t_u):.0f}%"
+                         f" of the uniform rate (target >= 25%); {threads} vs 1 thread {scaling:.2f}x, median of "
+                         f"{len(ratios)} interleaved rounds, range {min(ratios):.2f}-{max(ratios):.2f} "
+                         f"(target >= 1.6x); identical results: {same}"})
+
+    # naive best-of-N, N = 64, V = 32 tied rewards
+    m_bon = 50_000 if quick else 200_000
+    t_nb = timeit(lambda: mc.naive_bon(p, r_tied, 64, m_bon, rng=2))
+    t_nb_np = timeit(lambda: ref.naive_bon_numpy(p, r_tied, 64, m_bon, np.random.default_rng(2)), 3)
+    rows.append({"benchmark": "naive best-of-64, V=32 tied", "alignsim_s": t_nb, "numpy_s": t_nb_np,
+                 "ratio": t_nb_np / t_nb,
+                 "note": f"target >= 5x; kernel memory O(1) in N, numpy holds {m_bon}x64 int64 + float64 arrays "
+                         f"({m_bon * 64 * 24 / 2 ** 20:.0f} MiB)"})
+
+    # exact-law best-of-N sampling: cost per draw independent of N
+    m_ex = 1_000_000 if quick else 4_000_000
+    per_draw = {}
+    for N in [4, 64, 1024]:
+        per_draw[N] = timeit(lambda N=N: mc.sample_bon(p, r_tied, N, m_ex, rng=3)) / m_ex
+    t_np64 = timeit(lambda: ref.naive_bon_numpy(p, r_tied, 64, m_bon, np.random.default_rng(2)), 3) / m_bon
+    rows.append({"benchmark": "exact-law best-of-64 sampling", "alignsim_s": per_draw[64] * m_ex,
+                 "numpy_s": t_np64 * m_ex, "ratio": t_np64 / per_draw[64],
+                 "note": f"target >= 100x (numpy: (M, N) simulation); per draw {per_draw[4] * 1e9:.1f} ns at N=4, "
+                         f"{per_draw[1024] * 1e9:.1f} ns at N=1024 (ratio {per_draw[1024] / per_draw[4]:.2f}, "
+                         f"target <= 2)"})
+    return rows
+
+
+BENCHMARKS = {"reward_law": bench_reward_law, "bon_kl": bench_bon_kl, "mc": bench_mc}
 
 
 def main(argv=None):

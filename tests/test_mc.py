@@ -37,17 +37,21 @@ def xoshiro_reference(state, n):
         s[0] ^= s[3]
         s[2] ^= t
         s[3] = rotl(s[3], 45)
-        out.append((res >> 11) * 2.0 ** -53)
-    return np.array(out)
+        out.append(res)
+    return np.array(out, dtype=np.uint64)
 
 
 def test_generator_matches_pure_python_xoshiro():
     states = R.block_states(2024, 3, block=1)
-    u = R.uniforms(states, np.array([500, 500, 500]))
+    u = R.raw_outputs(states, np.array([500, 500, 500]))
     for b in range(3):
         np.testing.assert_array_equal(u[b], xoshiro_reference(states[b], 500))
-    # known value: from the state (1, 2, 3, 4) the first raw output is rotl(2 * 5, 7) * 9 = 11520
-    assert xoshiro_reference(np.array([1, 2, 3, 4], dtype=np.uint64), 1)[0] == (11520 >> 11) * 2.0 ** -53
+    # known value: from the state (1, 2, 3, 4) the first output is rotl(2 * 5, 7) * 9 = 11520
+    assert R.raw_outputs(np.array([[1, 2, 3, 4]], dtype=np.uint64), np.array([1]))[0, 0] == 11520
+    # doubles are the top 53 bits
+    out = np.empty(3)
+    R.fill_uniforms(states[:1], out)
+    np.testing.assert_array_equal(out, (u[0, :3] >> np.uint64(11)).astype(float) * 2.0 ** -53)
 
 
 def test_seeding_from_int_generator_and_seedsequence():
@@ -63,45 +67,48 @@ def test_seeding_from_int_generator_and_seedsequence():
 
 
 @settings(deadline=None)
-@given(prob_vectors(max_size=12, zeros=True))
+@given(prob_vectors(min_size=1, max_size=40, zeros=True))
 def test_alias_table_is_exact(p):
-    prob, alias = K.alias_table(p)
-    k = p.size
-    implied = prob / k
-    np.add.at(implied, alias, (1 - prob) / k)
-    np.testing.assert_allclose(implied, p, atol=1e-15)
-    assert np.all(implied[p == 0] == 0)
+    t = K.alias_table(p)
+    cols = t.threshold.size
+    assert cols >= max(p.size, 2) and cols & (cols - 1) == 0
+    keep = t.threshold.astype(float) / 2.0 ** int(t.shift)
+    implied = keep / cols
+    np.add.at(implied, t.alias, (1 - keep) / cols)
+    np.testing.assert_allclose(implied[: p.size], p, atol=1e-15)
+    assert np.all(implied[p.size:] == 0) and np.all(implied[: p.size][p == 0] == 0)
 
 
-def _block_uniforms(states, size, block, per_item):
+def _block_outputs(states, size, block, per_item):
     counts = np.array([min(block, size - b * block) * per_item for b in range(states.shape[0])])
-    u = R.uniforms(states, counts)
+    u = R.raw_outputs(states, counts)
     return [u[b, :counts[b]] for b in range(states.shape[0])]
 
 
 def test_alias_kernel_bit_identical_to_numpy_reference():
-    p = np.array([0.1, 0.0, 0.3, 0.6])
-    prob, alias = K.alias_table(p)
+    p = np.array([0.1, 0.0, 0.3, 0.6, 0.0])
+    t = K.alias_table(p)
     size, block = 150_000, 65_536
     states = R.block_states(5, size, block)
-    got = K.alias_sample(prob, alias, size, states, block)
-    want = np.concatenate([ref.alias_from_uniforms(prob, alias, u) for u in _block_uniforms(states, size, block, 1)])
+    got = K.alias_sample(t.threshold, t.alias, t.shift, t.mask, size, states, block)
+    want = np.concatenate([ref.alias_from_raw(t, u) for u in _block_outputs(states, size, block, 1)])
     np.testing.assert_array_equal(got, want)
+    assert got.max() < p.size and not np.any(np.isin(got, [1, 4]))
 
 
 @pytest.mark.parametrize("length", [1, 5, 64])
 def test_token_kernel_bit_identical_to_numpy_reference(length):
     p = np.array([0.2, 0.5, 0.3])
     r = np.array([0.25, -1.0, 3.5])
-    prob, alias = K.alias_table(p)
+    t = K.alias_table(p)
     size = 5000
     block = mc._block(length)
     states = R.block_states(9, size, block)
-    got = K.token_rewards(prob, alias, r, length, size, states, block)
-    want = np.concatenate([ref.token_rewards_from_uniforms(prob, alias, r, u.reshape(-1, length))
-                           for u in _block_uniforms(states, size, block, length)])
+    got = K.token_rewards(t.threshold, *mc._reward_tables(t, r), t.shift, t.mask, length, size, states, block)
+    want = np.concatenate([ref.token_rewards_from_raw(t, r, u.reshape(-1, length))
+                           for u in _block_outputs(states, size, block, length)])
     np.testing.assert_array_equal(got, want)
-    counts = K.token_counts(prob, alias, length, size, states, block)
+    counts = K.token_counts(t.threshold, t.alias, t.shift, t.mask, length, size, states, block)[:, :3]
     np.testing.assert_array_equal(counts.sum(axis=1), length)
     np.testing.assert_allclose(counts @ r, got, rtol=1e-13)  # same draws
 

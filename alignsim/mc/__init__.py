@@ -46,6 +46,13 @@ def _block(draws_per_item: int) -> int:
     return int(min(max(_DRAWS_PER_BLOCK // max(draws_per_item, 1), 64), _DRAWS_PER_BLOCK))
 
 
+def _reward_tables(table, r):
+    """Per-column rewards of the kept column and of its alias (padding columns get 0; they are never kept)."""
+    r_keep = np.zeros(table.threshold.size)
+    r_keep[: r.size] = r
+    return r_keep, r_keep[table.alias]
+
+
 def _integer_n(N, name="N"):
     if isinstance(N, (bool, np.bool_)) or not float(N).is_integer():
         raise ValueError(f"{name} must be an integer >= 1 for simulation, got {N!r}")
@@ -70,7 +77,8 @@ def sample_law(probs, size, *, values=None, rng=None):
 
     Notes
     -----
-    Vose's alias method: one uniform gives the column :math:`j=\lfloor uK\rfloor` and the coin :math:`uK-j`.
+    Vose's alias method on :math:`2^b\ge K` columns: the top :math:`b` bits of one 64-bit output give the column,
+    the other :math:`64-b` bits the coin (probabilities are resolved to :math:`2^{-(64-b)}`).
 
     References
     ----------
@@ -86,9 +94,9 @@ def sample_law(probs, size, *, values=None, rng=None):
     pp = V.probabilities(probs, "probs")
     n = V.length(size, "size")
     vals = None if values is None else V.rewards(values, "values", size=pp.size)
-    prob, alias = K.alias_table(pp)
+    t = K.alias_table(pp)
     block = _block(1)
-    idx = K.alias_sample(prob, alias, n, _spawn(rng, n, block), block)
+    idx = K.alias_sample(t.threshold, t.alias, t.shift, t.mask, n, _spawn(rng, n, block), block)
     return idx if vals is None else vals[idx]
 
 
@@ -124,12 +132,12 @@ def simulate_rewards(lm: MemorylessLM, size, *, rng=None, counts: bool = False):
     if not isinstance(lm, MemorylessLM):
         raise TypeError(f"lm must be a MemorylessLM, got {type(lm).__name__}")
     n = V.length(size, "size")
-    prob, alias = K.alias_table(lm.p)
+    t = K.alias_table(lm.p)
     block = _block(lm.length)
     states = _spawn(rng, n, block)
     if counts:
-        return K.token_counts(prob, alias, lm.length, n, states, block)
-    return K.token_rewards(prob, alias, lm.r, lm.length, n, states, block)
+        return K.token_counts(t.threshold, t.alias, t.shift, t.mask, lm.length, n, states, block)[:, : lm.p.size]
+    return K.token_rewards(t.threshold, *_reward_tables(t, lm.r), t.shift, t.mask, lm.length, n, states, block)
 
 
 def naive_bon(p, r, N, size, *, worst: bool = False, rng=None):
@@ -166,9 +174,10 @@ def naive_bon(p, r, N, size, *, worst: bool = False, rng=None):
     pp, rr = V.policy_and_rewards(p, r)
     n_samples = _integer_n(N)
     n = V.length(size, "size")
-    prob, alias = K.alias_table(pp)
+    t = K.alias_table(pp)
     block = _block(n_samples)
-    return K.naive_best_of_n(prob, alias, rr, n_samples, n, _spawn(rng, n, block), block, bool(worst))
+    return K.naive_best_of_n(t.threshold, t.alias, t.shift, t.mask, _reward_tables(t, rr)[0], n_samples, n,
+                             _spawn(rng, n, block), block, bool(worst))
 
 
 def naive_bon_rewards(lm: MemorylessLM, N, size, *, worst: bool = False, rng=None):
@@ -191,10 +200,10 @@ def naive_bon_rewards(lm: MemorylessLM, N, size, *, worst: bool = False, rng=Non
         raise TypeError(f"lm must be a MemorylessLM, got {type(lm).__name__}")
     n_samples = _integer_n(N)
     n = V.length(size, "size")
-    prob, alias = K.alias_table(lm.p)
+    t = K.alias_table(lm.p)
     block = _block(n_samples * lm.length)
-    return K.naive_best_of_n_sequences(prob, alias, lm.r, lm.length, n_samples, n, _spawn(rng, n, block), block,
-                                       bool(worst))
+    return K.naive_best_of_n_sequences(t.threshold, *_reward_tables(t, lm.r), t.shift, t.mask, lm.length, n_samples,
+                                       n, _spawn(rng, n, block), block, bool(worst))
 
 
 def naive_soft_bon(p, r, N, beta, size, *, rng=None):
@@ -216,9 +225,10 @@ def naive_soft_bon(p, r, N, beta, size, *, rng=None):
     n_samples = _integer_n(N)
     b = V.real(beta, "beta", low=0.0, low_open=True)
     n = V.length(size, "size")
-    prob, alias = K.alias_table(pp)
+    t = K.alias_table(pp)
     block = _block(2 * n_samples)
-    return K.soft_best_of_n(prob, alias, rr, n_samples, b, n, _spawn(rng, n, block), block)
+    return K.soft_best_of_n(t.threshold, t.alias, t.shift, t.mask, _reward_tables(t, rr)[0], n_samples, b, n,
+                            _spawn(rng, n, block), block)
 
 
 def sample_bon(p, r, N, size, *, worst: bool = False, ties: str = "random", rng=None):

@@ -2,30 +2,51 @@
 
 Every kernel takes the per-block xoshiro256** states of :mod:`alignsim.mc._rng` and a block size; block ``b``
 writes outputs ``[b * block, (b + 1) * block)`` with its own stream, so results depend on the seed only, never on
-the thread count. Categorical draws use Walker/Vose alias tables: one uniform ``u`` gives the column
-``j = floor(u K)`` and the coin ``u K - j`` (resolution ``K * 2^-53``).
+the thread count.
+
+Categorical draws use an **integer alias table** (Walker/Vose) padded to ``2^bits`` columns: one 64-bit output
+``u`` gives the column ``u >> (64 - bits)`` and the coin ``u & (2^(64 - bits) - 1)``, compared with an integer
+threshold. No float conversion is needed (a uint64-to-double conversion costs several instructions on x86), and
+the coin resolution is ``2^-(64 - bits)``, finer than a 53-bit double would give. For sequence rewards the kernels
+look up the reward of the kept column and of its alias directly, which removes a dependent load per token.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba as nb
 import numpy as np
 
-from ._rng import next_double
+from ._rng import step, to_double
 
 
-def alias_table(probs: np.ndarray):
-    """Vose's alias table for a probability vector: ``(prob, alias)`` with ``prob`` in [0, 1].
+class AliasTable(NamedTuple):
+    """Integer alias table over ``2^bits`` columns (``bits >= 1``); see the module notes."""
 
-    Column ``j`` is kept with probability ``prob[j]`` and otherwise replaced by ``alias[j]``; the last
-    column of each pairing absorbs rounding, and columns of zero-probability outcomes are never kept.
+    threshold: np.ndarray  # uint64[2^bits]: keep column j when the coin is below threshold[j]
+    alias: np.ndarray  # int64[2^bits]
+    shift: np.uint64  # 64 - bits
+    mask: np.uint64  # 2^(64 - bits) - 1
+
+
+def alias_table(probs: np.ndarray) -> AliasTable:
+    """Vose's alias table for a probability vector, padded with zero-probability columns to a power of two.
+
+    Column ``j`` is kept with probability ``threshold[j] / 2^(64 - bits)`` and otherwise replaced by
+    ``alias[j]``; a column whose outcome has zero probability is never kept (and padding columns are outcomes of
+    probability zero).
     """
     k = probs.size
-    scaled = probs * (k / probs.sum())
-    prob = np.zeros(k)
-    alias = np.arange(k, dtype=np.int64)
-    small = [i for i in range(k) if scaled[i] < 1.0]
-    large = [i for i in range(k) if scaled[i] >= 1.0]
+    bits = max(1, int(np.ceil(np.log2(k))))
+    cols = 1 << bits
+    padded = np.zeros(cols)
+    padded[:k] = probs / probs.sum()
+    scaled = padded * cols
+    prob = np.zeros(cols)
+    alias = np.arange(cols, dtype=np.int64)
+    small = [i for i in range(cols) if scaled[i] < 1.0]
+    large = [i for i in range(cols) if scaled[i] >= 1.0]
     while small and large:
         s, g = small.pop(), large.pop()
         prob[s] = scaled[s]
@@ -35,101 +56,117 @@ def alias_table(probs: np.ndarray):
     for i in large + small:  # leftovers are 1 up to rounding
         prob[i] = 1.0
         alias[i] = i
-    # a leftover column of a zero-probability outcome must never be returned
-    zero = probs == 0
-    if np.any(zero & (prob > 0) & (alias == np.arange(k))):
-        target = int(np.argmax(probs))
-        fix = zero & (alias == np.arange(k))
-        prob[fix], alias[fix] = 0.0, target
-    return prob, alias
+    zero = padded == 0
+    fix = zero & (alias == np.arange(cols))  # a leftover zero-probability column must never be returned
+    prob[fix], alias[fix] = 0.0, int(np.argmax(padded))
+    coin_bits = 64 - bits
+    threshold = np.array([min(int(round(x * 2.0 ** coin_bits)), 1 << coin_bits) for x in prob], dtype=np.uint64)
+    return AliasTable(threshold, alias, np.uint64(coin_bits), np.uint64((1 << coin_bits) - 1))
 
 
 @nb.njit(inline="always")
-def _draw(prob, alias, s):
-    x = next_double(s) * prob.size
-    j = int(x)
-    if x - j < prob[j]:
-        return j
-    return alias[j]
+def _draw(thr, alias, shift, mask, s0, s1, s2, s3):
+    """One alias-table draw; returns ``(index, s0, s1, s2, s3)``."""
+    u, s0, s1, s2, s3 = step(s0, s1, s2, s3)
+    j = u >> shift
+    return (np.int64(j) if (u & mask) < thr[j] else alias[j]), s0, s1, s2, s3
+
+
+@nb.njit(inline="always")
+def _draw_reward(thr, r_keep, r_alt, shift, mask, s0, s1, s2, s3):
+    """The reward of one alias-table draw (``r_keep[j]`` or ``r_alt[j] = r[alias[j]]``)."""
+    u, s0, s1, s2, s3 = step(s0, s1, s2, s3)
+    j = u >> shift
+    return (r_keep[j] if (u & mask) < thr[j] else r_alt[j]), s0, s1, s2, s3
+
+
+@nb.njit(inline="always")
+def _uniform(s0, s1, s2, s3):
+    u, s0, s1, s2, s3 = step(s0, s1, s2, s3)
+    return to_double(u), s0, s1, s2, s3
 
 
 @nb.njit(cache=True, parallel=True)
-def alias_sample(prob, alias, size, states, block):
+def alias_sample(thr, alias, shift, mask, size, states, block):
     """``size`` i.i.d. indices from the alias table."""
     out = np.empty(size, np.int64)
     for b in nb.prange(states.shape[0]):
-        s = states[b].copy()
+        s0, s1, s2, s3 = states[b, 0], states[b, 1], states[b, 2], states[b, 3]
         for i in range(b * block, min(size, (b + 1) * block)):
-            out[i] = _draw(prob, alias, s)
+            out[i], s0, s1, s2, s3 = _draw(thr, alias, shift, mask, s0, s1, s2, s3)
     return out
 
 
 @nb.njit(cache=True, parallel=True)
-def token_rewards(prob, alias, r, length, size, states, block):
+def token_rewards(thr, r_keep, r_alt, shift, mask, length, size, states, block):
     """Summed rewards of ``size`` sequences of ``length`` i.i.d. tokens (no ``size x length`` array)."""
     out = np.empty(size)
     for b in nb.prange(states.shape[0]):
-        s = states[b].copy()
+        s0, s1, s2, s3 = states[b, 0], states[b, 1], states[b, 2], states[b, 3]
         for i in range(b * block, min(size, (b + 1) * block)):
             acc = 0.0
             for _ in range(length):
-                acc += r[_draw(prob, alias, s)]
+                v, s0, s1, s2, s3 = _draw_reward(thr, r_keep, r_alt, shift, mask, s0, s1, s2, s3)
+                acc += v
             out[i] = acc
     return out
 
 
 @nb.njit(cache=True, parallel=True)
-def token_counts(prob, alias, length, size, states, block):
-    """Token counts (``size x V``) of ``size`` sequences; the same stream as :func:`token_rewards`."""
-    out = np.zeros((size, prob.size), np.int64)
+def token_counts(thr, alias, shift, mask, length, size, states, block):
+    """Token counts (``size x columns``) of ``size`` sequences; the same draws as :func:`token_rewards`."""
+    out = np.zeros((size, thr.size), np.int64)
     for b in nb.prange(states.shape[0]):
-        s = states[b].copy()
+        s0, s1, s2, s3 = states[b, 0], states[b, 1], states[b, 2], states[b, 3]
         for i in range(b * block, min(size, (b + 1) * block)):
             for _ in range(length):
-                out[i, _draw(prob, alias, s)] += 1
+                j, s0, s1, s2, s3 = _draw(thr, alias, shift, mask, s0, s1, s2, s3)
+                out[i, j] += 1
     return out
 
 
 @nb.njit(cache=True, parallel=True)
-def naive_best_of_n(prob, alias, r, n, size, states, block, worst):
+def naive_best_of_n(thr, alias, shift, mask, r, n, size, states, block, worst):
     """Best-of-``n`` (or worst-of-``n``) by simulation on a bandit: ``n`` draws, keep the best, ties broken
     uniformly at random by reservoir sampling (the k-th tied candidate replaces the choice with probability
     1/k). Returns outcome indices; memory is independent of ``n``."""
     out = np.empty(size, np.int64)
     sign = -1.0 if worst else 1.0
     for b in nb.prange(states.shape[0]):
-        s = states[b].copy()
+        s0, s1, s2, s3 = states[b, 0], states[b, 1], states[b, 2], states[b, 3]
         for i in range(b * block, min(size, (b + 1) * block)):
-            choice = _draw(prob, alias, s)
+            choice, s0, s1, s2, s3 = _draw(thr, alias, shift, mask, s0, s1, s2, s3)
             best = sign * r[choice]
             ties = 1
             for _ in range(n - 1):
-                j = _draw(prob, alias, s)
+                j, s0, s1, s2, s3 = _draw(thr, alias, shift, mask, s0, s1, s2, s3)
                 v = sign * r[j]
                 if v > best:
                     best, choice, ties = v, j, 1
                 elif v == best:
                     ties += 1
-                    if next_double(s) * ties < 1.0:
+                    u, s0, s1, s2, s3 = _uniform(s0, s1, s2, s3)
+                    if u * ties < 1.0:
                         choice = j
             out[i] = choice
     return out
 
 
 @nb.njit(cache=True, parallel=True)
-def naive_best_of_n_sequences(prob, alias, r, length, n, size, states, block, worst):
+def naive_best_of_n_sequences(thr, r_keep, r_alt, shift, mask, length, n, size, states, block, worst):
     """Best-of-``n`` (or worst) over whole sequences of a memoryless LM: returns the selected sequence reward.
     Memory is independent of ``n`` and ``length`` (ties among sequences do not change the reward)."""
     out = np.empty(size)
     sign = -1.0 if worst else 1.0
     for b in nb.prange(states.shape[0]):
-        s = states[b].copy()
+        s0, s1, s2, s3 = states[b, 0], states[b, 1], states[b, 2], states[b, 3]
         for i in range(b * block, min(size, (b + 1) * block)):
             best = -np.inf
             for _ in range(n):
                 acc = 0.0
                 for _t in range(length):
-                    acc += r[_draw(prob, alias, s)]
+                    v, s0, s1, s2, s3 = _draw_reward(thr, r_keep, r_alt, shift, mask, s0, s1, s2, s3)
+                    acc += v
                 if sign * acc > best:
                     best = sign * acc
             out[i] = sign * best
@@ -137,25 +174,26 @@ def naive_best_of_n_sequences(prob, alias, r, length, n, size, states, block, wo
 
 
 @nb.njit(cache=True, parallel=True)
-def soft_best_of_n(prob, alias, r, n, beta, size, states, block):
+def soft_best_of_n(thr, alias, shift, mask, r, n, beta, size, states, block):
     """Soft best-of-``n`` by simulation on a bandit: select draw ``i`` with probability ``∝ exp(r_i / beta)``
     (single pass: a running weighted reservoir, weights shifted by the running maximum)."""
     out = np.empty(size, np.int64)
     for b in nb.prange(states.shape[0]):
-        s = states[b].copy()
+        s0, s1, s2, s3 = states[b, 0], states[b, 1], states[b, 2], states[b, 3]
         for i in range(b * block, min(size, (b + 1) * block)):
-            choice = _draw(prob, alias, s)
+            choice, s0, s1, s2, s3 = _draw(thr, alias, shift, mask, s0, s1, s2, s3)
             top = r[choice] / beta
             total = 1.0
             for _ in range(n - 1):
-                j = _draw(prob, alias, s)
+                j, s0, s1, s2, s3 = _draw(thr, alias, shift, mask, s0, s1, s2, s3)
                 v = r[j] / beta
                 if v > top:
                     total = total * np.exp(top - v)
                     top = v
                 w = np.exp(v - top)
                 total += w
-                if next_double(s) * total < w:
+                u, s0, s1, s2, s3 = _uniform(s0, s1, s2, s3)
+                if u * total < w:
                     choice = j
             out[i] = choice
     return out

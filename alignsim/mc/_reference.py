@@ -1,8 +1,8 @@
 """Plain numpy implementations of the Monte-Carlo kernels: references for the tests and baselines for the
 benchmarks.
 
-The ``*_from_uniforms`` functions consume given uniforms in the kernels' order, so they reproduce the kernels bit
-for bit; the others are what a user would write with numpy alone (``Generator.choice`` and ``(M, N)`` arrays),
+The ``*_from_raw`` functions consume given raw 64-bit generator outputs in the kernels' order, so they reproduce
+the kernels bit for bit; the others are what a user would write with numpy alone (``Generator.choice`` and ``(M, N)`` arrays),
 equal to the kernels in distribution.
 """
 
@@ -11,16 +11,15 @@ from __future__ import annotations
 import numpy as np
 
 
-def alias_from_uniforms(prob, alias, u):
-    """Alias-table draws from uniforms ``u`` (any shape): column ``floor(u K)``, coin ``u K - column``."""
-    x = u * prob.size
-    j = x.astype(np.int64)
-    return np.where(x - j < prob[j], j, alias[j])
+def alias_from_raw(table, u):
+    """Alias-table draws from raw 64-bit outputs ``u`` (any shape): column ``u >> shift``, coin ``u & mask``."""
+    j = (u >> table.shift).astype(np.int64)
+    return np.where((u & table.mask) < table.threshold[j], j, table.alias[j])
 
 
-def token_rewards_from_uniforms(prob, alias, r, u):
-    """Sequence rewards from uniforms of shape ``(size, length)``, summed token by token (the kernel's order)."""
-    tokens = alias_from_uniforms(prob, alias, u)
+def token_rewards_from_raw(table, r, u):
+    """Sequence rewards from raw outputs of shape ``(size, length)``, summed token by token (the kernel's order)."""
+    tokens = alias_from_raw(table, u)
     acc = np.zeros(u.shape[0])
     for t in range(u.shape[1]):
         acc = acc + r[tokens[:, t]]

@@ -4,7 +4,8 @@ Why not numpy's PCG64 inside the kernels: numba can consume one ``np.random.Gene
 parallel block, and results must not depend on the thread count. Each block of work therefore gets its own
 xoshiro256** state (four ``uint64`` words) from ``SeedSequence(seed).spawn(n_blocks)``; a block always draws the
 same numbers whichever thread runs it. xoshiro256** (Blackman and Vigna, 2018) passes BigCrush, has period
-``2^256 - 1`` and costs about a nanosecond per draw. Doubles are the top 53 bits times ``2^-53``.
+``2^256 - 1`` and costs about a nanosecond per draw when its state lives in four local variables (see
+:func:`step`). Doubles are the top 53 bits times ``2^-53``.
 
 References
 ----------
@@ -35,33 +36,36 @@ def rotl(x, k):
 
 
 @nb.njit(inline="always")
-def next_u64(s):
-    """Advance the state array ``s`` (uint64[4]) in place and return the next 64-bit output."""
-    result = rotl(s[1] * _U5, 7) * _U9
-    t = s[1] << _U17
-    s[2] ^= s[0]
-    s[3] ^= s[1]
-    s[1] ^= s[2]
-    s[0] ^= s[3]
-    s[2] ^= t
-    s[3] = rotl(s[3], 45)
-    return result
+def step(s0, s1, s2, s3):
+    """One xoshiro256** step on a state held in four local variables (kept in registers by LLVM).
+
+    Returns ``(output, s0, s1, s2, s3)``.
+    """
+    result = rotl(s1 * _U5, 7) * _U9
+    t = s1 << _U17
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = rotl(s3, 45)
+    return result, s0, s1, s2, s3
 
 
 @nb.njit(inline="always")
-def next_double(s):
-    """Uniform double in [0, 1) from the top 53 bits."""
-    return np.float64(next_u64(s) >> _U11) * _TO_DOUBLE
+def to_double(x):
+    """Uniform double in [0, 1) from the top 53 bits of a 64-bit output."""
+    return np.float64(x >> _U11) * _TO_DOUBLE
 
 
 @nb.njit(cache=True)
-def uniforms(states, counts):
-    """The first ``counts[b]`` doubles of each block's stream (for tests and references). Copies the states."""
-    out = np.empty((states.shape[0], counts.max()))
+def raw_outputs(states, counts):
+    """The first ``counts[b]`` 64-bit outputs of each block's stream (for tests and references)."""
+    out = np.zeros((states.shape[0], counts.max()), np.uint64)
     for b in range(states.shape[0]):
-        s = states[b].copy()
+        s0, s1, s2, s3 = states[b, 0], states[b, 1], states[b, 2], states[b, 3]
         for i in range(counts[b]):
-            out[b, i] = next_double(s)
+            out[b, i], s0, s1, s2, s3 = step(s0, s1, s2, s3)
     return out
 
 
@@ -72,9 +76,10 @@ def fill_uniforms(states, out):
     nblocks = states.shape[0]
     block = -(-n // nblocks)
     for b in nb.prange(nblocks):
-        s = states[b].copy()
+        s0, s1, s2, s3 = states[b, 0], states[b, 1], states[b, 2], states[b, 3]
         for i in range(b * block, min(n, (b + 1) * block)):
-            out[i] = next_double(s)
+            x, s0, s1, s2, s3 = step(s0, s1, s2, s3)
+            out[i] = to_double(x)
 
 
 def seed_sequence(rng) -> np.random.SeedSequence:
