@@ -52,6 +52,8 @@ __all__ = [
     "bon_kl_gap_bound",
     "bon_win_rate_gap_bound",
     "bon_kl_estimator",
+    "bon_renyi_bound",
+    "bonbon_beta",
     "rewind_repeat",
     "rewind_repeat_atomless",
     "winrate_tilt",
@@ -407,6 +409,63 @@ def bon_win_rate_gap_bound(p, r, N) -> float:
     """
     pp, rr, nn = _prepare(p, r, N)
     return 0.5 * (nn[0] - 1.0) * _collision(pp, rr)
+
+
+def bon_renyi_bound(N, alpha):
+    r"""Upper bound on the Rényi divergence of order :math:`\alpha` of best-of-N from the reference.
+
+    .. math::
+
+        D_\alpha(\pi_N\|p) \le D_\alpha(\mathrm{Beta}(N,1)\|U(0,1))
+        = \frac{1}{\alpha-1}\log\frac{N^\alpha}{\alpha(N-1)+1},
+
+    by data processing (best-of-N is the cell average of the maximum of :math:`N` uniforms); the limit
+    :math:`\alpha\to1` is :func:`bon_kl_bound`. Valid for :math:`\alpha > 0`.
+
+    References
+    ----------
+    .. [1] Y. Mroueh, "Information theoretic guarantees for policy alignment in large language models",
+       arXiv:2406.05883, 2024.
+
+    Examples
+    --------
+    >>> import alignsim as a, math
+    >>> round(a.bon_renyi_bound(8, 2.0), 11) == round(math.log(64 / 15), 11)
+    True
+    """
+    log_n = V.log_sample_count(N)
+    a = V.real(alpha, "alpha", low=0.0, low_open=True)
+    if a == 1.0:
+        return bon_kl_bound(N)
+    n = math.exp(log_n)
+    return float((a * log_n - math.log1p(a * (n - 1.0))) / (a - 1.0))
+
+
+def bonbon_beta(N):
+    r"""BoNBoN's KL coefficient :math:`\beta^\star = \frac{1}{2(N-1)H_{N-1}}` for the IPO-type target.
+
+    :math:`H_{N-1}` is the harmonic number, from :math:`\mathbb E[\log F(r_{\text{best}}) - \log F(r_{\text{worst}})]
+    = H_{N-1}` for the best and worst of :math:`N` atomless draws (reconstruction in the alignsim spec; the
+    derivation is exact).
+
+    References
+    ----------
+    .. [1] Gui, Gârbacea, Veitch, arXiv:2406.00832, section 4.
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> round(a.bonbon_beta(4), 12)
+    0.090909090909
+    """
+    from scipy.special import digamma
+
+    log_n = V.log_sample_count(N)
+    n = math.exp(log_n)
+    if n < 2:
+        raise ValueError(f"N must be >= 2 for BoNBoN's beta (best and worst differ), got {N!r}")
+    harmonic = float(digamma(n) + np.euler_gamma)  # H_{N-1}
+    return 1.0 / (2.0 * (n - 1.0) * harmonic)
 
 
 def bon_kl_estimator(eps, N):

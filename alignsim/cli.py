@@ -78,7 +78,7 @@ def main(argv=None) -> int:
     v.add_argument("--format", choices=["table", "json", "markdown"], default="table")
     v.set_defaults(func=_verify)
     f = sub.add_parser("figures", help="write every paper-style figure as a PNG")
-    f.add_argument("--outdir", default="figures", help="output folder (default: figures)")
+    f.add_argument("--outdir", "--out", dest="outdir", default="figures", help="output folder (default: figures)")
     f.add_argument("--only", help="write only figures whose name contains this string")
     f.set_defaults(func=_figures)
     args = parser.parse_args(argv)

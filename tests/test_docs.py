@@ -8,7 +8,7 @@ import pytest
 
 import alignsim
 
-MODULES = ["divergences", "generators", "tilting", "winrate", "bon", "models", "figures", "mc"]
+MODULES = ["divergences", "generators", "tilting", "winrate", "bon", "models", "figures", "mc", "asymptotics"]
 
 
 @pytest.mark.parametrize("name", MODULES)

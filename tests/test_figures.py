@@ -47,5 +47,5 @@ def test_bon_figure_exact_curves_saturate_at_log_l():
 
 def test_cli_writes_pngs(tmp_path, capsys):
     assert main(["figures", "--outdir", str(tmp_path), "--only", "winrate"]) == 0
-    assert (tmp_path / "winrate_vs_kl.png").stat().st_size > 10_000
+    assert (tmp_path / "bon_winrate_vs_kl.png").stat().st_size > 10_000
     assert main(["figures", "--outdir", str(tmp_path), "--only", "nope"]) == 2

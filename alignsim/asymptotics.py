@@ -1,0 +1,392 @@
+r"""Asymptotics of alignment on memoryless LMs: rate functions, scaled cumulants, Rényi cross-entropy, tail
+probabilities, and best-of-N against KL-regularised RL as the length grows.
+
+Notation (spec ``asymptotics.md`` section 1): token law :math:`p`, token reward :math:`r`,
+:math:`\Lambda(\lambda)=\log\mathbb E_p e^{\lambda r}`, tilt :math:`\phi_\lambda\propto p\,e^{\lambda r}`,
+:math:`\lambda = 1/\beta` (``beta = inf`` is the reference, :math:`\lambda=0`). Under :math:`\phi_\lambda^{\otimes n}`
+the per-token reward :math:`\bar R_n` satisfies a large-deviation principle with rate
+
+.. math::
+
+    I_\lambda(x) = \sup_t\{tx - [\Lambda(\lambda+t)-\Lambda(\lambda)]\}
+    = \mathrm{KL}(\phi_{s(x)}\,\|\,\phi_\lambda),\qquad \Lambda'(s(x)) = x,
+
+and :math:`I_0(x_\Delta) = \Delta` at the RL-optimal per-token reward :math:`x_\Delta`: the level whose reference
+probability decays like :math:`e^{-n\Delta}`, which is why best-of-:math:`e^{n\Delta}` tracks the KL-:math:`n\Delta`
+optimum per token.
+
+References
+----------
+.. [1] J. Q. Yang, S. Salamatian, Z. Sun, A. T. Suresh, A. Beirami, "Asymptotics of language model alignment",
+   ISIT 2024, arXiv:2404.01730 (Theorems Y-T2, Y-T3, Y-T4 of the alignsim spec).
+.. [2] A. Dembo and O. Zeitouni, *Large Deviations Techniques and Applications*, 2nd ed., Springer, 1998, sec. 2.2.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from typing import Callable
+
+import mpmath
+import numpy as np
+import pandas as pd
+from scipy.optimize import brentq
+from scipy.special import comb, logsumexp
+
+from . import _validate as V
+from .divergences import _kl_logs, renyi_cross_entropy
+from .models import MemorylessLM
+from .tilting import (
+    _lambda_on_support,
+    _lam,
+    _log_partition,
+    _support,
+    _tilt_kl_support,
+    _tilt_log,
+)
+
+__all__ = ["rate_function", "scgf", "scgf_renyi", "cumulants", "tail_probability", "bon_vs_rl"]
+
+
+def _tilted(ps, rs, lam):
+    """Tilted token law on the support (probabilities), lam may be any real."""
+    return np.exp(_tilt_log(ps, rs, lam))
+
+
+def _gap_mean_log(ps, d, s):
+    """log E_{phi_s}[d] for gaps d >= 0 measured from the top (phi_s ∝ p e^{-s d}), stable for large s."""
+    a = np.log(ps) - s * d
+    pos = d > 0
+    if not np.any(pos):
+        return -np.inf
+    return float(logsumexp(a[pos], b=d[pos]) - logsumexp(a))
+
+
+def _solve_s(ps, rs, x):
+    """s with Lambda'(s) = x for x strictly inside (rmin, rmax): solved on the gap scale of the nearer end."""
+    rmin, rmax = float(rs.min()), float(rs.max())
+    upper = (rmax - x) <= (x - rmin)
+    d = (rmax - rs) if upper else (rs - rmin)
+    target = math.log((rmax - x) if upper else (x - rmin))
+    span = rmax - rmin
+    # E_{phi_u}[d] is decreasing in u (tilting towards the chosen end); u = s or -s
+    f = lambda u: _gap_mean_log(ps, d, u) - target  # noqa: E731
+    lo, hi = -1.0 / span, 1.0 / span
+    while f(lo) < 0:
+        lo *= 2.0
+    while f(hi) > 0:
+        hi *= 2.0
+    u = brentq(f, lo, hi, xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=500)
+    return u if upper else -u
+
+
+def rate_function(p, r, x, beta=math.inf):
+    r"""Cramér rate function of the per-token reward under the reference or under the tilted optimum.
+
+    .. math::
+
+        I_\lambda(x) = (s-\lambda)\,x - \Lambda(s) + \Lambda(\lambda) = \mathrm{KL}(\phi_s\,\|\,\phi_\lambda),
+        \qquad \Lambda'(s) = x,
+
+    with the endpoint values :math:`I_\lambda(r_{\max}) = -\log\phi_\lambda(A^\star)`,
+    :math:`I_\lambda(r_{\min}) = -\log\phi_\lambda(A_\star)` and :math:`+\infty` outside
+    :math:`[r_{\min}, r_{\max}]` (extremes over the support of ``p``). The value is computed as the KL form with the
+    cancellation-free tilt-KL evaluation of :func:`alignsim.tilt_kl` (:math:`\phi_s` is the tilt of
+    :math:`\phi_\lambda` by :math:`s-\lambda`); the root :math:`s(x)` is found on the gap scale of the nearer
+    endpoint, so :math:`x` within ``1e-20`` of :math:`r_{\max}` is resolved. Properties:
+    :math:`I_\lambda\ge0`, zero only at :math:`x=\Lambda'(\lambda)`, convex, and
+    :math:`I_\lambda(x) = I_0(x) - \lambda x + \Lambda(\lambda)`.
+
+    Parameters
+    ----------
+    p, r : array_like, shape (K,)
+        Token law and token rewards.
+    x : float or array_like
+        Per-token reward level(s).
+    beta : float
+        KL coefficient of the tilt (:math:`\lambda = 1/\beta`); ``inf`` (default) is the reference's rate
+        :math:`I_0`.
+
+    Returns
+    -------
+    float or ndarray
+        Same shape as ``x``; ``inf`` outside the reward range.
+
+    References
+    ----------
+    .. [1] Yang et al. (2024), Theorem Y-T2 of the alignsim spec; Dembo and Zeitouni (1998), Theorem 2.2.3.
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> round(a.rate_function([0.7, 0.3], [0, 1], 0.5), 12)   # binary KL d(0.5 || 0.3)
+    0.087176693572
+    """
+    pp, rr = V.policy_and_rewards(p, r)
+    xs = V.real_array(x, "x")
+    lam = _lam(V.beta(beta))
+    ps, rs = _support(pp, rr)
+    rmin, rmax = float(rs.min()), float(rs.max())
+    phi = _tilted(ps, rs, lam)
+    out = np.empty(xs.shape)
+    for i, xi in np.ndenumerate(xs):
+        if xi > rmax or xi < rmin:
+            out[i] = math.inf
+        elif xi == rmax:
+            top = rs == rmax
+            rest = phi[~top].sum()
+            out[i] = -math.log1p(-rest) if rest < 0.5 else -math.log(phi[top].sum())
+        elif xi == rmin:
+            bot = rs == rmin
+            rest = phi[~bot].sum()
+            out[i] = -math.log1p(-rest) if rest < 0.5 else -math.log(phi[bot].sum())
+        else:
+            t = _solve_s(ps, rs, float(xi)) - lam
+            out[i] = _tilt_kl_support(phi, rs if t >= 0 else -rs, abs(t))
+    return float(out) if out.ndim == 0 else out
+
+
+def scgf(p, r, t, beta=math.inf):
+    r"""Scaled cumulant generating function of the reward under the tilted (or reference) memoryless LM.
+
+    .. math::
+
+        \frac1n\log\mathbb E_{\phi_\lambda^{\otimes n}} e^{tR_n} = \Lambda(\lambda+t) - \Lambda(\lambda),
+
+    exact for every length :math:`n`. Vectorised over ``t`` (any reals).
+
+    References
+    ----------
+    .. [1] Yang et al. (2024), Theorem Y-T3 of the alignsim spec.
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> round(a.scgf([0.5, 0.3, 0.2], [-1, 0, 2], 2.0), 11)   # Lambda_p(2)
+    2.42367799152
+    """
+    pp, rr = V.policy_and_rewards(p, r)
+    ts = V.real_array(t, "t")
+    lam = _lam(V.beta(beta))
+    ps, rs = _support(pp, rr)
+    out = _log_partition(ps, rs, lam + ts) - _log_partition(ps, rs, lam)
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def scgf_renyi(p, r, t, beta=math.inf):
+    r"""The SCGF written with a proper Rényi cross-entropy (Yang et al., Theorem Y-T3).
+
+    With the softmax of the reward :math:`q_r = e^{r}/\sum_y e^{r(y)}` and :math:`c_r = \log\sum_y e^{r(y)}`
+    (so :math:`r = \log q_r + c_r`),
+
+    .. math::
+
+        \Lambda(\lambda+t) - \Lambda(\lambda) = t\,\big[c_r - H_{1+t}(\phi_\lambda;\,q_r)\big],\qquad
+        H_\alpha(\psi; q) = \frac{1}{1-\alpha}\log\sum_y\psi(y)\,q(y)^{\alpha-1}.
+
+    **Convention** (the paper's exact slots were not visible; spec marks this a reconstruction): the aligned law
+    :math:`\psi=\phi_\lambda` is in the first slot, the reward's softmax in the second, the order is :math:`1+t`, and
+    :math:`H_\alpha(q;q)` is the Rényi entropy, which makes the identity exact for every :math:`t\ne0`
+    (:math:`t = 0` gives 0). Computed independently of :func:`scgf` (through
+    :func:`alignsim.renyi_cross_entropy`), so comparing the two checks the identity.
+
+    References
+    ----------
+    .. [1] Yang et al. (2024), Theorem Y-T3; F. C. Thierrin, F. Alajaji, T. Linder, "On the Rényi cross-entropy",
+       arXiv:2208.06983.
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> round(a.scgf_renyi([0.5, 0.3, 0.2], [-1, 0, 2], 2.0), 11)
+    2.42367799152
+    """
+    pp, rr = V.policy_and_rewards(p, r)
+    ts = V.real_array(t, "t")
+    lam = _lam(V.beta(beta))
+    psi = np.exp(_tilt_log(pp, rr, lam))
+    c_r = float(logsumexp(rr))
+    q_r = np.exp(rr - c_r)
+    out = np.array([0.0 if ti == 0 else ti * (c_r - renyi_cross_entropy(psi, q_r, 1.0 + ti)) for ti in ts.ravel()])
+    out = out.reshape(ts.shape)
+    return float(out) if out.ndim == 0 else out
+
+
+def cumulants(p, r, order: int = 6, beta=math.inf, length: int = 1) -> np.ndarray:
+    r"""Exact cumulants :math:`\kappa_1,\dots,\kappa_k` of the sequence reward :math:`R_n` under
+    :math:`\phi_\lambda^{\otimes n}`: :math:`\kappa_j(R_n) = n\,\Lambda^{(j)}(\lambda)`.
+
+    Computed from the central moments :math:`m_j` of the tilted token law by the exact recursion
+    :math:`\kappa_j = m_j - \sum_{i=2}^{j-2}\binom{j-1}{i-1}\kappa_i m_{j-i}` (:math:`j\ge2`), with no finite
+    differences.
+
+    Parameters
+    ----------
+    p, r : array_like, shape (K,)
+    order : int
+        Highest cumulant, :math:`\ge1`.
+    beta : float
+        KL coefficient of the tilt; ``inf`` for the reference.
+    length : int
+        Sequence length :math:`n` (cumulants scale linearly in it).
+
+    Returns
+    -------
+    ndarray, shape (order,)
+
+    References
+    ----------
+    .. [1] Yang et al. (2024), Theorem Y-T3; P. McCullagh, *Tensor Methods in Statistics*, 1987, sec. 2.3.
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> a.cumulants([0.5, 0.5], [0, 1], 4).round(12)   # Bernoulli(1/2): 1/2, 1/4, 0, -1/8
+    array([ 0.5  ,  0.25 ,  0.   , -0.125])
+    """
+    pp, rr = V.policy_and_rewards(p, r)
+    k = V.length(order, "order")
+    n = V.length(length, "length")
+    lam = _lam(V.beta(beta))
+    ps, rs = _support(pp, rr)
+    phi = _tilted(ps, rs, lam)
+    mean = float(np.dot(phi, rs))
+    dev = rs - mean
+    m = [1.0, 0.0] + [float(np.dot(phi, dev ** j)) for j in range(2, k + 1)]
+    kappa = [0.0, mean]
+    for j in range(2, k + 1):
+        kappa.append(m[j] - sum(comb(j - 1, i - 1, exact=True) * kappa[i] * m[j - i] for i in range(2, j - 1)))
+    return n * np.array(kappa[1: k + 1])
+
+
+def tail_probability(p, r, n, x, beta=math.inf, *, log: bool = False):
+    r"""Exact finite-length tail probability :math:`P(\bar R_n\ge x)` of the per-token reward.
+
+    .. math::
+
+        P\Big(\frac1n\sum_{i=1}^n r(y_i) \ge x\Big),\qquad y_i\sim\phi_\lambda\ \text{i.i.d.},
+
+    summed from the exact reward-level law of :class:`alignsim.MemorylessLM` in log space (the comparison of each
+    level with :math:`n x` is done in exact rationals). :math:`-\frac1n\log P(\bar R_n\ge x)` converges to the rate
+    function :math:`I_\lambda(x)` for :math:`x` above the mean, with error :math:`O(\log n/n)`; :math:`e^{-nI}` is not
+    a probability estimate at finite :math:`n`.
+
+    Parameters
+    ----------
+    p, r : array_like, shape (K,)
+    n : int
+        Sequence length.
+    x : float or array_like
+        Per-token thresholds.
+    beta : float
+        KL coefficient of the tilted token law (``inf``: the reference).
+    log : bool
+        Return :math:`\log P` (needed when :math:`P < 10^{-308}`).
+
+    References
+    ----------
+    .. [1] Yang et al. (2024), Theorem Y-T2 (spec VC20); R. R. Bahadur and R. Ranga Rao, Ann. Math. Stat. 1960.
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> round(a.tail_probability([0.5, 0.5], [0, 1], 2, 0.5), 12)
+    0.75
+    """
+    pp, rr = V.policy_and_rewards(p, r)
+    length = V.length(n, "n")
+    xs = V.real_array(x, "x")
+    b = V.beta(beta)
+    phi = pp if b == math.inf else np.exp(_tilt_log(pp, rr, 1.0 / b))
+    levels, logp = MemorylessLM(phi, rr, length).reward_law(log=True)
+    upper = np.append(np.logaddexp.accumulate(logp[::-1])[::-1], -np.inf)
+    out = np.empty(xs.shape)
+    for i, xi in np.ndenumerate(xs):
+        target = Fraction(float(xi)) * length
+        j = int(np.searchsorted(levels, float(target), side="left"))
+        while j > 0 and Fraction(float(levels[j - 1])) >= target:
+            j -= 1
+        while j < levels.size and Fraction(float(levels[j])) < target:
+            j += 1
+        out[i] = upper[j]
+    out = out if log else np.exp(out)
+    return float(out) if out.ndim == 0 else out
+
+
+def _floor_exp(x: float) -> int:
+    """floor(e^x) as an exact integer (also far beyond the float range)."""
+    mpmath.mp.dps = max(30, int(x / 2.3) + 20)
+    return max(1, int(mpmath.floor(mpmath.exp(mpmath.mpf(x)))))
+
+
+def bon_vs_rl(p, r, delta, lengths, N: Callable[[int], int] | None = None) -> pd.DataFrame:
+    r"""Best-of-N against the KL-regularised optimum on memoryless LMs of growing length (Yang et al., Y-T4).
+
+    For each length :math:`n`, :math:`N = \lfloor e^{n\Delta}\rfloor` (or ``N(n)``) samples of whole sequences,
+    computed exactly through :math:`\log N` (so :math:`n = 10^4`, :math:`N\approx e^{1000}` takes a fraction of a
+    second). Columns:
+
+    ``n``, ``log_N``; ``bon_reward`` = :math:`\mathbb E_{\text{BoN}}R_n/n`; ``rl_reward`` = :math:`x_\Delta`;
+    ``kl_bon_ref`` = :math:`\mathrm{KL}(\boldsymbol\pi_N\|\mathbf p)/n`; ``kl_bon_rl`` =
+    :math:`\mathrm{KL}(\boldsymbol\pi_N\|\phi_{\lambda_\Delta}^{\otimes n})/n`; ``reward_gap`` =
+    :math:`n x_\Delta - \mathbb E_{\text{BoN}}R_n` (absolute, not per token); ``gap_prediction`` =
+    :math:`\log n/(2\lambda_\Delta)` (the Bahadur–Rao prefactor's contribution, derived numerically in the spec:
+    gap :math:`= \log n/(2\lambda) + O(1)`).
+
+    Both per-token gaps vanish as :math:`n` grows; the absolute gap and :math:`\mathrm{KL}(\text{BoN}\|\text{RL})`
+    grow like :math:`\tfrac12\log n`. With random tie-breaking among equal-reward sequences, the sequence KLs are
+    the KLs of the reward-level laws; the tilted level law is :math:`Q_s = P_s e^{\lambda s - n\Lambda(\lambda)}`.
+
+    Parameters
+    ----------
+    p, r : array_like, shape (K,)
+    delta : float
+        Per-token KL budget, :math:`0<\Delta<\Delta_{\max}`.
+    lengths : iterable of int
+    N : callable, optional
+        ``N(n)`` giving the sample count (default :math:`\lfloor e^{n\Delta}\rfloor`).
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    References
+    ----------
+    .. [1] Yang et al. (2024), Theorem Y-T4 and the rates of the alignsim spec (VC18, VC19).
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> df = a.bon_vs_rl([0.7, 0.3], [0, 1], 0.1, [100, 1000])
+    >>> df["bon_reward"].round(10).tolist()
+    [0.4928857069, 0.5112583172]
+    """
+    pp, rr = V.policy_and_rewards(p, r)
+    ps, rs = _support(pp, rr)
+    from .tilting import _max_kl
+
+    dmax = _max_kl(ps, rs)
+    d = V.real(delta, "delta", low=0.0, high=dmax, low_open=True, high_open=True)
+    lam = _lambda_on_support(ps, rs, d)
+    big_lambda = float(_log_partition(ps, rs, lam))
+    x_delta = float(np.dot(_tilted(ps, rs, lam), rs))
+    rows = []
+    for n in lengths:
+        n = V.length(n, "lengths")
+        count = _floor_exp(n * d) if N is None else N(n)
+        nn, log_n = V.sample_count(count, "N(n)")
+        lm = MemorylessLM(pp, rr, n)
+        levels, log_p = lm.reward_law(log=True)
+        from .bon import bon_log_level_law
+
+        log_g = bon_log_level_law(log_p, nn, log_n)
+        g = np.exp(log_g)
+        mean = float(np.dot(g, levels))
+        log_q = log_p + lam * levels - n * big_lambda
+        rows.append({
+            "n": n, "log_N": log_n, "bon_reward": mean / n, "rl_reward": x_delta,
+            "kl_bon_ref": _kl_logs(log_g, log_p) / n, "kl_bon_rl": _kl_logs(log_g, log_q) / n,
+            "reward_gap": n * x_delta - mean, "gap_prediction": math.log(n) / (2.0 * lam),
+        })
+    return pd.DataFrame(rows)
