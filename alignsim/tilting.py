@@ -196,19 +196,22 @@ def _tilt_kl_support(ps, rs, lam):
     if lam == 0.0:
         return 0.0
     candidates = []
-    x = lam * (rs - float(np.dot(ps, rs)))
+    with np.errstate(over="ignore"):
+        x = lam * (rs - float(np.dot(ps, rs)))
     if x.max() < 700.0:
         A = float(np.dot(ps, _series_or(x, _E_SERIES, lambda v: np.expm1(v) - v)))
         kk = float(np.dot(ps, _series_or(x, _K_SERIES, lambda v: 1.0 + (v - 1.0) * np.exp(v))))
         k_c = (kk - ((1.0 + A) * math.log1p(A) - A)) / (1.0 + A)
         if k_c > 0:
             candidates.append((kk / (1.0 + A) / k_c, k_c))
-    y = lam * (rs.max() - rs)
+    with np.errstate(over="ignore"):
+        y = lam * (rs.max() - rs)  # may overflow to inf for huge lam: those outcomes have weight 0
     w = ps * np.exp(-y)
     Z = float(w.sum())
     deficit = float(np.dot(ps, -np.expm1(-y)))  # 1 - Z without cancellation
     log_z = math.log1p(-deficit) if deficit < 0.5 else math.log(Z)
-    mean_gap = float(np.dot(w, y)) / Z
+    live = w > 0  # 0 * inf would be NaN
+    mean_gap = float(np.dot(w[live], y[live])) / Z
     k_t = -log_z - mean_gap
     if k_t > 0:
         candidates.append((max(-log_z, mean_gap) / k_t, k_t))
