@@ -680,7 +680,7 @@ def _mc_bon_mean(rng, m):
     return bon_mean_reward(p, r, N), est, half
 
 
-@mc_check("mc.asymptotics_scgf", "Yang et al. 2024, Theorem Y-T3",
+@mc_check("asymptotics.scgf_vs_mc", "Yang et al. 2024, Theorem Y-T3",
           "SCGF (1/n) log E e^{t R_n} vs the log-mean-exp of simulated sequences (n = 8, batch means)")
 def _mc_scgf(rng, m):
     from .asymptotics import scgf
@@ -695,7 +695,7 @@ def _mc_scgf(rng, m):
     return scgf(p, r, t), est, half
 
 
-@mc_check("mc.asymptotics_cumulants", "Yang et al. 2024, Theorem Y-T3 (kappa_k(R_n) = n Lambda^(k))",
+@mc_check("asymptotics.cumulants_vs_mc", "Yang et al. 2024, Theorem Y-T3 (kappa_k(R_n) = n Lambda^(k))",
           "third cumulant of R_n (n = 6) vs the sample third central moment of simulated sequences (batch means)")
 def _mc_cumulants(rng, m):
     from .asymptotics import cumulants
