@@ -35,12 +35,14 @@ from scipy.optimize import brentq
 from scipy.special import comb, logsumexp
 
 from . import _validate as V
+from .bon import bon_log_level_law
 from .divergences import _kl_logs, renyi_cross_entropy
 from .models import MemorylessLM
 from .tilting import (
     _lambda_on_support,
     _lam,
     _log_partition,
+    _max_kl,
     _support,
     _tilt_kl_support,
     _tilt_log,
@@ -133,14 +135,10 @@ def rate_function(p, r, x, beta=math.inf):
     for i, xi in np.ndenumerate(xs):
         if xi > rmax or xi < rmin:
             out[i] = math.inf
-        elif xi == rmax:
-            top = rs == rmax
-            rest = phi[~top].sum()
-            out[i] = -math.log1p(-rest) if rest < 0.5 else -math.log(phi[top].sum())
+        elif xi == rmax:  # -log phi_lam(A*): the same number as the tilt's maximal KL from phi_lam
+            out[i] = _max_kl(phi, rs)
         elif xi == rmin:
-            bot = rs == rmin
-            rest = phi[~bot].sum()
-            out[i] = -math.log1p(-rest) if rest < 0.5 else -math.log(phi[bot].sum())
+            out[i] = _max_kl(phi, -rs)
         else:
             t = _solve_s(ps, rs, float(xi)) - lam
             out[i] = _tilt_kl_support(phi, rs if t >= 0 else -rs, abs(t))
@@ -364,8 +362,6 @@ def bon_vs_rl(p, r, delta, lengths, N: Callable[[int], int] | None = None) -> pd
     """
     pp, rr = V.policy_and_rewards(p, r)
     ps, rs = _support(pp, rr)
-    from .tilting import _max_kl
-
     dmax = _max_kl(ps, rs)
     d = V.real(delta, "delta", low=0.0, high=dmax, low_open=True, high_open=True)
     lam = _lambda_on_support(ps, rs, d)
@@ -378,8 +374,6 @@ def bon_vs_rl(p, r, delta, lengths, N: Callable[[int], int] | None = None) -> pd
         nn, log_n = V.sample_count(count, "N(n)")
         lm = MemorylessLM(pp, rr, n)
         levels, log_p = lm.reward_law(log=True)
-        from .bon import bon_log_level_law
-
         log_g = bon_log_level_law(log_p, nn, log_n)
         g = np.exp(log_g)
         mean = float(np.dot(g, levels))
