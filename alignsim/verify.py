@@ -40,6 +40,7 @@ from .bon import (
     bon_kl_gap_bound,
     bon_kl_top_bound,
     bon_law,
+    bon_mean_reward,
     bon_win_rate,
     bon_win_rate_bound,
     soft_bon_law,
@@ -47,7 +48,6 @@ from .bon import (
     winrate_tilt_for_kl,
     won_law,
 )
-from .bon import bon_mean_reward, bon_win_rate, soft_bon_law
 from .divergences import kl, renyi_divergence, renyi_entropy
 from .models import MemorylessLM
 from .tilting import (

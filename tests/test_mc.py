@@ -9,7 +9,6 @@ import numba
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 from scipy.stats import chisquare
 
 import alignsim as a
