@@ -10,7 +10,6 @@ import math
 from pathlib import Path
 from typing import Callable
 
-import mpmath
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -24,7 +23,7 @@ from .bon import (
     rewind_repeat_atomless,
     winrate_tilt,
 )
-from .asymptotics import bon_vs_rl, rate_function, tail_probability
+from .asymptotics import _floor_exp, bon_vs_rl, rate_function, tail_probability
 from .models import MemorylessLM
 from .tilting import beta_for_kl, kl_reward_frontier, max_kl, optimal_reward
 
@@ -32,11 +31,6 @@ __all__ = ["FIGURES", "frontier_vs_bon", "rate_functions", "ldp_convergence", "b
            "winrate_vs_kl", "write_figures"]
 
 OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
-
-
-def _floor_exp(x: float) -> int:
-    """floor(e^x) as an exact integer, also far beyond the float range."""
-    return max(1, int(mpmath.floor(mpmath.exp(mpmath.mpf(x)))))
 
 
 def frontier_vs_bon(p=(0.7, 0.3), r=(0.0, 1.0), deltas=(0.05, 0.1, 0.2, 0.5),
