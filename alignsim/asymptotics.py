@@ -314,8 +314,8 @@ def tail_probability(p, r, n, x, beta=math.inf, *, log: bool = False):
 
 def _floor_exp(x: float) -> int:
     """floor(e^x) as an exact integer (also far beyond the float range)."""
-    mpmath.mp.dps = max(30, int(x / 2.3) + 20)
-    return max(1, int(mpmath.floor(mpmath.exp(mpmath.mpf(x)))))
+    with mpmath.workdps(max(30, int(x / 2.3) + 20)):  # local precision: never change the caller's mpmath state
+        return max(1, int(mpmath.floor(mpmath.exp(mpmath.mpf(x)))))
 
 
 def bon_vs_rl(p, r, delta, lengths, N: Callable[[int], int] | None = None) -> pd.DataFrame:
