@@ -443,6 +443,28 @@ def _below_frontier(rng):
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# KL estimators (Schulman 2020; spec estimators_dynamics.md)
+# ---------------------------------------------------------------------------------------------------------------
+@check("estimators.sequence_closed_forms", "spec estimators_dynamics.md, section 2.2",
+       "closed-form variance of sequence-level k2 and k3 vs the exact law of S = sum of log-ratios (the core's "
+       "memoryless reward law with the token log-ratios as rewards, L = 6): max relative difference", 1e-11)
+def _seq_closed(rng):
+    from .estimators import kl_estimator, sequence_estimator_moments
+
+    p, q = rng.dirichlet(np.ones(3)), rng.dirichlet(np.ones(3))
+    ell = np.log(p) - np.log(q)
+    levels, probs = MemorylessLM(p, ell, 6).reward_law()
+    worst = 0.0
+    for kind in ("k2", "k3"):
+        vals = kl_estimator(levels, 0.0, kind)
+        mean = math.fsum(probs * vals)
+        var = math.fsum(probs * (vals - mean) ** 2)
+        m = sequence_estimator_moments(p, q, 6, kind, "sequence")
+        worst = max(worst, abs(m["mean"] - mean) / mean, abs(m["var"] - var) / var)
+    return 0.0, worst
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # Monte-Carlo checks
 # ---------------------------------------------------------------------------------------------------------------
 def _mean_test(x, values, probs):
@@ -453,14 +475,16 @@ def _mean_test(x, values, probs):
     (best-of-N may put ``1 - 3e-7`` on one level) or to hit twice cannot fake a failure or a pass.
     """
     x = np.asarray(x, dtype=float)
-    m = x.size
     s = probs > 0
     mean = float(np.dot(probs, values))
     var = float(np.dot(probs, (values - mean) ** 2))
-    b = float(np.max(np.abs(values[s] - mean)))
+    return mean, float(x.mean()), _bernstein(var, float(np.max(np.abs(values[s] - mean))), x.size)
+
+
+def _bernstein(var, b, m):
+    """Half-width t with 2 exp(-m t^2 / (2 var + 2 b t / 3)) = 2 sf(Z), for m draws with |X - mu| <= b."""
     L = math.log(2.0 / (2.0 * norm.sf(Z)))
-    half = b * L / (3 * m) + math.sqrt((b * L / (3 * m)) ** 2 + 2.0 * L * var / m)
-    return mean, float(x.mean()), half
+    return b * L / (3 * m) + math.sqrt((b * L / (3 * m)) ** 2 + 2.0 * L * var / m)
 
 
 def _batch_ci(estimator, x, batches=20):
@@ -706,6 +730,45 @@ def _mc_cumulants(rng, m):
     x = simulate_rewards(lm, m, rng=rng)
     est, half = _batch_ci(lambda idx: float(np.mean((x[idx] - x[idx].mean()) ** 3)), np.arange(m))
     return float(cumulants(p, r, 3, length=6)[2]), est, half
+
+
+@mc_check("estimators.k3_mean_vs_mc", "Schulman 2020 (k3 unbiased)",
+          "E_p k3 = KL(p || ref) vs the mean of k3 over draws from p")
+def _mc_k3(rng, m):
+    from .estimators import kl_estimator
+    from .mc import sample_law
+
+    p, ref = rng.dirichlet(np.ones(6)), rng.dirichlet(np.ones(6))
+    vals = kl_estimator(np.log(p), np.log(ref), "k3")
+    _, est, half = _mean_test(vals[sample_law(p, m, rng=rng)], vals, p)
+    return kl(p, ref), est, half
+
+
+@mc_check("estimators.k2_bias_vs_mc", "Schulman 2020 (k2 biased)",
+          "E_p k2 (exact finite sum, != KL) vs the mean of k2 over draws from p")
+def _mc_k2(rng, m):
+    from .estimators import estimator_moments, kl_estimator
+    from .mc import sample_law
+
+    p, ref = rng.dirichlet(np.ones(6)), rng.dirichlet(np.ones(6))
+    vals = kl_estimator(np.log(p), np.log(ref), "k2")
+    _, est, half = _mean_test(vals[sample_law(p, m, rng=rng)], vals, p)
+    return estimator_moments(p, ref, "k2")["mean"], est, half
+
+
+@mc_check("estimators.token_sum_k3_vs_mc", "spec estimators_dynamics.md, section 2.2",
+          "mean of the per-token sum of k3 over simulated sequences (L = 16) vs L * KL")
+def _mc_tok(rng, m):
+    from .estimators import kl_estimator, sequence_estimator_moments
+    from .mc import simulate_rewards
+
+    p, q = rng.dirichlet(np.ones(4)), rng.dirichlet(np.ones(4))
+    lm = MemorylessLM(p, kl_estimator(np.log(p), np.log(q), "k3"), 16)
+    x = simulate_rewards(lm, m, rng=rng)
+    mom = sequence_estimator_moments(p, q, 16, "k3", "token")
+    # the per-token sum lies in [0, 16 max k3], so |X - mean| <= 16 max k3 + mean
+    half = _bernstein(mom["var"], float(lm.r.max()) * 16 + mom["mean"], m)
+    return mom["mean"], float(x.mean()), half
 
 
 def _status(c: Check, exact: float, est: float, half: float) -> bool:

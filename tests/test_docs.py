@@ -8,7 +8,8 @@ import pytest
 
 import alignsim
 
-MODULES = ["divergences", "generators", "tilting", "winrate", "bon", "models", "figures", "mc", "asymptotics"]
+MODULES = ["divergences", "generators", "tilting", "winrate", "bon", "models", "figures", "mc", "asymptotics",
+           "estimators"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -1,0 +1,154 @@
+"""KL estimators as numbers: spec cases A1-A5, known values (Schulman), mpmath oracle, properties, validation."""
+
+import math
+
+import mpmath
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.integrate import quad
+
+import alignsim as a
+from alignsim.estimators import (
+    estimator_moments,
+    gaussian_estimator_stats,
+    kl_estimator,
+    sequence_estimator_moments,
+)
+
+from .strategies import prob_vectors
+
+RTOL12 = 1e-11
+
+
+def test_a3_k3_stability():
+    ells = [1e-6, 1e-4, -1.0, 30.0, -30.0]
+    want = [4.99999833333375e-13, 4.99983333749992e-9, 0.718281828459045, 29.0000000000001, 10686474581493.5]
+    np.testing.assert_allclose(kl_estimator(ells, 0.0, "k3"), want, rtol=RTOL12)
+    assert float(kl_estimator(-1000.0, -1000.5, "k3")) == pytest.approx(0.106530659712633, rel=RTOL12)
+    # known values: k3 at log-ratio 1e-6 ~ 5e-13 and >= 0; at 1e-4 ~ 5e-9; at log r = 1 (ell = -1): e - 2
+    assert float(kl_estimator(1e-6, 0.0, "k3")) >= 0
+    assert float(kl_estimator(-1.0, 0.0, "k3")) == pytest.approx(math.e - 2, rel=1e-14)
+    # against mpmath across the series / expm1 switch
+    for ell in [1e-8, 9.99e-4, 1.001e-3, 0.3, -0.3]:
+        exact = float(mpmath.expm1(-mpmath.mpf(ell)) + mpmath.mpf(ell))
+        assert float(kl_estimator(ell, 0.0, "k3")) == pytest.approx(exact, rel=2e-15)
+
+
+def test_overflow_warns_and_clamp_is_opt_in():
+    with pytest.warns(RuntimeWarning, match="overflow"):
+        assert float(kl_estimator(-800.0, 0.0, "k3")) == math.inf
+    assert float(kl_estimator(-800.0, 0.0, "k3", clamp="verl")) == 10.0
+    assert float(kl_estimator(50.0, 0.0, "k1", clamp=(-20, 20))) == 20.0
+    with pytest.raises(ValueError, match="clamp"):
+        kl_estimator(0.1, 0.0, "k3", clamp=(1, -1))
+
+
+def test_a1_finite_moments():
+    p, u = [0.5, 0.3, 0.15, 0.05], [0.25] * 4
+    m1, m2, m3 = (estimator_moments(p, u, k) for k in ("k1", "k2", "k3"))
+    assert m1["kl"] == pytest.approx(0.244174318131555, rel=RTOL12)
+    assert m2["mean"] == pytest.approx(0.209427397182015, rel=RTOL12)
+    assert m2["rel_bias"] == pytest.approx(-0.142303749286, rel=RTOL12)
+    np.testing.assert_allclose([m1["var"], m2["var"], m3["var"]],
+                               [0.359233696729021, 0.0715008980340671, 0.248487661042814], rtol=RTOL12)
+    np.testing.assert_allclose([m1["moment_3"], m2["moment_3"], m3["moment_3"]],
+                               [-0.0601095204084, 0.115890011849, 0.687249300989], rtol=RTOL12)
+    np.testing.assert_allclose([m1["moment_4"], m2["moment_4"], m3["moment_4"]],
+                               [0.461442930898, 0.142392359903, 1.633723932], rtol=RTOL12)
+
+
+def test_a2_gaussian_closed_forms_and_quadrature():
+    s01, s1 = gaussian_estimator_stats(0.1), gaussian_estimator_stats(1.0)
+    assert (s01["rel_bias_k2"], s1["rel_bias_k2"]) == pytest.approx((0.0025, 0.25), rel=1e-14)
+    assert (s01["std_over_kl_k1"], s1["std_over_kl_k1"]) == pytest.approx((20.0, 2.0), rel=1e-14)
+    assert (s01["std_over_kl_k2"], s1["std_over_kl_k2"]) == pytest.approx((1.417744688, 1.732050808), abs=5e-10)
+    assert (s01["std_over_kl_k3"], s1["std_over_kl_k3"]) == pytest.approx((1.416574519, 1.695030181), abs=5e-10)
+    # independent: moments of each estimator by quadrature over x ~ N(0, 1), ell = -(mu x - mu^2/2)
+    mu = 1.0
+    phi = lambda x: math.exp(-x * x / 2) / math.sqrt(2 * math.pi)  # noqa: E731
+    for kind in ("k1", "k2", "k3"):
+        f = lambda x, j: phi(x) * float(kl_estimator(-(mu * x - mu * mu / 2), 0.0, kind)) ** j  # noqa: E731
+        m1 = quad(f, -30, 30, args=(1,), epsabs=0, epsrel=1e-12)[0]
+        m2 = quad(f, -30, 30, args=(2,), epsabs=0, epsrel=1e-12)[0]
+        assert math.sqrt(m2 - m1 * m1) / 0.5 == pytest.approx(s1[f"std_over_kl_{kind}"], rel=1e-9)
+        if kind != "k2":
+            assert m1 == pytest.approx(0.5, rel=1e-10)  # unbiased
+        else:
+            assert (m1 - 0.5) / 0.5 == pytest.approx(0.25, rel=1e-9)
+
+
+@pytest.mark.parametrize("level, kind, mean, var", [
+    ("sequence", "k1", 1.099548878249, 2.048596440977), ("sequence", "k2", 1.628802088318, 3.343384307608),
+    ("sequence", "k3", 1.099548878249, 3.709518537981), ("token", "k2", 1.175424187446, 0.1480309307607),
+    ("token", "k3", 1.099548878249, 0.1704009279811), ("full", "k3", 1.099548878249, 0.0),
+])
+def test_a4_memoryless_sequences(level, kind, mean, var):
+    m = sequence_estimator_moments([0.5, 0.3, 0.2], [0.2, 0.3, 0.5], 4, kind, level)
+    assert m["mean"] == pytest.approx(mean, rel=RTOL12)
+    assert m["var"] == pytest.approx(var, rel=RTOL12, abs=1e-300)
+
+
+@pytest.mark.parametrize("kind", ["k1", "k2", "k3"])
+def test_sequence_moments_match_enumeration(kind):
+    p, q, L = np.array([0.5, 0.3, 0.2]), np.array([0.2, 0.3, 0.5]), 4
+    lp, lq = np.log(p), np.log(q)
+    import itertools
+
+    vals, probs = [], []
+    for seq in itertools.product(range(3), repeat=L):
+        ell = sum(lp[i] - lq[i] for i in seq)
+        vals.append(float(kl_estimator(ell, 0.0, kind)))
+        probs.append(math.prod(p[i] for i in seq))
+    vals, probs = np.array(vals), np.array(probs)
+    m = sequence_estimator_moments(p, q, L, kind, "sequence")
+    mean = math.fsum(probs * vals)
+    assert m["mean"] == pytest.approx(mean, rel=1e-12)
+    assert m["var"] == pytest.approx(math.fsum(probs * (vals - mean) ** 2), rel=1e-11)
+
+
+def test_a5_bias_and_variance_growth():
+    p, q = [0.5, 0.3, 0.2], [0.2, 0.3, 0.5]
+    for L, bias, ratio in [(1, 0.0690059, 1.0), (4, 0.481337, 21.769356), (16, 2.13066, 3627.8327),
+                           (64, 8.72795, 1.3944879e13)]:
+        m = sequence_estimator_moments(p, q, L, "k2", "sequence")
+        assert (m["mean"] - m["kl"]) / m["kl"] == pytest.approx(bias, rel=1e-5)
+        tok = sequence_estimator_moments(p, q, L, "k2", "token")
+        assert (tok["mean"] - tok["kl"]) / tok["kl"] == pytest.approx(0.0690059, rel=1e-5)
+        r = sequence_estimator_moments(p, q, L, "k3", "sequence")["var"] / \
+            sequence_estimator_moments(p, q, L, "k3", "token")["var"]
+        assert r == pytest.approx(ratio, rel=1e-7)
+
+
+@settings(deadline=None)
+@given(prob_vectors(max_size=6), prob_vectors(max_size=6), st.sampled_from(["k1", "k2", "k3"]))
+def test_unbiasedness_and_nonnegativity(p, ref, kind):
+    if p.size != ref.size:
+        ref = np.full(p.size, 1 / p.size)
+    m = estimator_moments(p, ref, kind)
+    d = a.kl(p, ref)
+    if kind in ("k1", "k3"):
+        assert m["mean"] == pytest.approx(d, rel=1e-10, abs=1e-13)
+    else:
+        assert m["mean"] >= 0
+    if kind != "k1":
+        assert np.all(kl_estimator(np.log(p), np.log(ref), kind) >= 0)
+    assert m["var"] >= 0
+
+
+def test_validation():
+    with pytest.raises(ValueError, match="kind"):
+        kl_estimator(0.1, 0.0, "k4")
+    with pytest.raises(ValueError, match="logp"):
+        kl_estimator(float("nan"), 0.0)
+    with pytest.raises(ValueError, match="ref must be positive"):
+        estimator_moments([0.5, 0.5], [1.0, 0.0], "k1")
+    with pytest.raises(ValueError, match="level"):
+        sequence_estimator_moments([0.5, 0.5], [0.5, 0.5], 3, "k1", "prefix")
+    with pytest.raises(ValueError, match="length"):
+        sequence_estimator_moments([0.5, 0.5], [0.5, 0.5], 0, "k1")
+    with pytest.raises(ValueError, match="same shape"):
+        estimator_moments([0.5, 0.5], [0.2, 0.3, 0.5], "k1")
+    with pytest.raises(ValueError, match="mu"):
+        gaussian_estimator_stats(0.0)
