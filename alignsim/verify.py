@@ -464,6 +464,32 @@ def _seq_closed(rng):
     return 0.0, worst
 
 
+@check("estimators.gradient_rows_vs_fd", "Tang & Munos 2025; spec estimators_dynamics.md section 3.3",
+       "every table row labelled reverse / forward / k2-divergence vs central finite differences of KL(pi||ref), "
+       "KL(ref||pi), E_pi k2 in the logits (random instance): max abs difference", 1e-8)
+def _grad_rows(rng):
+    from .estimators import gradient_table
+
+    k = 5
+    theta, old = rng.normal(size=k), rng.normal(size=k)
+    ref = rng.dirichlet(np.ones(k) * 2)
+
+    def objectives(th):
+        pi = np.exp(th - th.max())
+        pi /= pi.sum()
+        ell = np.log(pi) - np.log(ref)
+        return {"reverse": kl(pi, ref), "forward": kl(ref, pi), "k2_divergence": 0.5 * float(np.dot(pi, ell * ell))}
+
+    h = 1e-6
+    fd = {name: np.array([(objectives(theta + h * e)[name] - objectives(theta - h * e)[name]) / (2 * h)
+                          for e in np.eye(k)]) for name in ("reverse", "forward", "k2_divergence")}
+    df = gradient_table(theta, ref, old)
+    labelled = df[df["target"].isin(list(fd))]
+    if len(labelled) < 10:  # the table must keep labelling the correct rows
+        return 0.0, math.inf
+    return 0.0, float(max(np.max(np.abs(row.gradient - fd[row.target])) for row in labelled.itertuples()))
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Monte-Carlo checks
 # ---------------------------------------------------------------------------------------------------------------
@@ -481,9 +507,10 @@ def _mean_test(x, values, probs):
     return mean, float(x.mean()), _bernstein(var, float(np.max(np.abs(values[s] - mean))), x.size)
 
 
-def _bernstein(var, b, m):
-    """Half-width t with 2 exp(-m t^2 / (2 var + 2 b t / 3)) = 2 sf(Z), for m draws with |X - mu| <= b."""
-    L = math.log(2.0 / (2.0 * norm.sf(Z)))
+def _bernstein(var, b, m, delta=None):
+    """Half-width t with 2 exp(-m t^2 / (2 var + 2 b t / 3)) = delta (default 2 sf(Z)), for m draws with
+    |X - mu| <= b."""
+    L = math.log(2.0 / (2.0 * norm.sf(Z) if delta is None else delta))
     return b * L / (3 * m) + math.sqrt((b * L / (3 * m)) ** 2 + 2.0 * L * var / m)
 
 
@@ -769,6 +796,30 @@ def _mc_tok(rng, m):
     # the per-token sum lies in [0, 16 max k3], so |X - mean| <= 16 max k3 + mean
     half = _bernstein(mom["var"], float(lm.r.max()) * 16 + mom["mean"], m)
     return mom["mean"], float(x.mean()), half
+
+
+@mc_check("estimators.k3_loss_gradient_vs_mc", "Tang & Munos 2025 (GRPO's k3 as loss follows the forward KL)",
+          "mean per-sample gradient (1 - rho) s_y of k3-as-loss vs pi - ref: largest component deviation in units "
+          "of its Bernstein half-width (exact variance, Bonferroni over components)")
+def _mc_k3_grad(rng, m):
+    from .estimators import kl_gradient_targets
+    from .mc import sample_law
+
+    k = 5
+    theta, ref = rng.normal(size=k), rng.dirichlet(np.ones(k) * 2)
+    pi = np.exp(theta - theta.max())
+    pi /= pi.sum()
+    coeff = -np.expm1(-(np.log(pi) - np.log(ref)))
+    y = sample_law(pi, m, rng=rng)
+    target = kl_gradient_targets(theta, ref)["forward"]
+    worst = 0.0
+    for a in range(k):
+        values = coeff * ((np.arange(k) == a) - pi[a])  # component a of the per-sample gradient, per outcome
+        mean = float(np.dot(pi, values))
+        half = _bernstein(float(np.dot(pi, (values - mean) ** 2)), float(np.max(np.abs(values - mean))), m,
+                          delta=2.0 * norm.sf(Z) / k)  # Bonferroni over the k components
+        worst = max(worst, abs(float(values[y].mean()) - target[a]) / half)
+    return 0.0, worst, 1.0
 
 
 def _status(c: Check, exact: float, est: float, half: float) -> bool:

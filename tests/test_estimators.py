@@ -152,3 +152,117 @@ def test_validation():
         estimator_moments([0.5, 0.5], [0.2, 0.3, 0.5], "k1")
     with pytest.raises(ValueError, match="mu"):
         gaussian_estimator_stats(0.0)
+
+
+# ------------------------------------------------------------------------------------------------- gradients
+from alignsim.estimators import (  # noqa: E402
+    expected_kl_gradient,
+    gradient_table,
+    kl_gradient_targets,
+    two_step_partial_gradient,
+)
+
+G1 = ([0.3, -0.2, 1.1, 0.0, -0.7], [0.1, 0.2, 0.3, 0.25, 0.15], [0.0, 0.0, 0.5, 0.5, -0.5])
+
+
+def test_g1_targets_and_table():
+    t = kl_gradient_targets(*G1)
+    np.testing.assert_allclose(t["reverse"], [0.11496142, -0.076743564, 0.12134316, -0.097204941, -0.062356077],
+                               atol=5e-9)
+    np.testing.assert_allclose(t["forward"], [0.10239763, -0.07723963, 0.15044422, -0.10006015, -0.075542072],
+                               atol=5e-9)
+    df = gradient_table(*G1)
+    want = {("k1", "reward", "on", "none"): "reverse", ("k1", "reward", "off", "detached"): "reverse",
+            ("k1", "reward", "off", "none"): "biased", ("k2", "reward", "on", "none"): "biased",
+            ("k3", "reward", "on", "none"): "biased", ("k1", "loss", "on", "none"): "zero",
+            ("k1", "loss", "off", "none"): "away_from_mu", ("k2", "loss", "on", "none"): "reverse",
+            ("k2", "loss", "off", "none"): "biased", ("k2", "loss", "off", "detached"): "reverse",
+            ("k2", "loss", "off", "differentiable"): "k2_divergence", ("k3", "loss", "on", "none"): "forward",
+            ("k3", "loss", "off", "none"): "biased", ("k3", "loss", "off", "detached"): "forward",
+            ("k3", "loss", "on", "differentiable"): "reverse", ("k3", "loss", "off", "differentiable"): "reverse",
+            ("k1", "loss", "off", "differentiable"): "reverse", ("k3", "straight_through", "on", "none"): "reverse",
+            ("k3", "straight_through", "off", "none"): "biased"}
+    got = {(r.estimator, r.placement, r.sampling, r.is_weight): r.target for r in df.itertuples()}
+    assert got == want
+    k2_reward = df[(df.estimator == "k2") & (df.placement == "reward")].cos_reverse.item()
+    assert k2_reward == pytest.approx(-0.10, abs=0.005)  # wrong direction on this instance (spec G1)
+
+
+def _kl(theta, ref):
+    pi = np.exp(theta - np.max(theta))
+    pi /= pi.sum()
+    return a.kl(pi, ref), a.kl(ref, pi), 0.5 * float(np.dot(pi, (np.log(pi) - np.log(ref)) ** 2))
+
+
+def test_targets_against_finite_differences():
+    theta, ref, _ = G1
+    theta, ref = np.array(theta), np.array(ref)
+    h = 1e-6
+    fd = np.array([[(_kl(theta + h * e, ref)[j] - _kl(theta - h * e, ref)[j]) / (2 * h) for e in np.eye(5)]
+                   for j in range(3)])
+    t = kl_gradient_targets(theta, ref)
+    np.testing.assert_allclose(t["reverse"], fd[0], atol=1e-9)
+    np.testing.assert_allclose(t["forward"], fd[1], atol=1e-9)
+    np.testing.assert_allclose(t["k2_divergence"], fd[2], atol=1e-9)
+
+
+def test_g4_partial_gradient_has_the_wrong_sign():
+    g = two_step_partial_gradient()
+    np.testing.assert_allclose(g["full"], [-0.06208210799, 0.06208210799], atol=5e-12)
+    np.testing.assert_allclose(g["partial"], [0.1966119332, -0.1966119332], atol=5e-11)
+    np.testing.assert_allclose(g["missing"], [-0.2586940412, 0.2586940412], atol=5e-11)
+
+
+def test_g5_in_reward_rows_vanish_to_second_order():
+    ref = np.array(G1[1])
+    d = np.array(G1[0])
+    for eps, want2, want3 in [(0.1, 0.025408429, 0.024944407), (0.01, 0.0026808929, 0.0026758384),
+                              (0.001, 0.00026946055, 0.00026940961)]:
+        theta = np.log(ref) + eps * d
+        rev = np.linalg.norm(kl_gradient_targets(theta, ref)["reverse"])
+        for kind, want in [("k2", want2), ("k3", want3)]:
+            ratio = np.linalg.norm(expected_kl_gradient(theta, ref, kind, "reward")) / rev
+            assert ratio == pytest.approx(want, rel=1e-7)
+
+
+def test_monte_carlo_k3_as_loss_follows_forward_kl_with_negative_control():
+    from alignsim.mc import sample_law
+
+    theta, ref, old = (np.array(x) for x in G1)
+    pi = np.exp(theta - theta.max())
+    pi /= pi.sum()
+    y = sample_law(pi, 1_000_000, rng=3)
+    ell = np.log(pi) - np.log(ref)
+    per_sample = (-np.expm1(-ell))[y, None] * (np.eye(5)[y] - pi)  # (1 - rho) s_y
+    mean = per_sample.mean(axis=0)
+    se = per_sample.std(axis=0, ddof=1) / np.sqrt(y.size)
+    assert np.max(np.abs(mean - (pi - ref)) / se) < 4.5
+    # negative control: the same samples against the reverse-KL gradient must be rejected
+    assert np.max(np.abs(mean - kl_gradient_targets(theta, ref)["reverse"]) / se) > 20
+
+
+@settings(deadline=None)
+@given(st.lists(st.floats(-3, 3), min_size=3, max_size=6), st.floats(-5, 5), st.sampled_from(["k1", "k2", "k3"]),
+       st.sampled_from(["reward", "loss", "straight_through"]))
+def test_gradient_properties(theta, shift, kind, placement):
+    theta = np.array(theta)
+    ref = np.linspace(1, 2, theta.size)
+    ref /= ref.sum()
+    g = expected_kl_gradient(theta, ref, kind, placement)
+    assert abs(g.sum()) < 1e-12  # gradients of softmax losses sum to zero
+    np.testing.assert_allclose(expected_kl_gradient(theta + shift, ref, kind, placement), g, atol=1e-12)
+    # in reward + as loss = gradient of the expected estimator (differentiable weight on-policy)
+    both = expected_kl_gradient(theta, ref, kind, "reward") + expected_kl_gradient(theta, ref, kind, "loss")
+    np.testing.assert_allclose(both, expected_kl_gradient(theta, ref, kind, "loss", is_weight="differentiable"),
+                               atol=1e-12)
+
+
+def test_gradient_validation():
+    with pytest.raises(ValueError, match="placement"):
+        expected_kl_gradient([0.0, 1.0], [0.5, 0.5], "k3", "penalty")
+    with pytest.raises(ValueError, match="is_weight"):
+        expected_kl_gradient([0.0, 1.0], [0.5, 0.5], "k3", "loss", is_weight="clipped")
+    with pytest.raises(ValueError, match="same shape"):
+        expected_kl_gradient([0.0, 1.0], [0.2, 0.3, 0.5])
+    with pytest.raises(ValueError, match="full support"):
+        expected_kl_gradient([0.0, 1.0], [1.0, 0.0])
