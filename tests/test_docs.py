@@ -9,7 +9,7 @@ import pytest
 import alignsim
 
 MODULES = ["divergences", "generators", "tilting", "winrate", "bon", "models", "figures", "mc", "asymptotics",
-           "estimators"]
+           "estimators", "dynamics"]
 
 
 @pytest.mark.parametrize("name", MODULES)

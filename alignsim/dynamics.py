@@ -1,0 +1,394 @@
+r"""Exact expected training dynamics on a softmax bandit: policy gradient, natural gradient (mirror descent), GRPO.
+
+Instance: :math:`K` arms with rewards :math:`r`, reference :math:`\pi_{\rm ref}` (full support), KL coefficient
+:math:`\beta\ge0`, policy :math:`\pi=\mathrm{softmax}(\theta)`, objective (maximised)
+
+.. math::
+
+    J(\theta) = \mathbb E_\pi r - \beta\,\mathrm{KL}(\pi\|\pi_{\rm ref}),\qquad
+    \nabla J = F(\pi)\,v,\quad v = r - \beta\ell,\quad \ell = \log\pi - \log\pi_{\rm ref},
+
+with :math:`F = \mathrm{diag}(\pi) - \pi\pi^\top` (never formed: :math:`(Fv)_a = \pi_a(v_a - \mathbb E_\pi v)`). The
+unique fixed point is the tilt :math:`\pi^\star\propto\pi_{\rm ref}e^{r/\beta}` (:func:`alignsim.tilt`).
+Only exact expected updates live here; stochastic trainers agree with them for one step, not along trajectories.
+
+References
+----------
+.. [1] R. J. Williams (1992), REINFORCE; S. Kakade (2001), natural policy gradient.
+.. [2] Z. Shao et al., "DeepSeekMath", arXiv:2402.03300 (GRPO); spec estimators_dynamics.md, section 4.
+.. [3] G. Cui et al., "The entropy mechanism of reinforcement learning for reasoning language models",
+   arXiv:2505.22617 (entropy change).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.integrate import solve_ivp
+from scipy.optimize import brentq
+from scipy.special import gammaln, log_softmax
+
+from . import _validate as V
+from ._lattice import compositions
+from .tilting import tilt
+
+__all__ = [
+    "pg_gradient",
+    "pg_iterate",
+    "pg_flow",
+    "pg_local_rate",
+    "npg_iterate",
+    "grpo_expected_update",
+    "grpo_binary_factor",
+    "forward_kl_fixed_point",
+    "entropy_change",
+    "pass_at_k",
+]
+
+
+def _instance(theta, r, ref, beta):
+    th = V.real_array(theta, "theta")
+    if th.ndim != 1 or th.size < 2:
+        raise ValueError(f"theta must be a 1-D array of at least two logits, got shape {th.shape}")
+    rr = V.rewards(r, "r", size=th.size)
+    pr = V.probabilities(ref, "ref")
+    V.same_shape(th, pr, "theta", "ref")
+    if np.any(pr == 0):
+        raise ValueError("ref must have full support")
+    b = V.real(beta, "beta", low=0.0)
+    return th, rr, pr, b
+
+
+def _fisher(pi, v):
+    return pi * (v - math.fsum(pi * v))
+
+
+def _grad(th, rr, pr, b):
+    log_pi = log_softmax(th)
+    return _fisher(np.exp(log_pi), rr - b * (log_pi - np.log(pr)))
+
+
+def pg_gradient(theta, r, ref, beta) -> np.ndarray:
+    r"""Exact gradient of :math:`J = \mathbb E_\pi r - \beta\,\mathrm{KL}(\pi\|\pi_{\rm ref})` in the logits.
+
+    .. math::
+
+        \nabla J_a = \pi_a\big(v_a - \mathbb E_\pi v\big),\qquad v = r - \beta(\log\pi - \log\pi_{\rm ref}).
+
+    References
+    ----------
+    .. [1] spec estimators_dynamics.md, section 4.1 (case B1).
+
+    Examples
+    --------
+    >>> from alignsim.dynamics import pg_gradient
+    >>> [round(float(x), 9) for x in pg_gradient([0.2, -0.4, 0.1], [1, 0.5, 0], [0.2, 0.3, 0.5], 0.25)]
+    [0.13477458, 0.018353552, -0.153128132]
+    """
+    return _grad(*_instance(theta, r, ref, beta))
+
+
+def pg_iterate(theta0, r, ref, beta, eta, steps: int) -> np.ndarray:
+    r"""Exact expected policy-gradient iterates :math:`\theta_{t+1} = \theta_t + \eta\nabla J(\theta_t)`.
+
+    Returns the policies :math:`\pi_0,\dots,\pi_T` as an array of shape ``(steps + 1, K)``.
+
+    References
+    ----------
+    .. [1] spec estimators_dynamics.md, section 4.1 (case B11).
+
+    Examples
+    --------
+    >>> from alignsim.dynamics import pg_iterate
+    >>> pg_iterate([0.0, 0.0], [1.0, 0.0], [0.5, 0.5], 1.0, 0.5, 2).shape
+    (3, 2)
+    """
+    th, rr, pr, b = _instance(theta0, r, ref, beta)
+    e = V.real(eta, "eta", low=0.0, low_open=True)
+    n = V.length(steps, "steps") if steps else 0
+    out = np.empty((n + 1, th.size))
+    out[0] = np.exp(log_softmax(th))
+    for t in range(n):
+        th = th + e * _grad(th, rr, pr, b)
+        out[t + 1] = np.exp(log_softmax(th))
+    return out
+
+
+def pg_flow(theta0, r, ref, beta, t_eval) -> np.ndarray:
+    r"""The policy-gradient flow :math:`\dot\theta = \nabla J(\theta)`, integrated with DOP853 (rtol 1e-12).
+
+    Returns the policies at the times ``t_eval`` (shape ``(len(t_eval), K)``).
+
+    References
+    ----------
+    .. [1] spec estimators_dynamics.md, section 4.1 (case B2).
+
+    Examples
+    --------
+    >>> from alignsim.dynamics import pg_flow
+    >>> pg_flow([0.0, 0.0], [1.0, 0.0], [0.5, 0.5], 1.0, [0.0, 50.0])[-1].round(6)
+    array([0.731059, 0.268941])
+    """
+    th, rr, pr, b = _instance(theta0, r, ref, beta)
+    ts = V.real_array(t_eval, "t_eval", low=0.0).ravel()
+    sol = solve_ivp(lambda _t, y: _grad(y, rr, pr, b), (0.0, float(ts.max())), th, method="DOP853", t_eval=ts,
+                    rtol=1e-12, atol=1e-12)
+    return np.exp(log_softmax(sol.y.T, axis=1))
+
+
+def pg_local_rate(r, ref, beta) -> float:
+    r"""Local exponential rate of the policy-gradient flow at the optimum: :math:`\beta\,\lambda_2(F(\pi^\star))`,
+    the smallest non-zero eigenvalue of the Fisher matrix at the tilt times :math:`\beta`.
+
+    References
+    ----------
+    .. [1] spec estimators_dynamics.md, section 4.1 (case B2).
+
+    Examples
+    --------
+    >>> from alignsim.dynamics import pg_local_rate
+    >>> round(pg_local_rate([1, 0.5, 0], [0.2, 0.3, 0.5], 0.25), 8)
+    0.01279319
+    """
+    rr = V.rewards(r, "r")
+    pr = V.probabilities(ref, "ref")
+    b = V.real(beta, "beta", low=0.0, low_open=True)
+    star = tilt(pr, rr, b)
+    eig = np.linalg.eigvalsh(np.diag(star) - np.outer(star, star))
+    return float(b * np.sort(eig)[1])
+
+
+def npg_iterate(pi0, r, ref, beta, eta, steps: int) -> np.ndarray:
+    r"""Natural policy gradient / KL-proximal mirror ascent in closed form, for any step size.
+
+    The step :math:`\theta_{t+1} = \theta_t + \eta(r - \beta\ell_t)` gives
+
+    .. math::
+
+        \pi_t\propto\pi_0^{\alpha_t}(\pi^\star)^{1-\alpha_t},\qquad \alpha_t = (1-\eta\beta)^t,
+
+    (geometric interpolation towards the tilt; :math:`\eta\beta = 1` reaches it in one step, :math:`\eta\beta\in(1,2)`
+    overshoots with alternating :math:`\alpha_t`, :math:`\eta\beta\ge2` diverges). With :math:`\beta = 0`:
+    :math:`\pi_t\propto\pi_0e^{\eta t r}`. Returns ``(steps + 1, K)`` policies.
+
+    References
+    ----------
+    .. [1] Kakade (2001); spec estimators_dynamics.md, section 4.2 (case B3).
+
+    Examples
+    --------
+    >>> from alignsim.dynamics import npg_iterate
+    >>> [round(float(x), 9) for x in npg_iterate([0.6, 0.3, 0.1], [1, 0.5, 0], [0.2, 0.3, 0.5], 0.25, 1.2, 5)[-1]]
+    [0.773333856, 0.182668346, 0.043997798]
+    """
+    p0 = V.probabilities(pi0, "pi0")
+    rr = V.rewards(r, "r", size=p0.size)
+    pr = V.probabilities(ref, "ref")
+    V.same_shape(p0, pr, "pi0", "ref")
+    b = V.real(beta, "beta", low=0.0)
+    e = V.real(eta, "eta", low=0.0, low_open=True)
+    n = V.length(steps, "steps") if steps else 0
+    if np.any(p0 == 0):
+        raise ValueError("pi0 must have full support (a softmax policy)")
+    ts = np.arange(n + 1)
+    if b == 0:
+        logits = np.log(p0)[None, :] + e * ts[:, None] * rr[None, :]
+    else:
+        alpha = (1.0 - e * b) ** ts
+        log_star = np.log(pr) + rr / b
+        logits = alpha[:, None] * np.log(p0)[None, :] + (1 - alpha)[:, None] * log_star[None, :]
+    return np.exp(log_softmax(logits, axis=1))
+
+
+def grpo_expected_update(pi, r, G: int, ddof: int = 1, eps: float = 0.0) -> np.ndarray:
+    r"""Exact expected GRPO update on a bandit (first inner step: ratio 1, no clipping), by a sum over group
+    compositions.
+
+    A group :math:`y_1..y_G\sim\pi` i.i.d. with advantages :math:`A_i = (R_i - \bar R)/(s + \epsilon)` (group std with
+    ``ddof``; zero-variance groups give 0) and the update :math:`\hat g = \frac1G\sum_i A_i\,s_{y_i}`; since
+    :math:`\sum_i A_i = 0`,
+
+    .. math::
+
+        \mathbb E\hat g_a = \frac1G\sum_{n}\binom{G}{n}\prod_k\pi_k^{n_k}\; n_a\,\frac{r_a - \bar R(n)}{s(n)+\epsilon},
+
+    over the :math:`\binom{G+K-1}{K-1}` compositions :math:`n` of :math:`G` (multinomial weights in log space).
+    Two-valued rewards use the :math:`O(G)` form :math:`\frac{\kappa}{p(1-p)}F r` (:func:`grpo_binary_factor`).
+    Defaults: ``ddof = 1`` (``torch.std`` in TRL and verl), :math:`\epsilon = 0` (verl uses 1e-6, TRL 1e-4).
+
+    References
+    ----------
+    .. [1] Shao et al., arXiv:2402.03300; spec estimators_dynamics.md, section 4.3 (cases B4, B5).
+
+    Examples
+    --------
+    >>> from alignsim.dynamics import grpo_expected_update
+    >>> [round(float(x), 9) for x in grpo_expected_update([0.2, 0.3, 0.5], [1, 0.5, 0], 4)]
+    [0.210553737, 0.120953785, -0.331507523]
+    """
+    pp = V.probabilities(pi, "pi")
+    rr = V.rewards(r, "r", size=pp.size)
+    g = V.length(G, "G")
+    if g < 2:
+        raise ValueError(f"G must be an integer >= 2 (a group needs two samples), got {G}")
+    d = V.choice(ddof, "ddof", (0, 1))
+    e = V.real(eps, "eps", low=0.0)
+    levels = np.unique(rr)
+    if levels.size == 1:
+        return np.zeros_like(pp)
+    if levels.size == 2:
+        hi = rr == levels[1]
+        p = float(pp[hi].sum())
+        if 0 < p < 1:
+            scale = levels[1] - levels[0]
+            factor = grpo_binary_factor(p, g, d, e / scale)
+            return factor * _fisher(pp, hi.astype(float))
+        return np.zeros_like(pp)
+    comps = compositions(g, pp.size).astype(float)
+    with np.errstate(divide="ignore"):
+        log_w = gammaln(g + 1.0) - gammaln(comps + 1.0).sum(axis=1) + comps @ np.log(pp)
+    weights = np.exp(log_w)
+    mean = comps @ rr / g
+    var = (comps * (rr[None, :] - mean[:, None]) ** 2).sum(axis=1) / (g - d)
+    sd = np.sqrt(np.maximum(var, 0.0))
+    # zero-variance groups are those whose drawn arms share one reward; decided exactly, not from a rounded variance
+    present = comps > 0
+    spread = np.where(present, rr, -np.inf).max(axis=1) > np.where(present, rr, np.inf).min(axis=1)
+    live = spread & (weights > 0)
+    adv = (rr[None, :] - mean[live, None]) / (sd[live, None] + e)
+    return (weights[live, None] * comps[live] * adv).sum(axis=0) / g
+
+
+def grpo_binary_factor(p, G: int, ddof: int = 1, eps: float = 0.0) -> float:
+    r"""GRPO's amplification for binary rewards: :math:`\mathbb E\hat g = \frac{\kappa}{p(1-p)}\nabla p`, with
+
+    .. math::
+
+        \kappa = \frac1G\sum_{c=1}^{G-1}\binom Gc p^c(1-p)^{G-c}\frac{c(1-c/G)}{s_c+\epsilon},\qquad
+        s_c = \sqrt{\tfrac{G}{G-\mathrm{ddof}}\tfrac cG(1-\tfrac cG)};
+
+    with ``ddof = 0`` and :math:`G = 2` the factor is exactly 1, and as :math:`G\to\infty` it tends to
+    :math:`1/\sqrt{p(1-p)}` (GRPO ascends :math:`2\arcsin\sqrt p`). ``eps`` is in units of the reward gap.
+
+    References
+    ----------
+    .. [1] spec estimators_dynamics.md, section 4.3 (case B5).
+
+    Examples
+    --------
+    >>> from alignsim.dynamics import grpo_binary_factor
+    >>> round(grpo_binary_factor(0.3, 4, ddof=0), 10)
+    1.6345894684
+    """
+    q = V.real(p, "p", low=0.0, high=1.0, low_open=True, high_open=True)
+    g = V.length(G, "G")
+    if g < 2:
+        raise ValueError(f"G must be an integer >= 2, got {G}")
+    d = V.choice(ddof, "ddof", (0, 1))
+    e = V.real(eps, "eps", low=0.0)
+    c = np.arange(1, g)
+    log_b = gammaln(g + 1.0) - gammaln(c + 1.0) - gammaln(g - c + 1.0) + c * math.log(q) + (g - c) * math.log1p(-q)
+    frac = c / g
+    s = np.sqrt(g / (g - d) * frac * (1 - frac))
+    kappa = float(np.sum(np.exp(log_b) * c * (1 - frac) / (s + e))) / g
+    return kappa / (q * (1 - q))
+
+
+def forward_kl_fixed_point(r, ref, beta):
+    r"""Fixed point of training with :math:`k_3` as a loss (GRPO without importance weights): the
+    forward-KL-regularised optimum of :math:`\mathbb E_\pi r - \beta\,\mathrm{KL}(\pi_{\rm ref}\|\pi)`,
+
+    .. math::
+
+        \pi_a = \frac{\beta\,\pi_{{\rm ref},a}}{\lambda - r_a},\qquad \lambda > \max r \text{ the root of }
+        \sum_a\frac{\beta\,\pi_{{\rm ref},a}}{\lambda - r_a} = 1,
+
+    on the bracket :math:`[\max(r_{\max} + \beta q_{\rm top},\ \bar r + \beta),\ r_{\max} + \beta]`; then
+    :math:`\lambda = \beta + \mathbb E_\pi r`. Mass-covering: no arm goes to zero. Returns ``(pi, lam)``.
+
+    References
+    ----------
+    .. [1] spec estimators_dynamics.md, section 3.6 (case B10); spec regularisers.md, section 2.1.
+
+    Examples
+    --------
+    >>> from alignsim.dynamics import forward_kl_fixed_point
+    >>> pi, lam = forward_kl_fixed_point([1, 0.5, 0], [0.2, 0.3, 0.5], 0.25)
+    >>> [round(float(x), 9) for x in pi], round(lam, 9)
+    ([0.750445953, 0.132362195, 0.117191853], 1.06662705)
+    """
+    pr = V.probabilities(ref, "ref")
+    rr = V.rewards(r, "r", size=pr.size)
+    b = V.real(beta, "beta", low=0.0, low_open=True)
+    if np.any(pr == 0):
+        raise ValueError("ref must have full support")
+    rmax = float(rr.max())
+    q_top = float(pr[rr == rmax].sum())
+    lo = max(rmax + b * q_top, float(np.dot(pr, rr)) + b)
+    hi = rmax + b
+    f = lambda lam: math.fsum(b * pr / (lam - rr)) - 1.0  # noqa: E731
+    lam = lo if f(lo) <= 0 else brentq(f, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps)
+    pi = b * pr / (lam - rr)
+    return pi / pi.sum(), float(lam)
+
+
+def entropy_change(theta, delta, order: int = 1) -> float:
+    r"""Derivative of the entropy of :math:`\mathrm{softmax}(\theta + \varepsilon\delta)` at :math:`\varepsilon=0`.
+
+    .. math::
+
+        \frac{dH}{d\varepsilon} = -\mathrm{Cov}_\pi(\log\pi, \delta),\qquad
+        \frac{d^2H}{d\varepsilon^2} = -\mathrm{Var}_\pi(\delta)
+        - \mathbb E_\pi\big[(\log\pi - \mathbb E_\pi\log\pi)(\delta - \mathbb E_\pi\delta)^2\big].
+
+    A policy-gradient step has :math:`\delta = \eta\,\pi\odot A`, a natural-gradient step :math:`\delta = \eta A`: a likely
+    high-advantage arm lowers the entropy, a rare one raises it.
+
+    Parameters
+    ----------
+    theta, delta : array_like, shape (K,)
+    order : {1, 2}
+
+    References
+    ----------
+    .. [1] Cui et al., arXiv:2505.22617; spec estimators_dynamics.md, section 4.4 (case B7).
+
+    Examples
+    --------
+    >>> from alignsim.dynamics import entropy_change
+    >>> round(entropy_change([0.9, 0.1, -0.3, -1.2], [0.37, -1.1, 0.52, 0.08]), 12)
+    -0.111536161079
+    """
+    th = V.real_array(theta, "theta")
+    dl = V.real_array(delta, "delta")
+    V.same_shape(th, dl, "theta", "delta")
+    o = V.choice(order, "order", (1, 2))
+    log_pi = log_softmax(th)
+    pi = np.exp(log_pi)
+    lc = log_pi - math.fsum(pi * log_pi)
+    dc = dl - math.fsum(pi * dl)
+    if o == 1:
+        return -math.fsum(pi * lc * dc)
+    return -math.fsum(pi * dc * dc) - math.fsum(pi * lc * dc * dc)
+
+
+def pass_at_k(p, k):
+    r"""pass@k of a prompt with success probability :math:`p`: :math:`1-(1-p)^k`, computed as
+    ``-expm1(k * log1p(-p))``. Vectorised.
+
+    References
+    ----------
+    .. [1] M. Chen et al., "Evaluating large language models trained on code", arXiv:2107.03374.
+
+    Examples
+    --------
+    >>> from alignsim.dynamics import pass_at_k
+    >>> round(pass_at_k(0.1, 10), 10)
+    0.6513215599
+    """
+    pp = V.real_array(p, "p", low=0.0, high=1.0)
+    kk = V.real_array(k, "k", low=1.0)
+    with np.errstate(divide="ignore"):
+        out = -np.expm1(kk * np.log1p(-pp))
+    return float(out) if np.ndim(out) == 0 else out
