@@ -28,7 +28,8 @@ from .models import MemorylessLM
 from .tilting import beta_for_kl, kl_reward_frontier, max_kl, optimal_reward
 
 __all__ = ["FIGURES", "frontier_vs_bon", "rate_functions", "ldp_convergence", "bon_vs_rl_rates", "bon_kl_vs_formula",
-           "winrate_vs_kl", "write_figures"]
+           "winrate_vs_kl", "estimators_std_over_kl", "estimators_gradient_table", "dynamics_trajectories",
+           "write_figures"]
 
 OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
 
@@ -272,6 +273,173 @@ def winrate_vs_kl(max_n: int = 1000) -> Figure:
     return fig
 
 
+def estimators_std_over_kl(max_mu: float = 2.0) -> Figure:
+    r"""Standard deviation over KL of the k1, k2, k3 estimators as the KL grows: Schulman's Gaussian example
+    (closed forms) and a finite policy path :math:`\pi_\varepsilon\propto\pi_{\rm ref}e^{\varepsilon d}` (exact finite
+    sums). :math:`k_3` wins near the reference (variance :math:`O(D^2)` instead of :math:`O(D)`), and is not always
+    best far from it.
+
+    References
+    ----------
+    .. [1] J. Schulman, "Approximating KL divergence" (2020); spec estimators_dynamics.md, section 2.1.
+
+    Examples
+    --------
+    >>> from alignsim.figures import estimators_std_over_kl
+    >>> len(estimators_std_over_kl().axes)
+    2
+    """
+    from .estimators import estimator_moments, gaussian_estimator_stats
+
+    fig = Figure(figsize=(10.4, 4.2), layout="constrained")
+    ax, ax2 = fig.subplots(1, 2)
+    mus = np.linspace(0.05, max_mu, 120)
+    stats = [gaussian_estimator_stats(m) for m in mus]
+    kls = [st["kl"] for st in stats]
+    for j, kind in enumerate(("k1", "k2", "k3")):
+        ax.loglog(kls, [st[f"std_over_kl_{kind}"] for st in stats], color=OKABE_ITO[j], lw=2, label=kind)
+    ax.set_xlabel("KL(q || p) (nats)")
+    ax.set_ylabel("standard deviation / KL")
+    ax.set_title(r"Gaussian example: $q=N(0,1)$, $p=N(\mu,1)$", fontsize=10)
+    ax.legend(frameon=False)
+    ref = np.array([0.1, 0.2, 0.3, 0.25, 0.15])
+    direction = np.array([0.3, -0.2, 1.1, 0.0, -0.7])
+    eps = np.linspace(0.05, 4.0, 120)
+    rows = []
+    for e in eps:
+        pi = ref * np.exp(e * direction)
+        pi /= pi.sum()
+        rows.append([estimator_moments(pi, ref, k, orders=()) for k in ("k1", "k2", "k3")])
+    kl_path = [r[0]["kl"] for r in rows]
+    for j, kind in enumerate(("k1", "k2", "k3")):
+        ax2.loglog(kl_path, [math.sqrt(r[j]["var"]) / r[j]["kl"] for r in rows], color=OKABE_ITO[j], lw=2,
+                   label=kind)
+    ax2.set_xlabel(r"KL($\pi$ || ref) (nats)")
+    ax2.set_ylabel("standard deviation / KL")
+    ax2.set_title(r"Finite example: $\pi\propto$ ref$\cdot e^{\varepsilon d}$, five outcomes", fontsize=10)
+    ax2.legend(frameon=False)
+    return fig
+
+
+def estimators_gradient_table(theta=(0.3, -0.2, 1.1, 0.0, -0.7), ref=(0.1, 0.2, 0.3, 0.25, 0.15),
+                              theta_old=(0.0, 0.0, 0.5, 0.5, -0.5)) -> Figure:
+    r"""The gradient table as a figure: for every (estimator, placement, sampling, IS weight), the cosine of its exact
+    expected gradient with :math:`\nabla\mathrm{KL}(\pi\|\pi_{\rm ref})`, coloured by the target it follows.
+
+    References
+    ----------
+    .. [1] Tang and Munos (2025); spec estimators_dynamics.md, section 3.3 (case G1).
+
+    Examples
+    --------
+    >>> from alignsim.figures import estimators_gradient_table
+    >>> len(estimators_gradient_table().axes)
+    1
+    """
+    from .estimators import gradient_table
+
+    df = gradient_table(theta, ref, theta_old)
+    colours = {"reverse": OKABE_ITO[2], "forward": OKABE_ITO[4], "zero": "0.6", "k2_divergence": OKABE_ITO[3],
+               "away_from_mu": OKABE_ITO[1], "biased": OKABE_ITO[1]}
+    fig = Figure(figsize=(8.0, 6.4), layout="constrained")
+    ax = fig.add_subplot()
+    labels = [f"{r.estimator} {r.placement.replace('_', '-')}, {r.sampling}-policy, IS {r.is_weight}"
+              for r in df.itertuples()]
+    y = np.arange(len(df))[::-1]
+    ax.barh(y, df["cos_reverse"], color=[colours[t] for t in df["target"]])
+    for yi, r in zip(y, df.itertuples()):
+        ax.text(1.02, yi, r.target, va="center", fontsize=8)
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.set_xlim(-1.0, 1.4)
+    ax.axvline(0, color="0.3", lw=0.8)
+    ax.set_xlabel(r"cosine with $\nabla$ KL($\pi$ || ref) (exact expected gradients)")
+    ax.set_title("Which gradient does each KL-penalty placement follow? (text: the exact target)", fontsize=10)
+    return fig
+
+
+def dynamics_trajectories(r=(1.0, 0.5, 0.0), ref=(0.2, 0.3, 0.5), beta: float = 0.25, steps: int = 3000) -> Figure:
+    r"""Exact expected trajectories on the 3-arm simplex (barycentric coordinates) from the reference: policy gradient
+    and natural gradient with the correct KL gradient converge to the tilt; policy gradient with :math:`k_3` as a loss
+    (GRPO's placement without importance weights) converges to the forward-KL optimum instead; GRPO's advantage
+    normalisation with the correct KL term stops elsewhere (spec B10, B11). Right: entropy along policy gradient
+    with the first-order prediction :math:`-\eta\,\mathrm{Cov}_\pi(\log\pi, \delta)` per step overlaid.
+
+    References
+    ----------
+    .. [1] spec estimators_dynamics.md, sections 3.6 and 4; Cui et al., arXiv:2505.22617.
+
+    Examples
+    --------
+    >>> from alignsim.figures import dynamics_trajectories
+    >>> len(dynamics_trajectories(steps=50).axes)
+    2
+    """
+    from .dynamics import entropy_change, forward_kl_fixed_point, grpo_expected_update, npg_iterate, pg_gradient
+    from .estimators import expected_kl_gradient
+    from .tilting import tilt
+
+    rr, pr = np.asarray(r, dtype=float), np.asarray(ref, dtype=float)
+
+    def xy(p):
+        p = np.atleast_2d(p)
+        return p[:, 1] + 0.5 * p[:, 2], p[:, 2] * math.sqrt(3) / 2
+
+    def run(update, eta):
+        th = np.log(pr)
+        out = [pr]
+        for _ in range(steps):
+            th = th + eta * update(th)
+            p = np.exp(th - th.max())
+            out.append(p / p.sum())
+        return np.array(out)
+
+    pg = run(lambda th: pg_gradient(th, rr, pr, beta), 1.0)
+    k3 = run(lambda th: pg_gradient(th, rr, pr, 0.0) - beta * expected_kl_gradient(th, pr, "k3", "loss"), 1.0)
+
+    def grpo(th):
+        p = np.exp(th - th.max())
+        p /= p.sum()
+        return grpo_expected_update(p, rr, 4) - beta * expected_kl_gradient(th, pr, "k1", "reward")
+
+    gr = run(grpo, 0.05)
+    npg = npg_iterate(pr, rr, pr, beta, 0.5, 60)
+    fig = Figure(figsize=(10.4, 4.6), layout="constrained")
+    ax, ax2 = fig.subplots(1, 2)
+    ax.plot([0, 1, 0.5, 0], [0, 0, math.sqrt(3) / 2, 0], color="0.5", lw=0.8)
+    for name, traj, c in [("policy gradient (correct KL)", pg, OKABE_ITO[0]), ("natural gradient", npg, OKABE_ITO[2]),
+                          ("PG with k3 as loss", k3, OKABE_ITO[1]), ("GRPO (G=4) + correct KL", gr, OKABE_ITO[3])]:
+        x, y = xy(traj)
+        ax.plot(x, y, color=c, lw=1.8, label=name)
+    x, y = xy(tilt(pr, rr, beta))
+    ax.plot(x, y, "*", color="0.1", ms=14, label=r"tilt $\pi^\star$")
+    x, y = xy(forward_kl_fixed_point(rr, pr, beta)[0])
+    ax.plot(x, y, "D", color=OKABE_ITO[1], ms=8, label="forward-KL optimum")
+    x, y = xy(pr)
+    ax.plot(x, y, "o", color="0.4", ms=6, label="reference (start)")
+    for (tx, ty), lab in zip([(0, 0), (1, 0), (0.5, math.sqrt(3) / 2)], [f"arm 1 (r={rr[0]:g})", f"arm 2 (r={rr[1]:g})",
+                                                                         f"arm 3 (r={rr[2]:g})"]):
+        ax.annotate(lab, (tx, ty), fontsize=8, ha="center", va="top" if ty == 0 else "bottom")
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    ax.set_title(rf"Exact expected dynamics, $\beta={beta:g}$ (barycentric coordinates)", fontsize=10)
+    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    entropy = [-float(np.dot(p, np.log(p))) for p in pg]
+    pred = [entropy[0]]
+    for p in pg[:-1]:
+        th = np.log(p)
+        pred.append(pred[-1] + entropy_change(th, pg_gradient(th, rr, pr, beta)))
+    ts = np.arange(len(pg)) + 1
+    ax2.plot(ts, entropy, color=OKABE_ITO[0], lw=2, label="entropy along policy gradient (nats)")
+    ax2.plot(ts, pred, color="0.2", lw=1, ls="--", label="first-order prediction, accumulated")
+    ax2.plot(ts, pg @ rr, color=OKABE_ITO[4], lw=2, label=r"expected reward $\mathbb{E}_\pi r$")
+    ax2.set_xscale("log")
+    ax2.set_xlabel("step + 1 (eta = 1)")
+    ax2.set_ylabel("nats / reward")
+    ax2.set_title("Entropy falls as the policy concentrates", fontsize=10)
+    ax2.legend(frameon=False, fontsize=8)
+    return fig
+
+
 #: Registry of figures written by ``alignsim figures``: name -> function (``--only asymptotics`` selects the
 #: five figures of the asymptotics paper).
 FIGURES: dict[str, Callable[[], Figure]] = {
@@ -281,6 +449,9 @@ FIGURES: dict[str, Callable[[], Figure]] = {
     "asymptotics_bon_vs_rl": bon_vs_rl_rates,
     "asymptotics_bon_kl": bon_kl_vs_formula,
     "bon_winrate_vs_kl": winrate_vs_kl,
+    "estimators_std_over_kl": estimators_std_over_kl,
+    "estimators_gradient_table": estimators_gradient_table,
+    "dynamics_trajectories": dynamics_trajectories,
 }
 
 

@@ -25,7 +25,8 @@ def test_figure_is_reproducible_and_labelled(name):
     f1, f2 = make(), make()
     assert _png(f1) == _png(f2)
     for ax in f1.axes:
-        assert ax.get_xlabel() and ax.get_ylabel()
+        if ax.axison:  # the simplex panel draws its own frame and labels
+            assert ax.get_xlabel() and ax.get_ylabel()
 
 
 def test_frontier_figure_points_lie_below_the_frontier():
