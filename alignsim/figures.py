@@ -353,6 +353,7 @@ def estimators_gradient_table(theta=(0.3, -0.2, 1.1, 0.0, -0.7), ref=(0.1, 0.2, 
     ax.set_xlim(-1.0, 1.4)
     ax.axvline(0, color="0.3", lw=0.8)
     ax.set_xlabel(r"cosine with $\nabla$ KL($\pi$ || ref) (exact expected gradients)")
+    ax.set_ylabel("estimator, placement, sampling, importance weight")
     ax.set_title("Which gradient does each KL-penalty placement follow? (text: the exact target)", fontsize=10)
     return fig
 
