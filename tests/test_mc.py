@@ -222,3 +222,27 @@ def test_slow_large_sample_bon_kl_agreement():
     y = mc.naive_bon(p, r, 16, 40_000_000, rng=99)
     sd = np.sqrt(law @ (lr - law @ lr) ** 2 / y.size)
     assert abs(lr[y].mean() - a.bon_kl(p, r, 16)) < 4.5 * sd
+
+
+def test_grpo_one_step_mean_matches_exact_with_negative_control():
+    from alignsim.dynamics import grpo_expected_update
+
+    pi, r = [0.2, 0.3, 0.5], [1.0, 0.5, 0.0]
+    m, se = mc.grpo_update_mean(pi, r, 4, 400_000, rng=7)
+    assert np.all(np.abs(m - grpo_expected_update(pi, r, 4)) < 4.5 * se)
+    # negative control: the ddof = 0 law is a different prediction and must be rejected
+    assert np.max(np.abs(m - grpo_expected_update(pi, r, 4, ddof=0)) / se) > 20
+
+
+def test_simulate_grpo_reproducible_across_threads_and_matches_numpy():
+    args = ([0.0, 0.0, 0.0], [1.0, 0.5, 0.0], [0.2, 0.3, 0.5], 0.25, 0.05, 200, 8, 1000)
+    numba.set_num_threads(1)
+    one = mc.simulate_grpo(*args, rng=5)
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    np.testing.assert_array_equal(one, mc.simulate_grpo(*args, rng=5))
+    base = ref.grpo_train_numpy(np.zeros(3), np.array([1.0, 0.5, 0.0]), np.array([0.2, 0.3, 0.5]), 0.25, 0.05, 200, 8,
+                                1000, np.random.default_rng(5))
+    z = (one.mean(0) - base.mean(0)) / np.sqrt(one.var(0) / 1000 + base.var(0) / 1000)
+    assert np.all(np.abs(z) < 4.5)
+    with pytest.raises(ValueError, match="G must be"):
+        mc.simulate_grpo(*args[:6], 1, 10)

@@ -15,6 +15,8 @@ function                           what it draws
 :func:`naive_soft_bon`             soft best-of-N on a bandit by simulation
 :func:`sample_bon`                 best-/worst-of-N outcomes from the exact law (cost independent of N)
 :func:`sample_bon_rewards`         best-/worst-of-N sequence rewards from the exact level law
+:func:`grpo_update_mean`           the one-step GRPO update averaged over sampled groups
+:func:`simulate_grpo`              stochastic GRPO training on a bandit, parallel over independent runs
 =================================  ========================================================================
 """
 
@@ -36,6 +38,8 @@ __all__ = [
     "naive_soft_bon",
     "sample_bon",
     "sample_bon_rewards",
+    "grpo_update_mean",
+    "simulate_grpo",
 ]
 
 _DRAWS_PER_BLOCK = 1 << 16
@@ -272,3 +276,82 @@ def sample_bon_rewards(lm: MemorylessLM, N, size, *, worst: bool = False, rng=No
         raise TypeError(f"lm must be a MemorylessLM, got {type(lm).__name__}")
     levels, probs = (lm.won_reward_law(N) if worst else lm.bon_reward_law(N))
     return sample_law(probs / probs.sum(), size, values=levels, rng=rng)
+
+
+def grpo_update_mean(pi, r, G, size, *, ddof: int = 1, eps: float = 0.0, rng=None):
+    r"""Average of the one-step GRPO update :math:`\frac1G\sum_i A_i\,s_{y_i}` over ``size`` sampled groups.
+
+    Returns ``(mean, standard_error)`` (arrays of shape ``(K,)``); the mean must match the exact
+    :func:`alignsim.dynamics.grpo_expected_update` within its error (only the one-step expectation is exact).
+
+    References
+    ----------
+    .. [1] Shao et al., arXiv:2402.03300; spec estimators_dynamics.md, section 4.5.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alignsim.mc import grpo_update_mean
+    >>> from alignsim.dynamics import grpo_expected_update
+    >>> m, se = grpo_update_mean([0.2, 0.3, 0.5], [1, 0.5, 0], 4, 200_000, rng=0)
+    >>> bool(np.all(np.abs(m - grpo_expected_update([0.2, 0.3, 0.5], [1, 0.5, 0], 4)) < 5 * se))
+    True
+    """
+    pp = V.probabilities(pi, "pi")
+    rr = V.rewards(r, "r", size=pp.size)
+    g = V.length(G, "G")
+    if g < 2:
+        raise ValueError(f"G must be an integer >= 2, got {G}")
+    d = V.choice(ddof, "ddof", (0, 1))
+    e = V.real(eps, "eps", low=0.0)
+    n = V.length(size, "size")
+    t = K.alias_table(pp)
+    block = _block(g)
+    sums, sq = K.grpo_update_sums(t.threshold, t.alias, t.shift, t.mask, _reward_tables(t, rr)[0], pp, g, d, e, n,
+                                  _spawn(rng, n, block), block)
+    mean = sums.sum(axis=0) / n
+    var = np.maximum(sq.sum(axis=0) / n - mean ** 2, 0.0) * n / max(n - 1, 1)
+    return mean, np.sqrt(var / n)
+
+
+def simulate_grpo(theta0, r, ref, beta, eta, steps, G, n_runs, *, ddof: int = 1, eps: float = 0.0, rng=None):
+    r"""Stochastic GRPO training on a softmax bandit, ``n_runs`` independent runs in parallel.
+
+    Each step samples a group of ``G`` arms from :math:`\pi_\theta`, forms GRPO's normalised advantages and the
+    sampled :math:`k_3`-as-loss KL gradient (GRPO's placement: it follows the forward KL, see
+    :func:`alignsim.estimators.gradient_table`), and updates
+    :math:`\theta \leftarrow \theta + \eta\,[\frac1G\sum_i A_i s_i - \beta\frac1G\sum_i(1-\rho_i)s_i]`. Every run has its
+    own stream, so results do not depend on the thread count. Returns the final policies, shape ``(n_runs, K)``.
+    The mean trajectory is not the exact-update trajectory (the update is nonlinear); they agree as
+    :math:`\eta\to0`.
+
+    References
+    ----------
+    .. [1] Shao et al., arXiv:2402.03300; spec estimators_dynamics.md, section 4.5.
+
+    Examples
+    --------
+    >>> from alignsim.mc import simulate_grpo
+    >>> simulate_grpo([0.0, 0.0, 0.0], [1, 0.5, 0], [0.2, 0.3, 0.5], 0.25, 0.1, 50, 4, 8, rng=0).shape
+    (8, 3)
+    """
+    th = V.real_array(theta0, "theta0")
+    if th.ndim != 1 or th.size < 2:
+        raise ValueError(f"theta0 must be a 1-D array of at least two logits, got shape {th.shape}")
+    rr = V.rewards(r, "r", size=th.size)
+    pr = V.probabilities(ref, "ref")
+    V.same_shape(th, pr, "theta0", "ref")
+    if np.any(pr == 0):
+        raise ValueError("ref must have full support")
+    b = V.real(beta, "beta", low=0.0)
+    e = V.real(eta, "eta", low=0.0, low_open=True)
+    n_steps = V.length(steps, "steps")
+    g = V.length(G, "G")
+    if g < 2:
+        raise ValueError(f"G must be an integer >= 2, got {G}")
+    runs = V.length(n_runs, "n_runs")
+    d = V.choice(ddof, "ddof", (0, 1))
+    ep = V.real(eps, "eps", low=0.0)
+    thetas = K.grpo_train(np.tile(th, (runs, 1)), rr, pr, b, e, n_steps, g, d, ep, _spawn(rng, runs, 1))
+    z = np.exp(thetas - thetas.max(axis=1, keepdims=True))
+    return z / z.sum(axis=1, keepdims=True)

@@ -197,3 +197,112 @@ def soft_best_of_n(thr, alias, shift, mask, r, n, beta, size, states, block):
                     choice = j
             out[i] = choice
     return out
+
+
+# -----------------------------------------------------------------------------------------------------------------
+# GRPO on a softmax bandit
+# -----------------------------------------------------------------------------------------------------------------
+@nb.njit(inline="always")
+def _grpo_advantages(rew, ddof, eps, adv):
+    """Group-normalised advantages into ``adv``; returns False for a zero-variance group (no update)."""
+    g = rew.size
+    lo, hi, mean = rew[0], rew[0], 0.0
+    for i in range(g):
+        lo = min(lo, rew[i])
+        hi = max(hi, rew[i])
+        mean += rew[i]
+    if hi == lo:
+        return False
+    mean /= g
+    var = 0.0
+    for i in range(g):
+        var += (rew[i] - mean) ** 2
+    sd = np.sqrt(var / (g - ddof))
+    for i in range(g):
+        adv[i] = (rew[i] - mean) / (sd + eps)
+    return True
+
+
+@nb.njit(cache=True, parallel=True)
+def grpo_update_sums(thr, alias, shift, mask, r, pi, group, ddof, eps, size, states, block):
+    """Per-block sums (and sums of squares) of the one-step GRPO update (1/G) sum_i A_i (e_{y_i} - pi) over
+    ``size`` sampled groups."""
+    k = pi.size
+    nblocks = states.shape[0]
+    sums = np.zeros((nblocks, k))
+    sq = np.zeros((nblocks, k))
+    for b in nb.prange(nblocks):
+        s0, s1, s2, s3 = states[b, 0], states[b, 1], states[b, 2], states[b, 3]
+        idx = np.empty(group, np.int64)
+        rew = np.empty(group)
+        adv = np.empty(group)
+        upd = np.empty(k)
+        for _ in range(b * block, min(size, (b + 1) * block)):
+            for i in range(group):
+                idx[i], s0, s1, s2, s3 = _draw(thr, alias, shift, mask, s0, s1, s2, s3)
+                rew[i] = r[idx[i]]
+            upd[:] = 0.0
+            if _grpo_advantages(rew, ddof, eps, adv):
+                total = 0.0
+                for i in range(group):
+                    upd[idx[i]] += adv[i] / group
+                    total += adv[i]
+                for a in range(k):
+                    upd[a] -= pi[a] * total / group
+            for a in range(k):
+                sums[b, a] += upd[a]
+                sq[b, a] += upd[a] * upd[a]
+    return sums, sq
+
+
+@nb.njit(cache=True, parallel=True)
+def grpo_train(theta0, r, ref, beta, eta, steps, group, ddof, eps, states):
+    """Stochastic GRPO training, one independent run per row of ``theta0`` (its own stream): each step samples a
+    group by inverse CDF, applies theta += eta * [(1/G) sum_i A_i s_i - beta (1/G) sum_i (1 - rho_i) s_i]
+    (k3 as a loss, GRPO's placement) and returns the final logits."""
+    runs, k = theta0.shape
+    out = np.empty((runs, k))
+    for run in nb.prange(runs):
+        s0, s1, s2, s3 = states[run, 0], states[run, 1], states[run, 2], states[run, 3]
+        th = theta0[run].copy()
+        pi = np.empty(k)
+        cdf = np.empty(k)
+        idx = np.empty(group, np.int64)
+        rew = np.empty(group)
+        adv = np.empty(group)
+        grad = np.empty(k)
+        for _ in range(steps):
+            m = th.max()
+            z = 0.0
+            for a in range(k):
+                pi[a] = np.exp(th[a] - m)
+                z += pi[a]
+            acc = 0.0
+            for a in range(k):
+                pi[a] /= z
+                acc += pi[a]
+                cdf[a] = acc
+            cdf[k - 1] = 1.0  # guard the inverse CDF against rounding
+            for i in range(group):
+                u, s0, s1, s2, s3 = step(s0, s1, s2, s3)
+                x = to_double(u)
+                j = 0
+                while cdf[j] <= x:
+                    j += 1
+                idx[i] = j
+                rew[i] = r[j]
+            grad[:] = 0.0
+            total = 0.0
+            if _grpo_advantages(rew, ddof, eps, adv):
+                for i in range(group):
+                    grad[idx[i]] += adv[i]
+                    total += adv[i]
+            kl_total = 0.0
+            for i in range(group):
+                c = 1.0 - ref[idx[i]] / pi[idx[i]]  # d k3 / d ell = 1 - rho
+                grad[idx[i]] -= beta * c
+                kl_total -= beta * c
+            for a in range(k):
+                th[a] += eta * (grad[a] - pi[a] * (total + kl_total)) / group
+        out[run] = th
+    return out

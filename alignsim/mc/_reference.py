@@ -49,3 +49,29 @@ def soft_bon_numpy(p, r, n, beta, size, rng):
     idx = rng.choice(p.size, size=(size, n), p=p)
     scores = r[idx] / beta + rng.gumbel(size=(size, n))
     return idx[np.arange(size), scores.argmax(axis=1)]
+
+
+def grpo_train_numpy(theta0, r, ref, beta, eta, steps, G, n_runs, rng, ddof=1, eps=0.0):
+    """Baseline: the same stochastic GRPO training, vectorised over runs with numpy (one group per run and step)."""
+    th = np.tile(np.asarray(theta0, dtype=float), (n_runs, 1))
+    k = th.shape[1]
+    rows = np.arange(n_runs)[:, None]
+    for _ in range(steps):
+        z = np.exp(th - th.max(axis=1, keepdims=True))
+        pi = z / z.sum(axis=1, keepdims=True)
+        cdf = np.cumsum(pi, axis=1)
+        cdf[:, -1] = 1.0
+        u = rng.random((n_runs, G))
+        idx = (u[:, :, None] >= cdf[:, None, :]).sum(axis=2)
+        rew = r[idx]
+        spread = rew.max(axis=1) > rew.min(axis=1)
+        sd = rew.std(axis=1, ddof=ddof)
+        adv = np.where(spread[:, None], (rew - rew.mean(axis=1, keepdims=True)) / (np.where(spread, sd, 1.0)[:, None]
+                                                                                     + eps), 0.0)
+        c = 1.0 - ref[idx] / pi[rows, idx]
+        coef = adv - beta * c
+        grad = np.zeros((n_runs, k))
+        np.add.at(grad, (np.repeat(np.arange(n_runs), G), idx.ravel()), coef.ravel())
+        th = th + eta * (grad - pi * coef.sum(axis=1, keepdims=True)) / G
+    z = np.exp(th - th.max(axis=1, keepdims=True))
+    return z / z.sum(axis=1, keepdims=True)
