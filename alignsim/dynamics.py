@@ -44,6 +44,10 @@ __all__ = [
     "forward_kl_fixed_point",
     "entropy_change",
     "pass_at_k",
+    "reinforce_expected_update",
+    "grpo_iterate",
+    "shared_policy_pass_at_k",
+    "fit_entropy_reward_law",
 ]
 
 
@@ -392,3 +396,127 @@ def pass_at_k(p, k):
     with np.errstate(divide="ignore"):
         out = -np.expm1(kk * np.log1p(-pp))
     return float(out) if np.ndim(out) == 0 else out
+
+
+def reinforce_expected_update(pi, r, N: int, baseline: str = "rloo") -> np.ndarray:
+    r"""Exact expected REINFORCE update from ``N`` samples, :math:`\frac1N\sum_i(R_i - b_i)\,s_{y_i}`, for two
+    baselines.
+
+    ``"rloo"`` (leave-one-out mean of the other samples) is unbiased: :math:`F r` (the policy gradient);
+    ``"group_mean"`` (the mean including the sample itself) shrinks it: :math:`(1 - \frac1N)F r` — the same factor
+    as Dr. GRPO's mean-only advantage.
+
+    References
+    ----------
+    .. [1] W. Kool, H. van Hoof, M. Welling, "Buy 4 REINFORCE samples, get a baseline for free!", 2019;
+       spec estimators_dynamics.md, section 4.3 (case B8).
+
+    Examples
+    --------
+    >>> from alignsim.dynamics import reinforce_expected_update
+    >>> [round(float(x), 12) for x in reinforce_expected_update([0.2, 0.3, 0.5], [1, 0.5, 0], 4, "group_mean")]
+    [0.0975, 0.03375, -0.13125]
+    """
+    pp = V.probabilities(pi, "pi")
+    rr = V.rewards(r, "r", size=pp.size)
+    n = V.length(N, "N")
+    if n < 2:
+        raise ValueError(f"N must be an integer >= 2 for a sample baseline, got {N}")
+    V.choice(baseline, "baseline", ("rloo", "group_mean"))
+    g = _fisher(pp, rr)
+    return g if baseline == "rloo" else (1.0 - 1.0 / n) * g
+
+
+def grpo_iterate(theta0, r, ref, beta, eta, steps: int, G: int, ddof: int = 1, eps: float = 0.0) -> np.ndarray:
+    r"""Exact expected GRPO iterates with the correct KL gradient:
+    :math:`\theta_{t+1} = \theta_t + \eta\,(\mathbb E\hat g_{\rm GRPO} - \beta\nabla\mathrm{KL}(\pi\|\pi_{\rm ref}))`.
+
+    GRPO's normalised advantages rescale the reward, so the iterates do **not** approach the tilt (spec B11).
+    Returns ``(steps + 1, K)`` policies.
+
+    References
+    ----------
+    .. [1] spec estimators_dynamics.md, section 4.3 (case B11).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alignsim.dynamics import grpo_iterate
+    >>> grpo_iterate(np.log([0.2, 0.3, 0.5]), [1, 0.5, 0], [0.2, 0.3, 0.5], 0.25, 1.0, 3, 4).shape
+    (4, 3)
+    """
+    th, rr, pr, b = _instance(theta0, r, ref, beta)
+    e = V.real(eta, "eta", low=0.0, low_open=True)
+    n = V.length(steps, "steps")
+    out = np.empty((n + 1, th.size))
+    out[0] = np.exp(log_softmax(th))
+    for t in range(n):
+        pi = out[t]
+        th = th + e * (grpo_expected_update(pi, rr, G, ddof, eps) - b * _fisher(pi, np.log(pi) - np.log(pr)))
+        out[t + 1] = np.exp(log_softmax(th))
+    return out
+
+
+def shared_policy_pass_at_k(pi, correct_sets, k):
+    r"""Mean pass@k over problems that share one policy: :math:`\frac1J\sum_j\big[1-(1-\pi(C_j))^k\big]`.
+
+    With a single problem pass@k increases with pass@1; with a shared policy, maximising mean pass@1 can
+    concentrate on the arms that solve most problems and lower pass@k (spec B6).
+
+    Parameters
+    ----------
+    pi : array_like, shape (K,)
+    correct_sets : sequence of sequences of int
+        The arms that solve each problem.
+    k : int or array_like
+
+    References
+    ----------
+    .. [1] spec estimators_dynamics.md, section 4.3 (case B6); Chen et al., arXiv:2107.03374.
+
+    Examples
+    --------
+    >>> from alignsim.dynamics import shared_policy_pass_at_k
+    >>> round(shared_policy_pass_at_k([1/3, 1/3, 1/3], [[0], [1], [0]], 8), 6)
+    0.960982
+    """
+    pp = V.probabilities(pi, "pi")
+    if len(correct_sets) == 0:
+        raise ValueError("correct_sets must list at least one problem")
+    masses = []
+    for c in correct_sets:
+        idx = np.asarray(list(c), dtype=int)
+        if idx.size and (idx.min() < 0 or idx.max() >= pp.size):
+            raise ValueError(f"correct_sets must hold arm indices in [0, {pp.size - 1}], got {list(c)}")
+        masses.append(float(pp[idx].sum()) if idx.size else 0.0)
+    vals = [pass_at_k(min(m, 1.0), k) for m in masses]
+    return float(np.mean(vals)) if np.ndim(vals[0]) == 0 else np.mean(vals, axis=0)
+
+
+def fit_entropy_reward_law(H, R) -> dict:
+    r"""Least-squares fit of the **empirical** entropy-performance law :math:`R = -a\,e^{H} + b` (Cui et al.).
+
+    Nothing in the exact dynamics implies this law; it is offered as a curve fit with its residuals, never as a
+    prediction. Returns ``a``, ``b``, the residuals and their root mean square.
+
+    References
+    ----------
+    .. [1] Cui et al., arXiv:2505.22617 (empirical law); spec estimators_dynamics.md, section 4.4.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alignsim.dynamics import fit_entropy_reward_law
+    >>> H = np.linspace(0.1, 1.0, 5)
+    >>> fit = fit_entropy_reward_law(H, -2.0 * np.exp(H) + 3.0)
+    >>> round(fit["a"], 10), round(fit["b"], 10)
+    (2.0, 3.0)
+    """
+    h = V.real_array(H, "H").ravel()
+    rr = V.real_array(R, "R").ravel()
+    if h.size != rr.size or h.size < 2:
+        raise ValueError(f"H and R must have the same length >= 2, got {h.size} and {rr.size}")
+    design = np.column_stack([-np.exp(h), np.ones_like(h)])
+    (a, b), *_ = np.linalg.lstsq(design, rr, rcond=None)
+    resid = rr - design @ np.array([a, b])
+    return {"a": float(a), "b": float(b), "residuals": resid, "rms": float(np.sqrt(np.mean(resid ** 2)))}

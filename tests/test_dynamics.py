@@ -162,3 +162,39 @@ def test_validation():
         d.entropy_change([0.0, 1.0], [1.0, 0.0], order=3)
     with pytest.raises(ValueError, match="beta"):
         d.forward_kl_fixed_point(R, REF, 0.0)
+
+
+def test_b6_shared_policy_pass_at_k_trade_off():
+    r = np.array([2 / 3, 1 / 3, 0.0])  # mean pass@1 reward of each arm over the problems {0}, {1}, {0}
+    sets = [[0], [1], [0]]
+    traj = d.pg_iterate(np.zeros(3), r, [1 / 3] * 3, 0.0, 1.0, 2000)
+    for t, p1, p8 in [(0, 0.333333, 0.960982), (50, 0.649461, 0.729749), (200, 0.663057, 0.680895),
+                      (2000, 0.666330, 0.668015)]:
+        assert d.shared_policy_pass_at_k(traj[t], sets, 1) == pytest.approx(p1, abs=5e-7)
+        assert d.shared_policy_pass_at_k(traj[t], sets, 8) == pytest.approx(p8, abs=5e-7)
+
+
+def test_b8_baselines():
+    pg = d.pg_gradient(np.log(REF), R, REF, 0.0)
+    np.testing.assert_allclose(pg, [0.13, 0.045, -0.175], rtol=1e-14)
+    np.testing.assert_allclose(d.reinforce_expected_update(REF, R, 4, "rloo"), pg, rtol=1e-14)
+    np.testing.assert_allclose(d.reinforce_expected_update(REF, R, 4, "group_mean"), 0.75 * pg, rtol=1e-14)
+
+
+def test_b11_npg_and_grpo_iterates():
+    npg = d.npg_iterate(REF, R, REF, BETA, 1.0, 100)[-1]
+    np.testing.assert_allclose(npg, a.tilt(REF, R, BETA), rtol=1e-12)
+    assert a.entropy(npg) == pytest.approx(0.5944528711, abs=5e-11)
+    gr = d.grpo_iterate(np.log(REF), R, REF, BETA, 1.0, 100, 4)[-1]
+    np.testing.assert_allclose(gr, [0.9789155025, 0.01089038649, 0.01019411102], atol=5e-11)
+    assert a.kl(gr, REF) == pytest.approx(1.478848013, abs=5e-10)
+
+
+def test_entropy_reward_fit_is_a_fit():
+    H = np.linspace(0.2, 1.2, 9)
+    fit = d.fit_entropy_reward_law(H, -0.5 * np.exp(H) + 2.0)
+    assert (fit["a"], fit["b"]) == pytest.approx((0.5, 2.0), rel=1e-12) and fit["rms"] < 1e-12
+    noisy = d.fit_entropy_reward_law(H, np.sin(H))
+    assert noisy["rms"] > 1e-4  # a law that does not hold leaves residuals
+    with pytest.raises(ValueError, match="same length"):
+        d.fit_entropy_reward_law([0.1, 0.2], [1.0])
