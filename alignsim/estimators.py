@@ -40,6 +40,7 @@ __all__ = [
     "kl_gradient_targets",
     "gradient_table",
     "two_step_partial_gradient",
+    "sequence_kl_gradient",
 ]
 
 _KINDS = ("k1", "k2", "k3")
@@ -510,3 +511,60 @@ def two_step_partial_gradient(theta1=(0.5, -0.5), theta2=((1.0, 0.0), (-1.0, 0.5
     partial = _master(pi1, pi1, np.log(pi1) - np.log(r1))
     missing = _master(pi1, pi1, kl2)
     return {"full": partial + missing, "partial": partial, "missing": missing}
+
+
+def sequence_kl_gradient(theta, q, length: int, kind: str = "k3", placement: str = "loss",
+                         level: str = "sequence") -> np.ndarray:
+    r"""Exact expected gradient of a KL penalty on whole sequences of a memoryless LM (shared token logits).
+
+    Tokens i.i.d. from :math:`p = \mathrm{softmax}(\theta)`, reference tokens ``q``, length :math:`L`, on-policy.
+    ``level="token"`` sums per-token estimators, each using its own token's log-ratio: :math:`L` times the bandit
+    gradient of :func:`expected_kl_gradient`. ``level="sequence"`` applies the estimator to
+    :math:`S=\sum_t\ell(y_t)`; since :math:`\sum_t s_{y_t} = n - Lp` (``n`` the token counts),
+
+    .. math::
+
+        \mathbb E\big[f(S)\textstyle\sum_t s_{y_t}\big] = \sum_n \tbinom{L}{n}\prod_v p_v^{n_v}\, f(n\cdot\ell)\,(n - Lp),
+
+    an exact sum over the :math:`\binom{L+V-1}{V-1}` token-count vectors, with :math:`f = k` (in reward),
+    :math:`f = dk/d\ell` (as loss) or :math:`f = S` (straight-through). In the memoryless model per-token and
+    sequence placements have the same expectation except :math:`k_2` in reward (Tang and Munos's partial-gradient
+    pitfall needs memory: see :func:`two_step_partial_gradient`).
+
+    References
+    ----------
+    .. [1] spec estimators_dynamics.md, section 3.4 (case G3).
+
+    Examples
+    --------
+    >>> from alignsim.estimators import sequence_kl_gradient
+    >>> [round(float(x), 7) for x in sequence_kl_gradient([0.4, -0.3, 0.1], [0.2, 0.3, 0.5], 3, "k3", "loss")]
+    [0.7408399, -0.2341586, -0.5066813]
+    """
+    from ._lattice import compositions
+    from scipy.special import gammaln
+
+    V.choice(kind, "kind", _KINDS)
+    V.choice(placement, "placement", _PLACEMENTS)
+    V.choice(level, "level", ("sequence", "token"))
+    n = V.length(length, "length")
+    th = _logits(theta)
+    qq = V.probabilities(q, "q")
+    V.same_shape(th, qq, "theta", "q")
+    if level == "token":
+        return n * expected_kl_gradient(th, qq, kind, placement)
+    if np.any(qq == 0):
+        raise ValueError("q must have full support")
+    log_p = log_softmax(th)
+    p = np.exp(log_p)
+    ell = log_p - np.log(qq)
+    counts = compositions(n, th.size).astype(float)
+    weights = np.exp(gammaln(n + 1.0) - gammaln(counts + 1.0).sum(axis=1) + counts @ log_p)
+    S = counts @ ell
+    if placement == "reward":
+        f = _values(S, kind)
+    elif placement == "straight_through":
+        f = S
+    else:
+        f = _derivative(kind, S)
+    return (weights * f) @ (counts - n * p[None, :])

@@ -266,3 +266,24 @@ def test_gradient_validation():
         expected_kl_gradient([0.0, 1.0], [0.2, 0.3, 0.5])
     with pytest.raises(ValueError, match="full support"):
         expected_kl_gradient([0.0, 1.0], [1.0, 0.0])
+
+
+def test_g3_memoryless_sequence_gradients():
+    from alignsim.estimators import sequence_kl_gradient
+
+    th, q, L = [0.4, -0.3, 0.1], [0.2, 0.3, 0.5], 3
+    rev = [0.8689665, -0.30454845, -0.56441806]
+    fwd = [0.74083994, -0.23415859, -0.50668134]
+    for level, kind, placement in [("token", "k1", "reward"), ("sequence", "k1", "reward"), ("sequence", "k2", "loss")]:
+        np.testing.assert_allclose(sequence_kl_gradient(th, q, L, kind, placement, level), rev, atol=5e-9)
+    for level in ("token", "sequence"):
+        np.testing.assert_allclose(sequence_kl_gradient(th, q, L, "k3", "loss", level), fwd, atol=5e-9)
+    np.testing.assert_allclose(sequence_kl_gradient(th, q, L, "k2", "reward", "sequence"),
+                               [0.45972363, -0.18646599, -0.27325764], atol=5e-9)
+    # closed forms: sequence k2 in reward = (L/2) F ell^2 + L(L-1) D grad D_tok; sequence KL gradient = L grad D
+    p = np.exp(th) / np.exp(th).sum()
+    ell = np.log(p) - np.log(q)
+    F = lambda f: p * (f - p @ f)  # noqa: E731
+    np.testing.assert_allclose(sequence_kl_gradient(th, q, L, "k2", "reward"),
+                               L / 2 * F(ell ** 2) + L * (L - 1) * (p @ ell) * F(ell), rtol=1e-12)
+    np.testing.assert_allclose(rev, L * kl_gradient_targets(th, q)["reverse"], atol=5e-9)
