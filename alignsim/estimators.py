@@ -375,18 +375,21 @@ def expected_kl_gradient(theta, ref, kind: str = "k3", placement: str = "loss", 
         V.same_shape(th, b, "theta", "behaviour")
         log_mu = log_softmax(b)
         mu = np.exp(log_mu)
-    ell = log_pi - np.log(rr)
-    k = _values(ell, kind)
-    w = np.exp(log_pi - log_mu) if is_weight != "none" else np.ones_like(ell)
-    if placement == "reward":
-        f = w * k
-    elif placement == "straight_through":
-        f = w * ell
-    elif is_weight == "differentiable":
-        f = w * (k + _derivative(kind, ell))
-    else:
-        f = w * _derivative(kind, ell)
+    f = _coefficient(kind, placement, is_weight, log_pi - np.log(rr), np.exp(log_pi - log_mu))
     return _master(mu, pi, f)
+
+
+def _coefficient(kind, placement, is_weight, ell, w):
+    """Per-outcome coefficient f(y) of the per-sample gradient f(y) s_y of a placement (table in
+    :func:`expected_kl_gradient`); ``w`` is the importance weight pi / mu."""
+    w = w if is_weight != "none" else np.ones_like(ell)
+    if placement == "reward":
+        return w * _values(ell, kind)
+    if placement == "straight_through":
+        return w * ell
+    if is_weight == "differentiable":
+        return w * (_values(ell, kind) + _derivative(kind, ell))
+    return w * _derivative(kind, ell)
 
 
 def kl_gradient_targets(theta, ref, behaviour=None) -> dict:

@@ -910,6 +910,39 @@ def _mc_grpo(rng, m):
     return float(grpo_expected_update(pi, r, 8)[0]), est, half
 
 
+@mc_check("estimators.gradient_rows_vs_mc", "Tang & Munos 2025; spec estimators_dynamics.md section 3.3 (G2)",
+          "every row of the gradient table: mean per-sample gradient f(y) s_y over draws from the sampling policy vs "
+          "the exact expected gradient; largest deviation in units of its Bernstein half-width (Bonferroni over "
+          "rows and components)")
+def _mc_rows(rng, m):
+    from scipy.special import log_softmax
+
+    from .estimators import GRADIENT_ROWS, _coefficient, expected_kl_gradient
+    from .mc import sample_law
+
+    k = 5
+    theta, old = rng.normal(size=k), rng.normal(size=k)
+    ref = rng.dirichlet(np.ones(k) * 2)
+    log_pi, log_mu = log_softmax(theta), log_softmax(old)
+    pi, mu = np.exp(log_pi), np.exp(log_mu)
+    draws = {"on": sample_law(pi, m, rng=rng), "off": sample_law(mu, m, rng=rng)}
+    delta = 2.0 * norm.sf(Z) / (len(GRADIENT_ROWS) * k)
+    worst = 0.0
+    for kind, placement, sampling, isw in GRADIENT_ROWS:
+        samp = pi if sampling == "on" else mu
+        w = np.exp(log_pi - (log_pi if sampling == "on" else log_mu))
+        f = _coefficient(kind, placement, isw, log_pi - np.log(ref), w)
+        exact = expected_kl_gradient(theta, ref, kind, placement, old if sampling == "off" else None, isw)
+        y = draws[sampling]
+        for a in range(k):
+            values = f * ((np.arange(k) == a) - pi[a])  # component a of f(y) s_y, per outcome
+            mean = float(np.dot(samp, values))
+            half = _bernstein(float(np.dot(samp, (values - mean) ** 2)), float(np.max(np.abs(values - mean))), m,
+                              delta=delta)
+            worst = max(worst, abs(float(values[y].mean()) - exact[a]) / half)
+    return 0.0, worst, 1.0
+
+
 def _status(c: Check, exact: float, est: float, half: float) -> bool:
     if c.monte_carlo:
         return abs(est - exact) <= half if c.relation == "==" else est - half <= exact
