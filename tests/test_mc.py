@@ -246,3 +246,33 @@ def test_simulate_grpo_reproducible_across_threads_and_matches_numpy():
     assert np.all(np.abs(z) < 4.5)
     with pytest.raises(ValueError, match="G must be"):
         mc.simulate_grpo(*args[:6], 1, 10)
+
+
+@pytest.mark.parametrize("baseline, kind, placement", [("rloo", "k1", "reward"), ("group_mean", "k3", "loss"),
+                                                        ("rloo", "k2", "reward")])
+def test_simulate_pg_one_step_mean_matches_exact_update(baseline, kind, placement):
+    from alignsim.dynamics import reinforce_expected_update
+    from alignsim.estimators import expected_kl_gradient
+
+    th0, r, rf, beta, runs = np.log([0.2, 0.3, 0.5]), np.array([1.0, 0.5, 0.0]), np.array([0.1, 0.6, 0.3]), 0.4, 200_000
+    T = mc.simulate_pg(th0, r, rf, beta, 1e-3, 1, 4, runs, baseline=baseline, kl_kind=kind, kl_placement=placement,
+                       rng=11, return_logits=True)
+    upd = (T - th0) / 1e-3  # one step: the logit change is the sampled update
+    m, se = upd.mean(axis=0), upd.std(axis=0, ddof=1) / np.sqrt(runs)
+    exact = reinforce_expected_update([0.2, 0.3, 0.5], r, 4, baseline) - beta * expected_kl_gradient(th0, rf, kind,
+                                                                                                     placement)
+    assert np.all(np.abs(m - exact) < 4.5 * se)
+    if (kind, placement) == ("k3", "loss"):  # negative control: GRPO's placement is not the reverse-KL gradient
+        wrong = reinforce_expected_update([0.2, 0.3, 0.5], r, 4, baseline) - beta * expected_kl_gradient(
+            th0, rf, "k1", "reward")
+        assert np.max(np.abs(m - wrong) / se) > 20
+
+
+def test_simulate_pg_thread_independent():
+    args = ([0.0, 0.0, 0.0], [1.0, 0.5, 0.0], [0.2, 0.3, 0.5], 0.25, 0.5, 30, 4, 500)
+    numba.set_num_threads(1)
+    one = mc.simulate_pg(*args, rng=2)
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    np.testing.assert_array_equal(one, mc.simulate_pg(*args, rng=2))
+    with pytest.raises(ValueError, match="kl_placement"):
+        mc.simulate_pg(*args, kl_placement="penalty")

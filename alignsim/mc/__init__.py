@@ -17,6 +17,7 @@ function                           what it draws
 :func:`sample_bon_rewards`         best-/worst-of-N sequence rewards from the exact level law
 :func:`grpo_update_mean`           the one-step GRPO update averaged over sampled groups
 :func:`simulate_grpo`              stochastic GRPO training on a bandit, parallel over independent runs
+:func:`simulate_pg`                stochastic REINFORCE (RLOO or group-mean baseline) with a sampled KL term
 =================================  ========================================================================
 """
 
@@ -40,6 +41,7 @@ __all__ = [
     "sample_bon_rewards",
     "grpo_update_mean",
     "simulate_grpo",
+    "simulate_pg",
 ]
 
 _DRAWS_PER_BLOCK = 1 << 16
@@ -353,5 +355,56 @@ def simulate_grpo(theta0, r, ref, beta, eta, steps, G, n_runs, *, ddof: int = 1,
     d = V.choice(ddof, "ddof", (0, 1))
     ep = V.real(eps, "eps", low=0.0)
     thetas = K.grpo_train(np.tile(th, (runs, 1)), rr, pr, b, e, n_steps, g, d, ep, _spawn(rng, runs, 1))
+    z = np.exp(thetas - thetas.max(axis=1, keepdims=True))
+    return z / z.sum(axis=1, keepdims=True)
+
+
+_KIND_CODES = {"k1": 1, "k2": 2, "k3": 3}
+_PLACEMENT_CODES = {"reward": 0, "loss": 1, "straight_through": 2}
+
+
+def simulate_pg(theta0, r, ref, beta, eta, steps, N, n_runs, *, baseline: str = "rloo", kl_kind: str = "k1",
+                kl_placement: str = "reward", rng=None, return_logits: bool = False):
+    r"""Stochastic REINFORCE training on a softmax bandit, ``n_runs`` independent runs in parallel.
+
+    Each step draws ``N`` arms from :math:`\pi_\theta`, uses the leave-one-out (``"rloo"``, unbiased) or group-mean
+    baseline, adds the sampled on-policy KL term of ``kl_kind``/``kl_placement`` (per-sample coefficient as in
+    :func:`alignsim.estimators.expected_kl_gradient`) and updates
+    :math:`\theta\leftarrow\theta+\frac{\eta}{N}\sum_i[(R_i-b_i)-\beta f(y_i)]\,s_{y_i}`. With ``steps=1`` and
+    ``return_logits=True``, ``(theta_1 - theta_0)/eta`` is the sampled update, whose mean is the exact
+    :math:`(1-\frac1N)^{[\text{group mean}]}Fr - \beta\,g_{\rm KL}`. Every run has its own stream.
+
+    References
+    ----------
+    .. [1] Williams (1992); Kool et al. (2019); spec estimators_dynamics.md, section 4.5.
+
+    Examples
+    --------
+    >>> from alignsim.mc import simulate_pg
+    >>> simulate_pg([0.0, 0.0, 0.0], [1, 0.5, 0], [0.2, 0.3, 0.5], 0.25, 0.5, 20, 4, 8, rng=0).shape
+    (8, 3)
+    """
+    th = V.real_array(theta0, "theta0")
+    if th.ndim != 1 or th.size < 2:
+        raise ValueError(f"theta0 must be a 1-D array of at least two logits, got shape {th.shape}")
+    rr = V.rewards(r, "r", size=th.size)
+    pr = V.probabilities(ref, "ref")
+    V.same_shape(th, pr, "theta0", "ref")
+    if np.any(pr == 0):
+        raise ValueError("ref must have full support")
+    b = V.real(beta, "beta", low=0.0)
+    e = V.real(eta, "eta", low=0.0, low_open=True)
+    n_steps = V.length(steps, "steps")
+    n = V.length(N, "N")
+    if n < 2:
+        raise ValueError(f"N must be an integer >= 2 for a sample baseline, got {N}")
+    runs = V.length(n_runs, "n_runs")
+    V.choice(baseline, "baseline", ("rloo", "group_mean"))
+    V.choice(kl_kind, "kl_kind", tuple(_KIND_CODES))
+    V.choice(kl_placement, "kl_placement", tuple(_PLACEMENT_CODES))
+    thetas = K.pg_train(np.tile(th, (runs, 1)), rr, pr, b, e, n_steps, n, baseline == "rloo", _KIND_CODES[kl_kind],
+                        _PLACEMENT_CODES[kl_placement], _spawn(rng, runs, 1))
+    if return_logits:
+        return thetas
     z = np.exp(thetas - thetas.max(axis=1, keepdims=True))
     return z / z.sum(axis=1, keepdims=True)

@@ -306,3 +306,69 @@ def grpo_train(theta0, r, ref, beta, eta, steps, group, ddof, eps, states):
                 th[a] += eta * (grad[a] - pi[a] * (total + kl_total)) / group
         out[run] = th
     return out
+
+
+@nb.njit(inline="always")
+def _kl_coefficient(kind, placement, ell):
+    """Per-sample coefficient f of f(y) s_y for an on-policy KL placement (kind 1..3 = k1..k3; placement 0 reward,
+    1 loss, 2 straight-through); the same table as alignsim.estimators._coefficient."""
+    if placement == 2:
+        return ell
+    if kind == 1:
+        k, dk = ell, 1.0
+    elif kind == 2:
+        k, dk = 0.5 * ell * ell, ell
+    else:
+        k, dk = np.expm1(-ell) + ell, -np.expm1(-ell)
+    return k if placement == 0 else dk
+
+
+@nb.njit(cache=True, parallel=True)
+def pg_train(theta0, r, ref, beta, eta, steps, n_samples, rloo, kind, placement, states):
+    """Stochastic REINFORCE training on a softmax bandit, one independent run per row of ``theta0``: each step draws
+    ``n_samples`` arms, uses the leave-one-out (``rloo``) or group-mean baseline, adds the sampled KL term of the given
+    on-policy placement, and applies theta += eta * (1/N) sum_i [(R_i - b_i) - beta f(y_i)] s_{y_i}. Returns the
+    final logits."""
+    runs, k = theta0.shape
+    out = np.empty((runs, k))
+    for run in nb.prange(runs):
+        s0, s1, s2, s3 = states[run, 0], states[run, 1], states[run, 2], states[run, 3]
+        th = theta0[run].copy()
+        pi = np.empty(k)
+        cdf = np.empty(k)
+        idx = np.empty(n_samples, np.int64)
+        grad = np.empty(k)
+        for _ in range(steps):
+            m = th.max()
+            z = 0.0
+            for a in range(k):
+                pi[a] = np.exp(th[a] - m)
+                z += pi[a]
+            acc = 0.0
+            for a in range(k):
+                pi[a] /= z
+                acc += pi[a]
+                cdf[a] = acc
+            cdf[k - 1] = 1.0
+            total_r = 0.0
+            for i in range(n_samples):
+                u, s0, s1, s2, s3 = step(s0, s1, s2, s3)
+                x = to_double(u)
+                j = 0
+                while cdf[j] <= x:
+                    j += 1
+                idx[i] = j
+                total_r += r[j]
+            grad[:] = 0.0
+            total = 0.0
+            for i in range(n_samples):
+                j = idx[i]
+                base = (total_r - r[j]) / (n_samples - 1) if rloo else total_r / n_samples
+                ell = np.log(pi[j]) - np.log(ref[j])
+                c = (r[j] - base) - beta * _kl_coefficient(kind, placement, ell)
+                grad[j] += c
+                total += c
+            for a in range(k):
+                th[a] += eta * (grad[a] - pi[a] * total) / n_samples
+        out[run] = th
+    return out
