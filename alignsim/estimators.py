@@ -437,14 +437,15 @@ GRADIENT_ROWS = [
 ]
 
 
-def gradient_table(theta, ref, theta_old, rtol: float = 1e-9) -> pd.DataFrame:
+def gradient_table(theta, ref, theta_old, rtol: float = 1e-9, *, with_gradients: bool = False) -> pd.DataFrame:
     r"""Every row of the spec's gradient table, evaluated exactly, with the target each row follows.
 
-    For each (estimator, placement, sampling, IS weight) the expected gradient of :func:`expected_kl_gradient` is
+    Columns ``k`` (estimator), ``placement``, ``policy`` (``"on"``, or ``"off"``: samples from
+    ``softmax(theta_old)``), ``is_weight``, ``target``, ``cos_rev``, ``err_rev``. For each row the expected gradient of :func:`expected_kl_gradient` is
     compared with the closed-form targets of :func:`kl_gradient_targets`; ``target`` names the one it equals
-    (relative error below ``rtol``), or ``"biased"``. ``cos_reverse`` and ``rel_err_reverse`` compare every row
-    with the correct gradient :math:`\nabla\mathrm{KL}(\pi\|\pi_{\rm ref})`. Off-policy rows sample from
-    ``softmax(theta_old)``.
+    (relative error below ``rtol``), or ``"biased"``. ``cos_rev`` and ``err_rev`` (relative error) compare every
+    row with the correct gradient :math:`\nabla\mathrm{KL}(\pi\|\pi_{\rm ref})`. Off-policy rows sample from
+    ``softmax(theta_old)``. ``with_gradients=True`` adds the gradient vectors (column ``gradient``).
 
     References
     ----------
@@ -454,7 +455,7 @@ def gradient_table(theta, ref, theta_old, rtol: float = 1e-9) -> pd.DataFrame:
     --------
     >>> from alignsim.estimators import gradient_table
     >>> df = gradient_table([0.3, -0.2, 1.1, 0, -0.7], [0.1, 0.2, 0.3, 0.25, 0.15], [0, 0, 0.5, 0.5, -0.5])
-    >>> df.loc[(df.estimator == "k3") & (df.placement == "loss") & (df.sampling == "on") & (df.is_weight == "none"),
+    >>> df.loc[(df.k == "k3") & (df.placement == "loss") & (df.policy == "on") & (df.is_weight == "none"),
     ...        "target"].item()
     'forward'
     """
@@ -466,12 +467,14 @@ def gradient_table(theta, ref, theta_old, rtol: float = 1e-9) -> pd.DataFrame:
         scale = max(float(np.linalg.norm(g)), float(np.linalg.norm(rev)))
         name = next((t for t, v in targets.items() if np.linalg.norm(g - v) <= rtol * scale), "biased")
         norm_g, norm_r = float(np.linalg.norm(g)), float(np.linalg.norm(rev))
-        rows.append({
-            "estimator": kind, "placement": placement, "sampling": sampling, "is_weight": isw, "target": name,
-            "cos_reverse": float(np.dot(g, rev) / (norm_g * norm_r)) if norm_g > 0 and norm_r > 0 else 0.0,
-            "rel_err_reverse": float(np.linalg.norm(g - rev) / norm_r) if norm_r > 0 else math.inf,
-            "gradient": g,
-        })
+        row = {
+            "k": kind, "placement": placement, "policy": sampling, "is_weight": isw, "target": name,
+            "cos_rev": round(float(np.dot(g, rev) / (norm_g * norm_r)), 4) if norm_g > 0 and norm_r > 0 else 0.0,
+            "err_rev": round(float(np.linalg.norm(g - rev) / norm_r), 4) if norm_r > 0 else math.inf,
+        }
+        if with_gradients:
+            row["gradient"] = g
+        rows.append(row)
     return pd.DataFrame(rows)
 
 

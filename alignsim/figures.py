@@ -343,10 +343,10 @@ def estimators_gradient_table(theta=(0.3, -0.2, 1.1, 0.0, -0.7), ref=(0.1, 0.2, 
                "away_from_mu": OKABE_ITO[1], "biased": OKABE_ITO[1]}
     fig = Figure(figsize=(8.0, 6.4), layout="constrained")
     ax = fig.add_subplot()
-    labels = [f"{r.estimator} {r.placement.replace('_', '-')}, {r.sampling}-policy, IS {r.is_weight}"
+    labels = [f"{r.k} {r.placement.replace('_', '-')}, {r.policy}-policy, IS {r.is_weight}"
               for r in df.itertuples()]
     y = np.arange(len(df))[::-1]
-    ax.barh(y, df["cos_reverse"], color=[colours[t] for t in df["target"]])
+    ax.barh(y, df["cos_rev"], color=[colours[t] for t in df["target"]])
     for yi, r in zip(y, df.itertuples()):
         ax.text(1.02, yi, r.target, va="center", fontsize=8)
     ax.set_yticks(y, labels, fontsize=8)

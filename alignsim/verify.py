@@ -483,7 +483,7 @@ def _grad_rows(rng):
     h = 1e-6
     fd = {name: np.array([(objectives(theta + h * e)[name] - objectives(theta - h * e)[name]) / (2 * h)
                           for e in np.eye(k)]) for name in ("reverse", "forward", "k2_divergence")}
-    df = gradient_table(theta, ref, old)
+    df = gradient_table(theta, ref, old, with_gradients=True)
     labelled = df[df["target"].isin(list(fd))]
     if len(labelled) < 10:  # the table must keep labelling the correct rows
         return 0.0, math.inf
