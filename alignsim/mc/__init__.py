@@ -316,6 +316,15 @@ def grpo_update_mean(pi, r, G, size, *, ddof: int = 1, eps: float = 0.0, rng=Non
     return mean, np.sqrt(var / n)
 
 
+def _training_args(theta0, r, ref, beta, eta, steps, n_runs):
+    """Validated (theta0, r, ref, beta, eta, steps, n_runs) of the training simulators."""
+    from ..dynamics import _instance
+
+    th, rr, pr, b = _instance(theta0, r, ref, beta)
+    e = V.real(eta, "eta", low=0.0, low_open=True)
+    return th, rr, pr, b, e, V.length(steps, "steps"), V.length(n_runs, "n_runs")
+
+
 def simulate_grpo(theta0, r, ref, beta, eta, steps, G, n_runs, *, ddof: int = 1, eps: float = 0.0, rng=None):
     r"""Stochastic GRPO training on a softmax bandit, ``n_runs`` independent runs in parallel.
 
@@ -337,21 +346,10 @@ def simulate_grpo(theta0, r, ref, beta, eta, steps, G, n_runs, *, ddof: int = 1,
     >>> simulate_grpo([0.0, 0.0, 0.0], [1, 0.5, 0], [0.2, 0.3, 0.5], 0.25, 0.1, 50, 4, 8, rng=0).shape
     (8, 3)
     """
-    th = V.real_array(theta0, "theta0")
-    if th.ndim != 1 or th.size < 2:
-        raise ValueError(f"theta0 must be a 1-D array of at least two logits, got shape {th.shape}")
-    rr = V.rewards(r, "r", size=th.size)
-    pr = V.probabilities(ref, "ref")
-    V.same_shape(th, pr, "theta0", "ref")
-    if np.any(pr == 0):
-        raise ValueError("ref must have full support")
-    b = V.real(beta, "beta", low=0.0)
-    e = V.real(eta, "eta", low=0.0, low_open=True)
-    n_steps = V.length(steps, "steps")
+    th, rr, pr, b, e, n_steps, runs = _training_args(theta0, r, ref, beta, eta, steps, n_runs)
     g = V.length(G, "G")
     if g < 2:
         raise ValueError(f"G must be an integer >= 2, got {G}")
-    runs = V.length(n_runs, "n_runs")
     d = V.choice(ddof, "ddof", (0, 1))
     ep = V.real(eps, "eps", low=0.0)
     thetas = K.grpo_train(np.tile(th, (runs, 1)), rr, pr, b, e, n_steps, g, d, ep, _spawn(rng, runs, 1))
@@ -384,21 +382,10 @@ def simulate_pg(theta0, r, ref, beta, eta, steps, N, n_runs, *, baseline: str = 
     >>> simulate_pg([0.0, 0.0, 0.0], [1, 0.5, 0], [0.2, 0.3, 0.5], 0.25, 0.5, 20, 4, 8, rng=0).shape
     (8, 3)
     """
-    th = V.real_array(theta0, "theta0")
-    if th.ndim != 1 or th.size < 2:
-        raise ValueError(f"theta0 must be a 1-D array of at least two logits, got shape {th.shape}")
-    rr = V.rewards(r, "r", size=th.size)
-    pr = V.probabilities(ref, "ref")
-    V.same_shape(th, pr, "theta0", "ref")
-    if np.any(pr == 0):
-        raise ValueError("ref must have full support")
-    b = V.real(beta, "beta", low=0.0)
-    e = V.real(eta, "eta", low=0.0, low_open=True)
-    n_steps = V.length(steps, "steps")
+    th, rr, pr, b, e, n_steps, runs = _training_args(theta0, r, ref, beta, eta, steps, n_runs)
     n = V.length(N, "N")
     if n < 2:
         raise ValueError(f"N must be an integer >= 2 for a sample baseline, got {N}")
-    runs = V.length(n_runs, "n_runs")
     V.choice(baseline, "baseline", ("rloo", "group_mean"))
     V.choice(kl_kind, "kl_kind", tuple(_KIND_CODES))
     V.choice(kl_placement, "kl_placement", tuple(_PLACEMENT_CODES))

@@ -255,6 +255,34 @@ def grpo_update_sums(thr, alias, shift, mask, r, pi, group, ddof, eps, size, sta
     return sums, sq
 
 
+@nb.njit(inline="always")
+def _softmax_cdf(th, pi, cdf):
+    """pi = softmax(th) and its CDF, in place; the last CDF entry is exactly 1 (inverse-CDF guard)."""
+    k = th.size
+    m = th.max()
+    z = 0.0
+    for a in range(k):
+        pi[a] = np.exp(th[a] - m)
+        z += pi[a]
+    acc = 0.0
+    for a in range(k):
+        pi[a] /= z
+        acc += pi[a]
+        cdf[a] = acc
+    cdf[k - 1] = 1.0
+
+
+@nb.njit(inline="always")
+def _draw_cdf(cdf, s0, s1, s2, s3):
+    """Inverse-CDF draw (linear search; the training kernels have few arms)."""
+    u, s0, s1, s2, s3 = step(s0, s1, s2, s3)
+    x = to_double(u)
+    j = 0
+    while cdf[j] <= x:
+        j += 1
+    return j, s0, s1, s2, s3
+
+
 @nb.njit(cache=True, parallel=True)
 def grpo_train(theta0, r, ref, beta, eta, steps, group, ddof, eps, states):
     """Stochastic GRPO training, one independent run per row of ``theta0`` (its own stream): each step samples a
@@ -272,25 +300,10 @@ def grpo_train(theta0, r, ref, beta, eta, steps, group, ddof, eps, states):
         adv = np.empty(group)
         grad = np.empty(k)
         for _ in range(steps):
-            m = th.max()
-            z = 0.0
-            for a in range(k):
-                pi[a] = np.exp(th[a] - m)
-                z += pi[a]
-            acc = 0.0
-            for a in range(k):
-                pi[a] /= z
-                acc += pi[a]
-                cdf[a] = acc
-            cdf[k - 1] = 1.0  # guard the inverse CDF against rounding
+            _softmax_cdf(th, pi, cdf)
             for i in range(group):
-                u, s0, s1, s2, s3 = step(s0, s1, s2, s3)
-                x = to_double(u)
-                j = 0
-                while cdf[j] <= x:
-                    j += 1
-                idx[i] = j
-                rew[i] = r[j]
+                idx[i], s0, s1, s2, s3 = _draw_cdf(cdf, s0, s1, s2, s3)
+                rew[i] = r[idx[i]]
             grad[:] = 0.0
             total = 0.0
             if _grpo_advantages(rew, ddof, eps, adv):
@@ -339,26 +352,11 @@ def pg_train(theta0, r, ref, beta, eta, steps, n_samples, rloo, kind, placement,
         idx = np.empty(n_samples, np.int64)
         grad = np.empty(k)
         for _ in range(steps):
-            m = th.max()
-            z = 0.0
-            for a in range(k):
-                pi[a] = np.exp(th[a] - m)
-                z += pi[a]
-            acc = 0.0
-            for a in range(k):
-                pi[a] /= z
-                acc += pi[a]
-                cdf[a] = acc
-            cdf[k - 1] = 1.0
+            _softmax_cdf(th, pi, cdf)
             total_r = 0.0
             for i in range(n_samples):
-                u, s0, s1, s2, s3 = step(s0, s1, s2, s3)
-                x = to_double(u)
-                j = 0
-                while cdf[j] <= x:
-                    j += 1
-                idx[i] = j
-                total_r += r[j]
+                idx[i], s0, s1, s2, s3 = _draw_cdf(cdf, s0, s1, s2, s3)
+                total_r += r[idx[i]]
             grad[:] = 0.0
             total = 0.0
             for i in range(n_samples):
