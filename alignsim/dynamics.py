@@ -233,9 +233,7 @@ def grpo_expected_update(pi, r, G: int, ddof: int = 1, eps: float = 0.0) -> np.n
     """
     pp = V.probabilities(pi, "pi")
     rr = V.rewards(r, "r", size=pp.size)
-    g = V.length(G, "G")
-    if g < 2:
-        raise ValueError(f"G must be an integer >= 2 (a group needs two samples), got {G}")
+    g = V.group_size(G, "G")
     d = V.choice(ddof, "ddof", (0, 1))
     e = V.real(eps, "eps", low=0.0)
     levels = np.unique(rr)
@@ -286,9 +284,7 @@ def grpo_binary_factor(p, G: int, ddof: int = 1, eps: float = 0.0) -> float:
     1.6345894684
     """
     q = V.real(p, "p", low=0.0, high=1.0, low_open=True, high_open=True)
-    g = V.length(G, "G")
-    if g < 2:
-        raise ValueError(f"G must be an integer >= 2, got {G}")
+    g = V.group_size(G, "G")
     d = V.choice(ddof, "ddof", (0, 1))
     e = V.real(eps, "eps", low=0.0)
     c = np.arange(1, g)
@@ -419,9 +415,7 @@ def reinforce_expected_update(pi, r, N: int, baseline: str = "rloo") -> np.ndarr
     """
     pp = V.probabilities(pi, "pi")
     rr = V.rewards(r, "r", size=pp.size)
-    n = V.length(N, "N")
-    if n < 2:
-        raise ValueError(f"N must be an integer >= 2 for a sample baseline, got {N}")
+    n = V.group_size(N, "N")
     V.choice(baseline, "baseline", ("rloo", "group_mean"))
     g = _fisher(pp, rr)
     return g if baseline == "rloo" else (1.0 - 1.0 / n) * g

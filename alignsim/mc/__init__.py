@@ -301,9 +301,7 @@ def grpo_update_mean(pi, r, G, size, *, ddof: int = 1, eps: float = 0.0, rng=Non
     """
     pp = V.probabilities(pi, "pi")
     rr = V.rewards(r, "r", size=pp.size)
-    g = V.length(G, "G")
-    if g < 2:
-        raise ValueError(f"G must be an integer >= 2, got {G}")
+    g = V.group_size(G, "G")
     d = V.choice(ddof, "ddof", (0, 1))
     e = V.real(eps, "eps", low=0.0)
     n = V.length(size, "size")
@@ -347,9 +345,7 @@ def simulate_grpo(theta0, r, ref, beta, eta, steps, G, n_runs, *, ddof: int = 1,
     (8, 3)
     """
     th, rr, pr, b, e, n_steps, runs = _training_args(theta0, r, ref, beta, eta, steps, n_runs)
-    g = V.length(G, "G")
-    if g < 2:
-        raise ValueError(f"G must be an integer >= 2, got {G}")
+    g = V.group_size(G, "G")
     d = V.choice(ddof, "ddof", (0, 1))
     ep = V.real(eps, "eps", low=0.0)
     thetas = K.grpo_train(np.tile(th, (runs, 1)), rr, pr, b, e, n_steps, g, d, ep, _spawn(rng, runs, 1))
@@ -383,9 +379,7 @@ def simulate_pg(theta0, r, ref, beta, eta, steps, N, n_runs, *, baseline: str = 
     (8, 3)
     """
     th, rr, pr, b, e, n_steps, runs = _training_args(theta0, r, ref, beta, eta, steps, n_runs)
-    n = V.length(N, "N")
-    if n < 2:
-        raise ValueError(f"N must be an integer >= 2 for a sample baseline, got {N}")
+    n = V.group_size(N, "N")
     V.choice(baseline, "baseline", ("rloo", "group_mean"))
     V.choice(kl_kind, "kl_kind", tuple(_KIND_CODES))
     V.choice(kl_placement, "kl_placement", tuple(_PLACEMENT_CODES))
