@@ -152,6 +152,14 @@ def length(n, name: str = "length") -> int:
     return int(n)
 
 
+def group_size(n, name: str = "G") -> int:
+    """A number of samples that a group statistic or a sample baseline needs: an integer ``>= 2``."""
+    k = length(n, name)
+    if k < 2:
+        raise ValueError(f"{name} must be an integer >= 2 (a group statistic needs two samples), got {n}")
+    return k
+
+
 def choice(value, name: str, allowed) -> str:
     if value not in allowed:
         raise ValueError(f"{name} must be one of {sorted(allowed)}, got {value!r}")
