@@ -9,7 +9,7 @@ import pytest
 import alignsim
 
 MODULES = ["divergences", "generators", "tilting", "winrate", "bon", "models", "figures", "mc", "asymptotics",
-           "estimators", "dynamics"]
+           "estimators", "dynamics", "infalign"]
 
 
 @pytest.mark.parametrize("name", MODULES)
@@ -21,10 +21,13 @@ def test_docstring_examples_run(name):
 
 
 def _public():
-    for name in alignsim.__all__:
-        obj = getattr(alignsim, name)
-        if inspect.isfunction(obj) or inspect.isclass(obj):
-            yield name, obj
+    seen = set()
+    for mod in [alignsim] + [importlib.import_module(f"alignsim.{m}") for m in ("estimators", "dynamics", "infalign")]:
+        for name in mod.__all__:
+            obj = getattr(mod, name)
+            if (inspect.isfunction(obj) or inspect.isclass(obj)) and id(obj) not in seen:
+                seen.add(id(obj))
+                yield f"{mod.__name__}.{name}", obj
 
 
 @pytest.mark.parametrize("name, obj", list(_public()))

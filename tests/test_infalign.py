@@ -1,0 +1,460 @@
+"""InfAlign: spec infalign.md section 5 verification cases, closed-form oracles, properties and bad input."""
+
+import itertools
+import math
+
+import mpmath as mp
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy.stats import norm
+
+import alignsim as a
+from alignsim import infalign as ia
+
+from .strategies import laws, prob_vectors
+
+SMALL = 2 ** 12  # a coarser grid where the test only needs 1e-7
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Oracles: the exponential-integral closed forms of spec section 3.2, evaluated with mpmath (40 digits)
+# ----------------------------------------------------------------------------------------------------------------
+def _oracle(family, t, c, Ns=(4,)):
+    """KL, standard, BoN_N and WoN_N win rates of the paper-scale transform (e^{tu}, -e^{-tu}, u, log u) at
+    lambda = c, from the closed-form CDF and adaptive quadrature."""
+    with mp.workdps(40):
+        t, c = mp.mpf(t), mp.mpf(c)
+        if family == "exp":
+            ei0, ei1 = mp.ei(c), mp.ei(c * mp.e ** t)
+            Z = (ei1 - ei0) / t
+            F = lambda u: (mp.ei(c * mp.e ** (t * u)) - ei0) / (ei1 - ei0)
+            mean_phi = (mp.e ** (c * mp.e ** t) - mp.e ** c) / (t * c * Z)
+        elif family == "negexp":
+            e0, e1 = mp.e1(c), mp.e1(c * mp.e ** (-t))
+            Z = (e1 - e0) / t
+            F = lambda u: (mp.e1(c * mp.e ** (-t * u)) - e0) / (e1 - e0)
+            mean_phi = -(mp.e ** (-c * mp.e ** (-t)) - mp.e ** (-c)) / (t * c * Z)
+        elif family == "identity":
+            Z = mp.expm1(c) / c
+            F = lambda u: mp.expm1(c * u) / mp.expm1(c)
+            mean_phi = 1 / (1 - mp.e ** (-c)) - 1 / c
+        else:  # log: Beta(c + 1, 1)
+            aa = c + 1
+            Z = 1 / aa
+            F = lambda u: u ** aa
+            mean_phi = -1 / aa
+        out = {"kl": c * mean_phi - mp.log(Z), "std": 1 - mp.quad(F, [0, 0.5, 1])}
+        for N in Ns:
+            out[f"bon{N}"] = 1 - mp.quad(lambda u, N=N: N * u ** (N - 1) * F(u) ** N, [0, 0.5, 0.9, 1])
+            out[f"won{N}"] = mp.quad(lambda u, N=N: N * (1 - u) ** (N - 1) * (1 - F(u)) ** N, [0, 0.1, 0.5, 1])
+        return {k: float(v) for k, v in out.items()}
+
+
+def _uniform(family, t, c):
+    tr = {"exp": lambda: ia.exp(t), "negexp": lambda: ia.negexp(t), "identity": ia.identity, "log": ia.log}[family]()
+    # paper scale: exp's beta is e^t times ours
+    log_lam = math.log(c) + (t if family == "exp" else 0.0)
+    return ia.UniformCTRL(tr, log_lambda=log_lam)
+
+
+@pytest.mark.parametrize("family, t, c", [("exp", 1.0, 1.0), ("exp", 3.0, 2.0), ("exp", 8.0, 0.01),
+                                          ("negexp", 1.0, 1.0), ("negexp", 3.0, 2.0), ("negexp", 6.0, 30.0),
+                                          ("identity", None, 5.0), ("log", None, 3.0), ("log", None, 0.05)])
+def test_grid_matches_exponential_integral_closed_forms(family, t, c):
+    exact = _oracle(family, t or 0.0, c)
+    pol = _uniform(family, t, c)
+    got = {"kl": pol.kl, "std": pol.win_rate(), "bon4": pol.win_rate("bon", 4), "won4": pol.win_rate("won", 4)}
+    for k, v in exact.items():
+        assert got[k] == pytest.approx(v, abs=2e-10), k
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Spec section 5 verification cases
+# ----------------------------------------------------------------------------------------------------------------
+def _rates(pol, N=4):
+    return pol.kl, pol.win_rate(), pol.win_rate("bon", N), pol.win_rate("won", N)
+
+
+def test_vc1_uniform_policy_is_the_reference():
+    pol = ia.UniformCTRL(lambda u: np.zeros_like(u), beta=1.0)
+    assert _rates(pol) == pytest.approx((0.0, 0.5, 0.5, 0.5), abs=1e-13)
+
+
+@pytest.mark.parametrize("N, kl, wr", [(2, 0.193147181, 2 / 3), (4, 0.636294361, 0.8), (8, 1.204441542, 8 / 9),
+                                       (32, 2.496985903, 32 / 33)])
+def test_vc2_log_transform_is_bon_of_the_reference(N, kl, wr):
+    pol = ia.UniformCTRL("log", beta=1.0 / (N - 1))
+    assert pol.kl == pytest.approx(kl, abs=1e-9)
+    assert pol.win_rate() == pytest.approx(wr, abs=1e-12)
+    assert pol.kl == pytest.approx(a.bon_kl_bound(N), abs=1e-12)
+
+
+@pytest.mark.parametrize("M, N", [(2, 4), (4, 4), (4, 32), (3, 7)])
+def test_vc3_bon_win_rate_of_beta_m_1_is_independent_of_n(M, N):
+    assert ia.UniformCTRL("log", beta=1.0 / (M - 1)).win_rate("bon", N) == pytest.approx(M / (M + 1), abs=1e-12)
+
+
+@pytest.mark.parametrize("M, N, value", [(2, 4, 397 / 495), (4, 4, 1540613 / 1616615), (2, 2, 11 / 15)])
+def test_vc4_won_win_rate_of_beta_laws_is_rational(M, N, value):
+    assert ia.UniformCTRL("log", beta=1.0 / (M - 1)).win_rate("won", N) == pytest.approx(value, abs=1e-12)
+
+
+@pytest.mark.parametrize("transform, beta, expected", [
+    (ia.identity(), 1.0, (0.0406518523, 0.581976707, 0.603559328, 0.614065101)),  # VC5
+    (ia.identity(), 0.2, (0.650116936, 0.806783655, 0.828419135, 0.924273424)),  # VC6
+    (ia.exp(1.0), math.exp(-1.0), (0.125613479, 0.641793776, 0.686374298, 0.682812469)),  # VC7, paper beta 1
+    (ia.exp(3.0), 0.5 * math.exp(-3.0), (3.738875832, 0.991248074, 0.991483083, 0.999999372)),  # VC8
+    (ia.negexp(1.0), 1.0, (0.0155677828, 0.550444621, 0.559148786, 0.576452814)),  # VC9
+    (ia.negexp(3.0), 0.5, (0.0901519243, 0.613966556, 0.609009622, 0.711041155)),  # VC10
+])
+def test_vc5_to_vc10_transforms_at_fixed_beta(transform, beta, expected):
+    assert _rates(ia.UniformCTRL(transform, beta=beta)) == pytest.approx(expected, abs=6e-10)
+
+
+def test_vc11_matched_kl_identity_and_log():
+    ident = ia.UniformCTRL("identity", kl=0.5)
+    assert ident.beta == pytest.approx(0.242807959, abs=1e-9)
+    assert _rates(ident)[1:] == pytest.approx((0.773730312, 0.799826874, 0.885988782), abs=1e-9)
+    lg = ia.UniformCTRL("log", kl=0.5)
+    assert lg.beta == pytest.approx(0.432068874, abs=1e-9)
+    assert 1 / lg.beta + 1 == pytest.approx(3.314445824, abs=1e-8)
+    assert _rates(lg)[1:] == pytest.approx((0.768220522, 0.768220522, 0.927046334), abs=1e-9)
+
+
+@pytest.mark.parametrize("t, paper_beta, stable_beta, bon4", [(10.0, 7011.907, 0.318340, 0.871512817),
+                                                              (12.63, 94850.45, 0.310385, 0.872708886)])
+def test_vc12_exp_transform_at_matched_kl(t, paper_beta, stable_beta, bon4):
+    pol = ia.UniformCTRL(ia.exp(t), kl=0.5)
+    assert pol.beta == pytest.approx(stable_beta, abs=1e-6)
+    assert pol.beta * math.exp(pol.transform.log_scale) == pytest.approx(paper_beta, rel=1e-7)
+    assert pol.win_rate("bon", 4) == pytest.approx(bon4, abs=1e-9)
+    assert ia.beta_for_kl(ia.exp(t), 0.5) == pytest.approx(pol.beta, rel=1e-12)
+
+
+def test_vc13_best_t_bon4():
+    t, w = ia.best_t("bon", 4, 0.5)
+    assert t == pytest.approx(12.63, rel=2e-3)
+    assert w == pytest.approx(0.8727089, abs=1e-7)
+
+
+def test_vc14_optimum_bon4_at_kl_half():
+    opt = ia.optimal_transform("bon", 4, kl=0.5)
+    assert opt.beta == pytest.approx(0.216613, abs=1e-6)
+    assert opt.win_rate == pytest.approx(0.87325048, abs=1e-8)
+    assert opt.kl == pytest.approx(0.5, abs=1e-10)
+    assert opt.win_rate == pytest.approx(opt.beta / 4 * (opt.policy[-1] - 1), abs=1e-9)
+
+
+def test_vc15_won4_identity_best_negexp_and_optimum():
+    assert ia.UniformCTRL("identity", kl=0.5).win_rate("won", 4) == pytest.approx(0.885988782, abs=1e-9)
+    t, w = ia.best_t("won", 4, 0.5)
+    assert t == pytest.approx(9.68, rel=5e-3)
+    assert w == pytest.approx(0.947629063, abs=1e-8)
+    opt = ia.optimal_transform("won", 4, kl=0.5)
+    assert opt.beta == pytest.approx(0.208424, abs=1e-6)
+    assert opt.win_rate == pytest.approx(0.947894003, abs=1e-8)
+    assert opt.win_rate == pytest.approx(1 - opt.beta / 4 * (1 - opt.policy[0]), abs=1e-10)
+
+
+@pytest.mark.parametrize("kind, N, kl, w, edge", [("bon", 2, 1.0969898, 0.9072475382, 19.145),
+                                                  ("bon", 4, 0.8908590, 0.9311699775, 38.247),
+                                                  ("bon", 32, 0.3437611, 0.9830916230, 315.589),
+                                                  ("won", 4, 0.6836011, 0.9750000000, 0.0)])
+def test_vc16_optimum_at_fixed_beta(kind, N, kl, w, edge):
+    opt = ia.optimal_transform(kind, N, beta=0.1)
+    assert opt.kl == pytest.approx(kl, abs=1e-7)
+    assert opt.win_rate == pytest.approx(w, abs=1e-10)
+    assert (opt.policy[-1] if kind == "bon" else opt.policy[0]) == pytest.approx(edge, abs=1e-3)
+    assert opt.certificate < 1e-9 and opt.residual < 1e-9
+
+
+@pytest.mark.parametrize("N, lam, wr", [(2, 2.288640586, 0.6759068193), (4, 4.916907932, 0.8039958879),
+                                        (32, 33.01578904, 0.9697114614)])
+def test_vc17_identity_tilt_at_the_bon_kl(N, lam, wr):
+    pol = ia.UniformCTRL("identity", kl=a.bon_kl_bound(N))
+    assert 1 / pol.beta == pytest.approx(lam, rel=1e-9)
+    assert pol.win_rate() == pytest.approx(wr, abs=1e-10)
+    assert pol.win_rate() > N / (N + 1)
+
+
+def test_vc18_small_kl():
+    opt = ia.optimal_transform("bon", 4, kl=1e-4, intervals=SMALL)
+    assert opt.win_rate == pytest.approx(0.507284, abs=1e-6)
+    assert ia.UniformCTRL("identity", kl=1e-4).win_rate("bon", 4) == pytest.approx(0.505430, abs=1e-6)
+    # first-order predictions of the spec: 1/2 + rho N sqrt(kappa / (2 (4N - 1)))
+    first = 0.5 + 4 * math.sqrt(1e-4 / 30)
+    assert opt.win_rate == pytest.approx(first, abs=3e-5)
+
+
+def test_vc19_first_iterate_from_the_reference():
+    pol = ia.UniformCTRL(lambda u: np.zeros_like(u), beta=1.0)
+    u = pol.u
+    assert np.max(np.abs(pol.transformed_reward("bon", 4) - 16 * u ** 7 / 7)) < 1e-13
+    assert np.max(np.abs(pol.transformed_reward("won", 4) - 16 / 7 * (1 - (1 - u) ** 7))) < 1e-13
+
+
+@pytest.mark.parametrize("N, t0", [(2, 3.3615), (4, 7.8246), (8, 15.9386), (32, 63.9876)])
+def test_vc20_small_kl_exponent(N, t0):
+    assert round(ia.small_kl_t(N), 4) == t0
+
+
+def test_vc21_raw_gaussian_reward_is_the_quantile_transform():
+    pol = ia.UniformCTRL(ia.quantile(norm.ppf), kl=0.5)
+    assert pol.beta == pytest.approx(1.0, abs=1e-7)  # mean shift delta = 1/beta with KL delta^2 / 2
+    assert pol.win_rate() == pytest.approx(norm.cdf(math.sqrt(0.5)), abs=1e-9)
+    assert pol.win_rate() == pytest.approx(0.760249939, abs=1e-9)
+    assert pol.win_rate("bon", 4) == pytest.approx(0.845046244, abs=1e-8)
+    assert pol.win_rate("won", 4) == pytest.approx(0.845046244, abs=1e-8)
+
+
+def test_vc22_reflection():
+    p = ia.UniformCTRL(ia.exp(1.0), beta=math.exp(-1.0))
+    # the reflected density p(1 - u) is the tilt by Phi(1 - u) = e^{-u} (a decreasing transform) at the same beta
+    q = ia.UniformCTRL(lambda u: np.exp(-u), beta=math.exp(-1.0))
+    assert p.win_rate("won", 4) == pytest.approx(0.682812469, abs=1e-9)
+    assert p.win_rate("won", 4) == pytest.approx(1 - q.win_rate("bon", 4), abs=1e-12)
+    assert q.kl == pytest.approx(p.kl, abs=1e-13)
+    assert p.kl == pytest.approx(0.125613479, abs=1e-9)
+
+
+@pytest.mark.parametrize("t, m, C, value, plain", [(10, 100, 0.5, 168.1653886, 148.4131591),
+                                                   (10, 10, 0.5, 493.3136, None),
+                                                   (20, 100, 0.95, 1.951973e8, 1.784823e8)])
+def test_vc23_finite_sample_calibration_bias(t, m, C, value, plain):
+    got = ia.smoothed(ia.exp(t), m)(C) * math.exp(t)
+    assert got == pytest.approx(value, rel=1e-6)
+    assert got == pytest.approx((1 - C + C * math.exp(t / m)) ** m, rel=1e-12)
+    if plain is not None:
+        assert math.exp(t * C) == pytest.approx(plain, rel=1e-6)
+
+
+def test_vc24_estimated_calibration_is_uniform_under_the_reference():
+    rng = np.random.default_rng(7)
+    n, m = 80_000, 7
+    ref = rng.normal(size=(n, m))
+    y = rng.normal(size=n)
+    k = np.array([ia.estimate_calibrated_reward(ref[i], y[i])[0] for i in range(2000)]) * m
+    counts = np.bincount(np.rint(k).astype(int), minlength=m + 1)
+    # exact: each of the 8 values has probability 1/8; chi-square with 7 dof at the 1e-5 level is 37.3
+    chi2 = float(np.sum((counts - 2000 / 8) ** 2 / (2000 / 8)))
+    assert chi2 < 37.3
+    assert np.allclose(k, np.rint(k))
+
+
+def test_vc25_two_equiprobable_rewards():
+    pi = a.bon_law([0.5, 0.5], [0, 1], 4)
+    assert pi == pytest.approx([1 / 16, 15 / 16], abs=1e-15)
+    assert a.kl(pi, [0.5, 0.5]) == pytest.approx(0.4593555219, abs=1e-10)
+    assert ia.inference_time_win_rate(pi, [0.5, 0.5], [0, 1], "std") == pytest.approx(0.71875, abs=1e-15)
+
+
+@pytest.mark.parametrize("K, expected", [(4, (0.587454922, 0.781395875, 0.655247616, 0.901951470)),
+                                         (1024, (0.650115943, 0.806783258, 0.828414461, 0.924273093))])
+def test_vc26_k_equiprobable_levels(K, expected):
+    pol = ia.ctrl_policy(np.full(K, 1 / K), np.arange(K), "identity", 0.2)
+    assert _rates(pol) == pytest.approx(expected, abs=1e-9)
+
+
+def test_vc27_memoryless_lm_reward_levels():
+    levels, probs = a.MemorylessLM([0.5, 0.3, 0.2], [0, 1, 2], 4).reward_law()
+    assert levels.size == 9
+    assert np.dot(probs, a.calibrated_reward(probs, levels)) == pytest.approx(0.5, abs=1e-15)
+    bon = a.bon_law(probs, levels, 4)
+    assert a.kl(bon, probs) == pytest.approx(0.6111672914, abs=1e-10)
+    assert ia.inference_time_win_rate(bon, probs, levels, "std") == pytest.approx(0.7904003975, abs=1e-10)
+    pol = ia.ctrl_policy(probs, levels, "identity", 0.2)
+    assert _rates(pol) == pytest.approx((0.6428875954, 0.8007912862, 0.8141742508, 0.9100284126), abs=1e-10)
+
+
+def test_vc27_against_enumeration_of_81_sequences():
+    p, r = np.array([0.5, 0.3, 0.2]), np.array([0.0, 1.0, 2.0])
+    seqs = list(itertools.product(range(3), repeat=4))
+    ps = np.array([np.prod(p[list(s)]) for s in seqs])
+    rs = np.array([r[list(s)].sum() for s in seqs])
+    pol = ia.ctrl_policy(ps, rs, "identity", 0.2)
+    assert _rates(pol) == pytest.approx((0.6428875954, 0.8007912862, 0.8141742508, 0.9100284126), abs=1e-10)
+
+
+def test_vc28_lemma_b_against_finite_differences():
+    rng = np.random.default_rng(28)
+    pi, ref = rng.dirichlet(np.ones(7)), rng.dirichlet(np.ones(7))
+    r = np.array([0.0, 1.0, 1.0, 2.0, 3.0, 3.0, 4.0])
+    eps = 1e-6
+    for proc, N in [("std", 1), ("bon", 3), ("won", 3)]:
+        for against in ("decoded", "reference"):
+            g = ia.transformed_reward(pi, ref, r, proc, N, against=against)
+            for i, j in itertools.combinations(range(7), 2):
+                d = np.zeros(7)
+                d[i], d[j] = eps, -eps
+                fd = (ia.inference_time_win_rate(pi + d, ref, r, proc, N, against=against)
+                      - ia.inference_time_win_rate(pi - d, ref, r, proc, N, against=against)) / (2 * eps)
+                assert g[i] - g[j] == pytest.approx(fd, abs=2e-9), (proc, against, i, j)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Properties
+# ----------------------------------------------------------------------------------------------------------------
+procedures = st.sampled_from([("std", 1), ("bon", 2), ("bon", 5), ("won", 3), ("won", 7)])
+
+
+@given(law=laws(min_size=2, max_size=8, ties=True), pi=st.data(), proc=procedures)
+def test_win_rates_are_complementary_and_in_unit_interval(law, pi, proc):
+    p, r = law
+    q = pi.draw(prob_vectors(size=p.size, zeros=True))
+    w = ia.inference_time_win_rate(q, p, r, *proc)
+    assert 0.0 <= w <= 1.0
+    assert w + ia.inference_time_win_rate(p, q, r, *proc) == pytest.approx(1.0, abs=1e-12)
+    assert ia.inference_time_win_rate(p, p, r, *proc) == pytest.approx(0.5, abs=1e-12)
+
+
+@given(law=laws(min_size=2, max_size=8, ties=True), pi=st.data(), N=st.integers(1, 9))
+def test_reflection_identity_on_finite_laws(law, pi, N):
+    p, r = law
+    q = pi.draw(prob_vectors(size=p.size, zeros=True))
+    won = ia.inference_time_win_rate(q, p, r, "won", N)
+    assert won == pytest.approx(1 - ia.inference_time_win_rate(q, p, -r, "bon", N), abs=1e-12)
+
+
+@given(law=laws(min_size=2, max_size=8, ties=True))
+def test_calibrated_reward_properties(law):
+    p, r = law
+    c = ia.calibrated_reward(p, r)
+    assert np.all((c >= 0) & (c <= 1))
+    assert np.dot(p, c) == pytest.approx(0.5, abs=1e-12)
+    assert np.array_equal(c, ia.calibrated_reward(p, np.arctan(r) * 3 + 1))
+
+
+@given(law=laws(min_size=2, max_size=8, ties=True), beta=st.floats(0.05, 5.0), N=st.integers(2, 6))
+def test_ctrl_is_invariant_under_monotone_maps_of_the_reward(law, beta, N):
+    p, r = law
+    one = ia.ctrl_policy(p, r, ia.exp(3.0), beta)
+    two = ia.ctrl_policy(p, np.exp(r) - 7.0, ia.exp(3.0), beta)
+    assert np.allclose(one.policy, two.policy, rtol=0, atol=1e-15)
+    assert one.win_rate("bon", N) == pytest.approx(two.win_rate("bon", N), abs=1e-15)
+
+
+@given(law=laws(min_size=2, max_size=6, ties=True), pi=st.data())
+def test_one_sample_procedures_are_plain_sampling(law, pi):
+    p, r = law
+    q = pi.draw(prob_vectors(size=p.size))
+    std = ia.inference_time_win_rate(q, p, r, "std")
+    assert ia.inference_time_win_rate(q, p, r, "bon", 1) == pytest.approx(std, abs=1e-14)
+    assert ia.inference_time_win_rate(q, p, r, "won", 1) == pytest.approx(std, abs=1e-14)
+    assert std == pytest.approx(a.win_rate(q, p, r), abs=1e-15)
+
+
+@given(law=laws(min_size=2, max_size=8, ties=True), b1=st.floats(0.05, 5.0), b2=st.floats(0.05, 5.0))
+def test_kl_decreases_with_beta_and_matches_level_kl(law, b1, b2):
+    p, r = law
+    lo, hi = sorted((b1, b2))
+    k_lo, k_hi = ia.ctrl_policy(p, r, "identity", lo).kl, ia.ctrl_policy(p, r, "identity", hi).kl
+    assert k_lo >= k_hi - 1e-15
+    pol = ia.ctrl_policy(p, r, "identity", lo)
+    inv = np.unique(r, return_inverse=True)[1]
+    level_kl = a.kl(np.bincount(inv, weights=pol.policy), np.bincount(inv, weights=p))
+    assert pol.kl == pytest.approx(level_kl, abs=1e-13)
+
+
+def test_kl_is_monotone_in_beta_in_the_continuous_model():
+    kls = [ia.UniformCTRL(ia.exp(5.0), beta=b, intervals=SMALL).kl for b in np.geomspace(1e-3, 10, 25)]
+    assert np.all(np.diff(kls) < 0)
+
+
+@given(law=laws(min_size=3, max_size=7, ties=True), kind=st.sampled_from(["bon", "won"]), N=st.integers(2, 5),
+       beta=st.floats(0.05, 2.0), data=st.data())
+def test_finite_optimum_beats_random_policies(law, kind, N, beta, data):
+    p, r = law
+    opt = ia.optimal_transform(kind, N, beta=beta, p=p, r=r)
+    assert opt.certificate < 1e-9  # KKT: R - beta log(pi / p) constant on the support
+    best = opt.win_rate - beta * a.kl(opt.policy, p)
+    for _ in range(5):
+        q = data.draw(prob_vectors(size=p.size)) * (p > 0)
+        q = q / q.sum()
+        assert ia.inference_time_win_rate(q, p, r, kind, N) - beta * a.kl(q, p) <= best + 1e-10
+
+
+def test_finite_optimum_approaches_the_continuous_one():
+    K = 512
+    opt = ia.optimal_transform("bon", 4, beta=0.1, p=np.full(K, 1 / K), r=np.arange(K))
+    assert opt.win_rate == pytest.approx(0.9311699775, abs=2e-3)
+    assert opt.residual < 1e-10
+
+
+@given(law=laws(min_size=2, max_size=5, ties=True), m=st.integers(1, 4))
+def test_calibration_moments_match_enumeration(law, m):
+    p, r = law
+    mom = ia.calibration_moments(p, r, m, transform=ia.exp(2.0))
+    for row in mom.itertuples():
+        mean = var_sum = phi = 0.0
+        for draw in itertools.product(range(p.size), repeat=m):
+            w = float(np.prod(p[list(draw)]))
+            z = r[list(draw)]
+            c = (np.sum(z < row.level) + 0.5 * np.sum(z == row.level)) / m
+            mean += w * c
+            var_sum += w * c * c
+            phi += w * math.exp(2.0 * (c - 1.0))
+        assert row.C == pytest.approx(mean, abs=1e-12)
+        assert row.var == pytest.approx(var_sum - mean ** 2, abs=1e-12)
+        assert row.phi_mean == pytest.approx(phi, abs=1e-12)
+        assert row.bias >= -1e-15  # convex transform: Jensen
+
+
+def test_estimated_calibrated_reward_counts_ties_one_half():
+    got = ia.estimate_calibrated_reward([3.0, 1.0, 2.0, 2.0], [2.0, 0.0, 5.0])
+    assert got.tolist() == [0.5, 0.0, 1.0]
+
+
+def test_transform_catalogue():
+    u = np.linspace(0, 1, 11)
+    assert np.allclose(ia.unified(2.0)(u), np.expm1(2 * u) / 2)
+    assert np.allclose(ia.unified(-2.0)(u), np.expm1(-2 * u) / -2)
+    assert np.all(np.diff(ia.negexp(3.0)(u)) > 0)
+    # unified(t > 0) gives exp(t)'s policies at matched KL
+    one = ia.UniformCTRL(ia.unified(4.0), kl=0.3, intervals=SMALL)
+    two = ia.UniformCTRL(ia.exp(4.0), kl=0.3, intervals=SMALL)
+    assert one.win_rate("bon", 4) == pytest.approx(two.win_rate("bon", 4), abs=1e-11)
+    assert repr(ia.exp(2.0)) == "Transform(name='exp', t=2.0, log_scale=2.0, sign=1.0)"
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Bad input
+# ----------------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("call, match", [
+    (lambda: ia.inference_time_win_rate([0.5, 0.5], [0.5, 0.5], [0, 1], "median", 2), "procedure"),
+    (lambda: ia.inference_time_win_rate([0.5, 0.5], [0.5, 0.5], [0, 1], "bon", 0), "N must be >= 1"),
+    (lambda: ia.inference_time_win_rate([0.5, 0.5], [0.5, 0.5], [0, 1], "std", 3), "N must be 1"),
+    (lambda: ia.inference_time_win_rate([0.5, 0.5], [0.5, 0.5], [0, 1], "bon", 2, against="x"), "against"),
+    (lambda: ia.inference_time_win_rate([0.5, 0.6], [0.5, 0.5], [0, 1], "bon", 2), "pi must sum to 1"),
+    (lambda: ia.inference_time_win_rate([0.5, 0.5], [1.0], [0, 1], "bon", 2), "same length"),
+    (lambda: ia.ctrl_policy([0.5, 0.5], [0, 1], "identity", 0.0), "beta"),
+    (lambda: ia.ctrl_policy([0.5, 0.5], [0, 1], "cubic", 1.0), "transform must be"),
+    (lambda: ia.exp(-1.0), "t must lie"),
+    (lambda: ia.UniformCTRL("identity"), "exactly one"),
+    (lambda: ia.UniformCTRL("identity", beta=-1.0), "beta must lie"),
+    (lambda: ia.UniformCTRL(lambda u: np.minimum(u, 0.5), kl=2.0), "unattainable"),
+    (lambda: ia.UniformCTRL(lambda u: u * np.nan, beta=1.0), "NaN"),
+    (lambda: ia.beta_for_kl("identity", 1.0, [0.5, 0.5], [0, 1]), "unattainable"),
+    (lambda: ia.beta_for_kl("identity", -1.0), "kl must lie"),
+    (lambda: ia.optimal_transform("std", 1, beta=1.0), "procedure must be"),
+    (lambda: ia.optimal_transform("bon", 4), "exactly one"),
+    (lambda: ia.optimal_transform("bon", 4, beta=1.0, p=[1.0]), "both p and r"),
+    (lambda: ia.optimal_transform("bon", 4, kl=5.0, p=[0.5, 0.5], r=[0, 1]), "unattainable"),
+    (lambda: ia.smoothed("log", 4), "not finite"),
+    (lambda: ia.calibration_moments([0.5, 0.5], [0, 1], 0), "m must be"),
+    (lambda: ia.best_t("std", 4, 0.5), "procedure"),
+])
+def test_bad_input_raises_value_error(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_inputs_are_not_mutated():
+    pi, ref, r = np.array([0.2, 0.8]), np.array([0.5, 0.5]), np.array([1.0, 0.0])
+    copies = [x.copy() for x in (pi, ref, r)]
+    ia.inference_time_win_rate(pi, ref, r, "bon", 3)
+    ia.transformed_reward(pi, ref, r, "won", 3)
+    ia.ctrl_policy(ref, r, "identity", 1.0)
+    for x, c in zip((pi, ref, r), copies):
+        assert np.array_equal(x, c)
