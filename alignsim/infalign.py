@@ -73,6 +73,8 @@ __all__ = [
     "inference_time_win_rate",
     "log",
     "negexp",
+    "frontier_table",
+    "optimal_frontier",
     "optimal_transform",
     "quantile",
     "small_kl_t",
@@ -141,7 +143,11 @@ class Transform:
         return float(out) if out.ndim == 0 else out
 
     def scaled(self, u: np.ndarray, log_lam: float) -> np.ndarray:
-        r""":math:`\lambda(\Phi(u)-\max\Phi)` from :math:`\log\lambda`, without overflow for any :math:`\lambda`.
+        r""":math:`\lambda(\Phi(u)-\max\Phi)` from :math:`\log\lambda`, without overflow for any :math:`\lambda`."""
+        return self.on(u)(log_lam)
+
+    def on(self, u: np.ndarray) -> Callable[[float], np.ndarray]:
+        r"""Evaluate the transform once at the nodes ``u``; return :math:`\log\lambda\mapsto\lambda(\Phi-\max\Phi)`.
 
         With ``log_abs``: :math:`\pm(e^{a}-e^{a^*})=-e^{\max(a,a^*)}\,(1-e^{-|a-a^*|})`, :math:`a^*` the value at
         the maximiser of :math:`\Phi`. Otherwise :math:`\lambda` is capped at ``1e308`` (the policy has long
@@ -152,16 +158,15 @@ class Transform:
             top = np.max(la) if self.sign > 0 else np.min(la)
             hi, lo = np.maximum(la, top), np.minimum(la, top)
             with np.errstate(divide="ignore"):
-                return -np.exp(log_lam + hi + np.log(-np.expm1(lo - hi)))
+                base = hi + np.log(-np.expm1(lo - hi))
+            return lambda log_lam: -np.exp(log_lam + base)
         phi = np.asarray(self.phi(u), dtype=float)
         if np.any(np.isnan(phi)) or np.any(phi == np.inf):
             raise ValueError(f"transform {self.name} must be finite (or -inf) on [0, 1]; got NaN or +inf")
         if np.all(phi == -np.inf):
             raise ValueError(f"transform {self.name} is -inf everywhere on [0, 1]")
-        with np.errstate(invalid="ignore"):
-            out = math.exp(min(log_lam, 709.0)) * (phi - np.max(phi))
-        out[phi == -np.inf] = -np.inf
-        return out
+        gap = phi - np.max(phi)
+        return lambda log_lam: math.exp(min(log_lam, 709.0)) * gap
 
 
 def identity() -> Transform:
@@ -710,6 +715,13 @@ class _Grid:
 _GRIDS: dict[int, _Grid] = {}
 
 
+def _intervals(intervals) -> int:
+    n = V.length(intervals, "intervals")
+    if n % 2 or n < 16:
+        raise ValueError(f"intervals must be an even integer >= 16, got {intervals}")
+    return n
+
+
 def _grid(intervals: int = _GRID_INTERVALS) -> _Grid:
     if intervals not in _GRIDS:
         s = np.linspace(0.0, 1.0, intervals + 1)
@@ -722,6 +734,10 @@ def _grid(intervals: int = _GRID_INTERVALS) -> _Grid:
         simpson[1:-1:2], simpson[2:-1:2] = 4.0, 2.0
         _GRIDS[intervals] = _Grid(h, u, v, du, simpson * h / 3.0 * du)
     return _GRIDS[intervals]
+
+
+class _Unresolved(ValueError):
+    """A density narrower than the grid resolves."""
 
 
 @dataclass(frozen=True)
@@ -740,6 +756,9 @@ class _Density:
         y = np.exp(shifted)
         cum = grid.cumulative(y)
         z = cum[-1]
+        if not z > 0:
+            raise _Unresolved("the tilt is too concentrated for the grid: all its weight is on an end point; "
+                              "lower the KL target or raise beta")
         p = y / z
         log_p = shifted - math.log(z)
         with np.errstate(invalid="ignore"):
@@ -820,10 +839,7 @@ class UniformCTRL:
         given = [x is not None for x in (beta, kl, log_lambda)]
         if sum(given) != 1:
             raise ValueError("give exactly one of beta, kl and log_lambda")
-        n = V.length(intervals, "intervals")
-        if n % 2 or n < 16:
-            raise ValueError(f"intervals must be an even integer >= 16, got {intervals}")
-        grid = _grid(n)
+        grid = _grid(_intervals(intervals))
         if beta is not None:
             ll = -math.log(V.real(beta, "beta", low=0.0, low_open=True))
         elif kl is not None:
@@ -871,25 +887,36 @@ class UniformCTRL:
 
 
 def _solve_log_lambda(tr: Transform, grid: _Grid, target: float) -> float:
-    """Brent in log(lambda) for KL = target, the bracket expanded adaptively (spec section 3.3)."""
+    """Brent in log(lambda) for KL = target, the bracket expanded adaptively (spec section 3.3).
+
+    A step that overshoots into tilts too concentrated for the grid (all weight on a zero-width end node) is
+    halved back until the KL is resolved again.
+    """
+    lam_phi = tr.on(grid.u)
+
     def f(ll):
-        return _Density.from_log(grid, tr.scaled(grid.u, ll)).kl - target
+        try:
+            return _Density.from_log(grid, lam_phi(ll)).kl - target
+        except _Unresolved:
+            return math.inf
 
     lo, hi = -2.0, 2.0
     while f(lo) > 0:
         lo -= 4.0
         if lo < -200:
             raise ValueError(f"kl={target!r} is too small to resolve for transform {tr.name}")
-    step, prev = 4.0, f(hi)
-    while prev < 0:
-        lo, hi = hi, hi + step
-        cur = f(hi)
-        if hi > _LOG_LAMBDA_MAX or cur <= prev:
-            kl_max = cur + target
+    step, prev = 4.0, f(lo)
+    cur = f(hi)
+    while cur < 0:
+        if cur <= prev or hi > _LOG_LAMBDA_MAX:
             raise ValueError(f"kl={target!r} is unattainable for transform {tr.name}: the KL saturates at "
-                             f"{kl_max:.6g} (the arg-max set of the transform has positive measure, or the grid "
-                             "cannot resolve the limit)")
-        prev, step = cur, step * 2.0
+                             f"{cur + target:.6g} (the arg-max set of the transform has positive measure, or the "
+                             "grid cannot resolve the limit)")
+        lo, prev, hi = hi, cur, hi + step
+        cur, step = f(hi), step * 2.0
+        while cur == math.inf:
+            hi = 0.5 * (lo + hi)
+            cur, step = f(hi), 4.0
     return brentq(f, lo, hi, xtol=1e-13, rtol=4 * np.finfo(float).eps)
 
 
@@ -1213,10 +1240,7 @@ def optimal_transform(procedure: str, N, *, beta=None, kl=None, p=None, r=None, 
     if (p is None) != (r is None):
         raise ValueError("give both p and r (a finite law) or neither (the continuous model)")
     if p is None:
-        n_int = V.length(intervals, "intervals")
-        if n_int % 2 or n_int < 16:
-            raise ValueError(f"intervals must be an even integer >= 16, got {intervals}")
-        problem = _ContinuousProblem(_grid(n_int), kind, n)
+        problem = _ContinuousProblem(_grid(_intervals(intervals)), kind, n)
     else:
         problem = _FiniteProblem(*V.policy_and_rewards(p, r), kind, nn)
     warm, count = [problem.start()], [0]
@@ -1320,3 +1344,119 @@ class _FiniteProblem:
         stationarity = g[s] - b * np.log(a[s] / self.mass[s])
         return OptimalTransform(procedure, self.nn[0], b, float(_kl(a, self.mass)), w, phi[self.inv], policy, None,
                                 residual, float(np.ptp(stationarity)), k)
+
+
+def optimal_frontier(procedure: str, N, betas, *, intervals: int = _GRID_INTERVALS, alpha: float = 0.05,
+                     tol: float = 1e-12):
+    r"""The optimal inference-aware trade-off curve in the continuous model: :func:`optimal_transform` over a
+    sweep of :math:`\beta`, each solve warm-started from the previous one.
+
+    .. math::
+
+        \beta\ \mapsto\ \big(\mathrm{KL}(\pi^\star_\beta),\ W^{\mathcal T}_N(\pi^\star_\beta)\big),\qquad
+        \pi^\star_\beta = \arg\max_\pi W^{\mathcal T}_N(\pi)-\beta\,\mathrm{KL}(\pi\|\pi_{\rm ref}).
+
+    Parameters
+    ----------
+    procedure : {"bon", "won"}
+    N : float
+    betas : array_like
+        Positive KL coefficients (solved in the given order; decreasing order warm-starts best).
+    intervals, alpha, tol
+        As in :func:`optimal_transform`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``beta``, ``kl``, ``win_rate``, ``certificate``.
+
+    References
+    ----------
+    .. [1] Balashankar et al., arXiv:2412.19792; spec section 3.4.
+
+    Examples
+    --------
+    >>> from alignsim import infalign as ia
+    >>> df = ia.optimal_frontier("bon", 4, [1.0, 0.1], intervals=2 ** 12)
+    >>> df["win_rate"].round(6).tolist()
+    [0.676315, 0.93117]
+    """
+    import pandas as pd
+
+    kind, nn = _procedure(procedure, N)
+    if procedure == "std":
+        raise ValueError("procedure must be 'bon' or 'won'")
+    bs = V.real_array(betas, "betas", low=0.0, low_open=True).ravel()
+    n_int = _intervals(intervals)
+    a = V.real(alpha, "alpha", low=0.0, high=1.0, low_open=True)
+    problem = _ContinuousProblem(_grid(n_int), kind, nn[0])
+    phi, rows = problem.start(), []
+    for b in bs:
+        phi = _fixed_point(lambda x, b=b: problem.step(x, b), phi, a, tol, 20_000)[0]
+        res = problem.result(procedure, float(b), phi, 0)
+        rows.append((float(b), res.kl, res.win_rate, res.certificate))
+    return pd.DataFrame(rows, columns=["beta", "kl", "win_rate", "certificate"])
+
+
+#: The rows (procedure, N, KL) of spec ``infalign.md`` section 4.4.
+FRONTIER_ROWS = tuple(
+    [("bon", n, k) for n in (2, 4, 8) for k in (0.1, 0.25, 0.5, 1.0, 2.0)]
+    + [("bon", 16, k) for k in (0.05, 0.25, 0.5, 1.0)]
+    + [("bon", 32, k) for k in (0.05, 0.1, 0.25, 0.5, 1.0)]
+    + [("won", n, k) for n in (2, 4) for k in (0.1, 0.25, 0.5, 1.0, 2.0)]
+    + [("won", 8, k) for k in (0.1, 0.25, 0.5, 1.0)]
+    + [("won", 16, k) for k in (0.05, 0.1, 0.25)]
+    + [("won", 32, k) for k in (0.05, 0.1, 0.25)]
+)
+
+
+def frontier_table(rows=FRONTIER_ROWS, *, intervals: int = _GRID_INTERVALS, progress=None):
+    r"""Inference-time win rates at matched KL of the identity, log, tuned exponential and optimal transforms.
+
+    For each ``(procedure, N, kl)``: the win rate :math:`W^{\mathcal T}_N` of the identity and log CTRL policies
+    at that KL, the best exponent :math:`t^\star` of :func:`exp` (BoN) or :func:`negexp` (WoN) and its win rate
+    (:func:`best_t`), and the optimum with its :math:`\beta` (:func:`optimal_transform`), all in the continuous
+    model (spec section 4.4, whose table the defaults reproduce).
+
+    .. math::
+
+        W^{\mathcal T}_N(\pi_{\Phi,\beta(\Phi,\kappa)})\quad\text{for }\Phi\in\{u,\ \log u,\ e^{t^\star(u-1)}
+        \text{ or } -e^{-t^\star u},\ \Phi^\star\}.
+
+    Parameters
+    ----------
+    rows : iterable of (procedure, N, kl)
+    intervals : int
+    progress : callable, optional
+        ``progress(i, total)`` after each row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``procedure, N, kl, identity, log, t_star, tuned, optimum, beta_opt``.
+
+    References
+    ----------
+    .. [1] Balashankar et al., arXiv:2412.19792 (exponential transforms close to optimal); spec section 4.4.
+
+    Examples
+    --------
+    >>> from alignsim import infalign as ia
+    >>> ia.frontier_table([("bon", 4, 0.5)], intervals=2 ** 12).round(4).iloc[0].tolist()
+    ['bon', 4, 0.5, 0.7998, 0.7682, 12.6338, 0.8727, 0.8733, 0.2166]
+    """
+    import pandas as pd
+
+    rows = list(rows)
+    out = []
+    for i, (procedure, N, kl) in enumerate(rows):
+        V.choice(procedure, "procedure", ("bon", "won"))
+        ident = UniformCTRL("identity", kl=kl, intervals=intervals).win_rate(procedure, N)
+        lg = UniformCTRL("log", kl=kl, intervals=intervals).win_rate(procedure, N)
+        t_star, tuned = best_t(procedure, N, kl, intervals=intervals)
+        opt = optimal_transform(procedure, N, kl=kl, intervals=intervals)
+        out.append((procedure, N, kl, ident, lg, t_star, tuned, opt.win_rate, opt.beta))
+        if progress is not None:
+            progress(i, len(rows))
+    return pd.DataFrame(out, columns=["procedure", "N", "kl", "identity", "log", "t_star", "tuned", "optimum",
+                                      "beta_opt"])
