@@ -998,3 +998,8 @@ def run_checks(only: str | None = None, seed: int = 0, samples: int | None = Non
                      time.perf_counter() - t0))
     return pd.DataFrame(rows, columns=["check", "source", "method", "kind", "exact", "estimate", "error", "ci",
                                        "tolerance", "relation", "status", "seconds"])
+
+
+# Topic modules register their checks here (after the registry and its helpers exist); appending keeps the seeds
+# of the checks above unchanged.
+from . import _verify_infalign  # noqa: E402, F401
