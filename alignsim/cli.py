@@ -55,13 +55,21 @@ def _figures(args) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from .figures import write_figures
+    from .figures import FIGURES, write_figures
 
-    try:
-        paths = write_figures(args.outdir, only=args.only)
-    except ValueError as exc:
-        print(f"alignsim figures: {exc}", file=sys.stderr)
+    tty = sys.stderr.isatty()
+
+    def progress(i, total, name):
+        if tty:
+            print(f"\r[{i + 1:>2}/{total}] {name:<40}", file=sys.stderr, end="", flush=True)
+
+    if args.only is not None and not any(args.only in name for name in FIGURES):
+        print(f"alignsim figures: no figure matches --only {args.only!r}; known figures: {list(FIGURES)}",
+              file=sys.stderr)
         return 2
+    paths = write_figures(args.outdir, only=args.only, progress=progress)
+    if tty:
+        print("\r" + " " * 50 + "\r", file=sys.stderr, end="")
     for p in paths:
         print(p)
     return 0

@@ -554,3 +554,16 @@ def test_frontier_table_reproduces_spec_rows():
 @pytest.mark.slow
 def test_frontier_table_reproduces_the_whole_spec_table():
     _check_table_rows(list(_spec_rows()))
+
+
+@pytest.mark.parametrize("m, value", [(4, 0.848672), (16, 0.870074), (64, 0.872497)])
+def test_finite_sample_calibration_smooths_the_transform(m, value):
+    # spec section 6.1: BoN4 win rate at KL 0.5 of exp(12.63) with C estimated from m fresh reference samples
+    pol = ia.UniformCTRL(ia.smoothed(ia.exp(12.63), m), kl=0.5)
+    assert pol.win_rate("bon", 4) == pytest.approx(value, abs=1e-6)
+
+
+def test_one_calibration_sample_gives_the_identity_transform():
+    one = ia.UniformCTRL(ia.smoothed(ia.exp(12.63), 1), kl=0.5, intervals=SMALL)
+    assert one.win_rate("bon", 4) == pytest.approx(ia.UniformCTRL("identity", kl=0.5, intervals=SMALL).win_rate(
+        "bon", 4), abs=1e-12)
