@@ -24,3 +24,16 @@ def test_readme_tour_runs_and_its_numbers_hold():
     lm = ns["lm"]
     assert lm.bon_mean_reward(ns["N"]) / 10_000 == pytest.approx(0.5140914190, abs=1e-9)
     assert lm.tilt(a.beta_for_kl([0.7, 0.3], [0, 1], 0.1)).kl(lm) == pytest.approx(1000.0, rel=1e-12)
+
+
+def test_readme_infalign_tour_numbers_hold():
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    assert len(blocks) == 2
+    ns: dict = {}
+    for code in blocks:
+        exec(compile(code, "README.md", "exec"), ns)  # noqa: S102 - our own README
+    assert ns["pol"].win_rate("bon", 4) == pytest.approx(0.8727089, abs=1e-7)
+    assert ns["opt"].win_rate == pytest.approx(0.8732505, abs=1e-7)
+    ctrl = ns["ctrl"]
+    assert (ctrl.kl, ctrl.win_rate("bon", 4), ctrl.win_rate("won", 4)) == pytest.approx(
+        (0.6428876, 0.8141743, 0.9100284), abs=1e-7)
