@@ -54,6 +54,8 @@ __all__ = [
 ]
 
 _NEWTON_TOL = 1e-13
+#: Largest dimension for which the convex support is described by its facets (Qhull); an LP beyond.
+_MAX_HULL_DIM = 8
 
 
 class FiniteExpFamily:
@@ -165,18 +167,40 @@ class FiniteExpFamily:
 
     def interior(self, eta) -> bool | np.ndarray:
         r"""Whether :math:`\eta` lies in the interior of the convex support :math:`C=\mathrm{conv}\{T(x)\}`:
-        the condition for the moment equation :math:`E_\theta T=\eta` to have a solution (MLE existence). Strict
-        inequality on every facet of the hull, with tolerance :math:`10^{-12}` of the scale of ``T``."""
+        the condition for the moment equation :math:`E_\theta T=\eta` to have a solution (MLE existence).
+
+        For :math:`p\le` 8: strict inequality on every facet of the hull (tolerance :math:`10^{-12}` of the scale
+        of ``T``). Beyond, where the hull has too many facets to list: the linear programme
+        :math:`\max t` s.t. :math:`w\ge t`, :math:`\sum w=1`, :math:`w^\top T=\eta` (interior iff some
+        representation has all weights positive, :math:`t>10^{-12}`; spec pitfall 3)."""
         e = np.atleast_2d(np.asarray(eta, dtype=float))
-        eq, _, scale = self._facets()
-        inside = np.all(e @ eq[:, :-1].T + eq[:, -1] < -1e-12 * scale, axis=1)
+        if self.p > _MAX_HULL_DIM:
+            inside = np.array([self._interior_lp(row) for row in e])
+        else:
+            eq, _, scale = self._facets()
+            inside = np.all(e @ eq[:, :-1].T + eq[:, -1] < -1e-12 * scale, axis=1)
         return bool(inside[0]) if np.ndim(eta) <= 1 else inside
+
+    def _interior_lp(self, eta: np.ndarray) -> bool:
+        from scipy.optimize import linprog
+
+        K = self.T.shape[0]
+        # variables (w_1..w_K, t): maximise t with w_k - t >= 0, sum w = 1, T^T w = eta
+        cost = np.zeros(K + 1)
+        cost[-1] = -1.0
+        a_ub = np.hstack([-np.eye(K), np.ones((K, 1))])
+        a_eq = np.vstack([np.append(np.ones(K), 0.0), np.hstack([self.T.T, np.zeros((self.p, 1))])])
+        res = linprog(cost, A_ub=a_ub, b_ub=np.zeros(K), A_eq=a_eq, b_eq=np.append(1.0, eta),
+                      bounds=[(0, None)] * K + [(None, None)], method="highs")
+        return bool(res.status == 0 and -res.fun > 1e-12)
 
     def _interior_support(self, counts: np.ndarray) -> np.ndarray:
         """Exact existence test for empirical laws: the sample mean is interior iff the support points seen are not
-        all on one facet of C (no rounding involved)."""
-        _, member, _ = self._facets()
+        all on one facet of C (no rounding involved; the linear programme beyond 8 dimensions)."""
         seen = counts > 0
+        if self.p > _MAX_HULL_DIM:
+            return np.array([self._interior_lp(row @ self.T / row.sum()) for row in seen.astype(float)])
+        _, member, _ = self._facets()
         on_facet = np.zeros(seen.shape[0], dtype=bool)
         for f in member:
             on_facet |= np.all(~seen | f, axis=1)
@@ -396,8 +420,16 @@ def risk_coefficients(family, g, direction: str = "forward") -> tuple[float, flo
     gg = _truth(fam, g)
     V.choice(direction, "direction", tuple(_DIRECTIONS))
     theta = info_projection(fam, gg)
-    _, G, k3, k4 = fam.cumulants(theta, 4)
-    _, Sigma, k3g = _cumulants(gg, fam.T, 3)
+    pr = fam.probs(theta)
+    # c1, c2 are invariant under affine maps of T (spec section 1.2): work in coordinates where G = I, so that a
+    # nearly degenerate family (cond G ~ 1e8) does not lose digits to the powers of G^{-1} in the tensor terms
+    mean, G = _cumulants(pr, fam.T, 2)
+    s, U = np.linalg.eigh(G)
+    if s[0] <= 1e-14 * s[-1]:
+        raise ValueError(f"the Fisher information at the projection is singular (condition {s[-1] / max(s[0], 1e-300):.3g})")
+    white = (fam.T - mean) @ (U / np.sqrt(s))
+    _, G, k3, k4 = _cumulants(pr, white, 4)
+    _, Sigma, k3g = _cumulants(gg, white, 3)
     a3, a4, a1 = _DIRECTIONS[direction]
     t3, t4 = _tensor_terms(G, k3, k4, Sigma, k3g)
     c1 = a1 * float(np.trace(np.linalg.solve(G, Sigma)))

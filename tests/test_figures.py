@@ -70,3 +70,10 @@ def test_infalign_frontier_markers_are_the_spec_table():
     # spec infalign.md section 4.4, BoN N = 4: KL 0.1, 0.25, 0.5, 1, 2
     assert [f"{y:.4f}" for y in tuned.get_ydata()] == ["0.7059", "0.7967", "0.8727", "0.9399", "0.9822"]
     assert [f"{y:.4f}" for y in optimum.get_ydata()] == ["0.7059", "0.7969", "0.8733", "0.9411", "0.9838"]
+
+
+def test_pn_acceptance_first_order_line_is_p_over_16_eps_squared():
+    fig = figures.pn_acceptance(eps=(0.05,))
+    first = fig.axes[0].get_lines()[0]
+    p, n = first.get_xdata(), first.get_ydata()
+    assert np.array_equal(n, np.ceil(p / (16 * 0.05 ** 2) - 1e-9).astype(int))

@@ -291,3 +291,33 @@ def test_enumeration_matches_brute_force_over_samples():
     out = pn.exact_risk(CAT3, g, n)
     assert out.p_exists == pytest.approx(mass, abs=1e-14)
     assert out.risk == pytest.approx(total / mass, abs=1e-13)
+
+
+@given(seed=st.integers(0, 10 ** 6))
+def test_interior_by_linear_programme_agrees_with_the_hull(seed):
+    rng = np.random.default_rng(seed)
+    T = rng.integers(-3, 4, size=(7, 3)).astype(float)
+    if np.linalg.matrix_rank(T - T.mean(axis=0)) < 3:
+        return
+    fam = pn.FiniteExpFamily(T)
+    vertex = T[np.argmax(T @ np.array([1.0, 1e-3, 1e-6]))]  # a generic direction has a unique maximiser
+    etas = np.vstack([rng.dirichlet(np.ones(7)) @ T,  # interior
+                      T[:3].mean(axis=0),  # often on a face
+                      vertex, T.max(axis=0) + 1.0])  # a vertex; outside
+    hull = fam.interior(etas)
+    lp = np.array([fam._interior_lp(e) for e in etas])
+    assert np.array_equal(hull, lp)
+    assert hull[0] and not hull[2] and not hull[3]
+
+
+def test_high_dimensional_family_uses_the_linear_programme():
+    import itertools
+
+    x = np.array(list(itertools.product([-1.0, 1.0], repeat=4)))
+    T = np.column_stack([np.prod(x[:, list(s)], axis=1) for k in range(1, 5) for s in itertools.combinations(range(4), k)])
+    fam = pn.FiniteExpFamily(T)  # saturated log-linear model on 4 binary variables: p = 15 > 8
+    g = np.random.default_rng(3).dirichlet(np.full(16, 3.0))
+    c1, c2 = pn.risk_coefficients(fam, g)
+    assert c1 == pytest.approx(7.5, rel=1e-10)
+    assert c2 == pytest.approx((5 * np.sum(1 / g) - 6 * 16 + 1) / 12, rel=1e-9)
+    assert not fam.interior(T[0]) and fam.interior(T.mean(axis=0))
