@@ -28,7 +28,7 @@ def test_readme_tour_runs_and_its_numbers_hold():
 
 def test_readme_infalign_tour_numbers_hold():
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
-    assert len(blocks) == 2
+    assert len(blocks) == 3
     ns: dict = {}
     for code in blocks:
         exec(compile(code, "README.md", "exec"), ns)  # noqa: S102 - our own README
@@ -37,3 +37,13 @@ def test_readme_infalign_tour_numbers_hold():
     ctrl = ns["ctrl"]
     assert (ctrl.kl, ctrl.win_rate("bon", 4), ctrl.win_rate("won", 4)) == pytest.approx(
         (0.6428876, 0.8141743, 0.9100284), abs=1e-7)
+
+
+def test_readme_pn_tour_numbers_hold():
+    ns: dict = {}
+    for code in re.findall(r"```python\n(.*?)```", README.read_text(), re.S):
+        exec(compile(code, "README.md", "exec"), ns)  # noqa: S102 - our own README
+    assert (ns["c1"], ns["c2"]) == pytest.approx((1.0, 2.888888889), abs=1e-9)
+    pn = ns["pn"]
+    assert pn.exact_risk(ns["fam"], [0.2, 0.3, 0.5], 100).risk == pytest.approx(0.0103100, abs=1e-7)
+    assert pn.pn_criterion(100, 0.05, ns["c1"], ns["c2"])["accept"] is True
