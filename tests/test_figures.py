@@ -77,3 +77,23 @@ def test_pn_acceptance_first_order_line_is_p_over_16_eps_squared():
     first = fig.axes[0].get_lines()[0]
     p, n = first.get_xdata(), first.get_ydata()
     assert np.array_equal(n, np.ceil(p / (16 * 0.05 ** 2) - 1e-9).astype(int))
+
+
+def test_figures_are_written_as_png_and_pdf_byte_for_byte(tmp_path):
+    from alignsim.figures import write_figures
+
+    first = write_figures(tmp_path / "a", only="pn_acceptance")
+    second = write_figures(tmp_path / "b", only="pn_acceptance")
+    assert sorted(p.suffix for p in first) == [".pdf", ".png"]
+    for p, q in zip(first, second):
+        assert p.read_bytes() == q.read_bytes()
+
+
+def test_gallery_lists_every_figure_with_its_function(tmp_path):
+    from alignsim.figures import write_gallery
+
+    text = write_gallery(tmp_path).read_text()
+    for name, make in figures.FIGURES.items():
+        assert f'<img src="{name}.png"' in text
+        assert f"`alignsim.figures.{make.__name__}`" in text
+    assert ":math:" not in text
