@@ -6,9 +6,9 @@ from .bon import *  # noqa: F401,F403
 from .models import *  # noqa: F401,F403
 from .asymptotics import *  # noqa: F401,F403
 from .infalign import ctrl_policy, inference_time_win_rate, transformed_reward  # noqa: F401
-from . import dynamics, estimators, generators, infalign, pn  # noqa: F401
+from . import dynamics, estimators, generators, infalign, pn, regularisers  # noqa: F401
 
 __all__ = [n for n in dir() if not n.startswith("_") and n not in {"divergences", "tilting", "winrate", "bon", "asymptotics",
                                                                      "models", "generators", "estimators", "dynamics",
-                                                                     "infalign", "pn"}]
+                                                                     "infalign", "pn", "regularisers"}]
 __version__ = "0.1.0"

@@ -1002,4 +1002,4 @@ def run_checks(only: str | None = None, seed: int = 0, samples: int | None = Non
 
 # Topic modules register their checks here (after the registry and its helpers exist); appending keeps the seeds
 # of the checks above unchanged.
-from . import _verify_infalign, _verify_pn  # noqa: E402, F401
+from . import _verify_infalign, _verify_pn, _verify_regularisers  # noqa: E402, F401
