@@ -52,3 +52,30 @@ def _slope(rng):
         lo, hi = f_optimum(q, r, beta + h, name, alpha=alpha), f_optimum(q, r, beta - h, name, alpha=alpha)
         worst = max(worst, abs((hi.expected_reward - lo.expected_reward) / (hi.divergence - lo.divergence) - beta))
     return 0.0, worst
+
+
+@check("regularisers.nash_gap_zero", "Zhang et al. 2024 (INPO); spec regularisers.md section 5.5",
+       "duality gap of the computed KL-regularised Nash equilibrium, random 5x5 preference matrix (P + P^T = 1)",
+       1e-12)
+def _nash(rng):
+    from .regularisers import nash_gap, nash_kl
+
+    A = rng.uniform(size=(5, 5))
+    P = np.triu(A, 1) + np.tril(1.0 - A.T, -1) + 0.5 * np.eye(5)
+    q, tau = rng.dirichlet(np.full(5, 2.0)), rng.uniform(0.05, 1.0)
+    return 0.0, nash_gap(P, q, tau, nash_kl(P, q, tau))
+
+
+@check("regularisers.identities", "Korbak et al. 2022; RLG (Jin et al. 2025); spec regularisers.md 5.1-5.4",
+       "max over: J(pi) - [beta log Z - beta KL(pi||pi*)] for a random pi; geometric mixture of q and pi*_beta "
+       "with weight w vs the tilt at beta / w; r - implicit reward constant across responses", 1e-12)
+def _identities(rng):
+    from .regularisers import geometric_mixture, implicit_reward, kl_posterior_gap
+    from .tilting import tilt
+
+    q, r = rng.dirichlet(np.ones(6)), rng.normal(size=6)
+    beta, w = rng.uniform(0.2, 2.0), rng.uniform(0.2, 3.0)
+    lhs, rhs = kl_posterior_gap(rng.dirichlet(np.ones(6)), q, r, beta)
+    mix = geometric_mixture(q, tilt(q, r, beta), w)[0]
+    implicit = r - implicit_reward(tilt(q, r, beta), q, beta)
+    return 0.0, max(abs(lhs - rhs), float(np.max(np.abs(mix - tilt(q, r, beta / w)))), float(np.ptp(implicit)))
