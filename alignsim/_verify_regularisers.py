@@ -11,7 +11,7 @@ from scipy.optimize import minimize
 
 from .divergences import f_divergence
 from .regularisers import f_optimum
-from .verify import check
+from .verify import check, mc_check
 
 _NAMES = [("forward_kl", None), ("js", None), ("chi2", None), ("hellinger", None), ("alpha", -1.0), ("alpha", 3.0),
           ("tv", None)]
@@ -79,3 +79,17 @@ def _identities(rng):
     mix = geometric_mixture(q, tilt(q, r, beta), w)[0]
     implicit = r - implicit_reward(tilt(q, r, beta), q, beta)
     return 0.0, max(abs(lhs - rhs), float(np.max(np.abs(mix - tilt(q, r, beta / w)))), float(np.ptp(implicit)))
+
+
+@mc_check("regularisers.goodhart_bon_vs_mc", "Gao et al. 2023; spec regularisers.md section 4.2 (toy G1, V15)",
+          "exact gold reward of best-of-N under the proxy (N random in [2, 200]) vs naive simulation of BoN on G1")
+def _goodhart_mc(rng, m):
+    from .bon import bon_law
+    from .mc import naive_bon
+    from .regularisers import goodhart_toy
+    from .verify import _mean_test
+
+    toy = goodhart_toy("G1")
+    N = int(rng.integers(2, 201))
+    picks = naive_bon(toy.q, toy.proxy, N, m, rng=rng)
+    return _mean_test(toy.gold[picks], toy.gold, bon_law(toy.q, toy.proxy, N))
