@@ -97,3 +97,12 @@ def test_gallery_lists_every_figure_with_its_function(tmp_path):
         assert f'<img src="{name}.png"' in text
         assert f"`alignsim.figures.{make.__name__}`" in text
     assert ":math:" not in text
+
+
+def test_regularisers_frontier_nothing_beats_reverse_kl_on_its_own_axis():
+    q, r = [0.4, 0.3, 0.2, 0.1], [0.0, 0.5, 1.0, 1.5]
+    fig = figures.regularisers_frontier(q, r)
+    for line in fig.axes[1].get_lines():
+        for x, y in zip(line.get_xdata(), line.get_ydata()):
+            if 0 < x < a.max_kl(q, r):
+                assert y <= a.optimal_reward(q, r, x) + 1e-9
