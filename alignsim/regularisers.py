@@ -275,6 +275,17 @@ def f_optimum(q, r, beta, divergence: str = "reverse_kl", *, alpha=None) -> FOpt
 _ON = ("own", "reward", "reverse_kl", "forward_kl")
 
 
+def _beta_root(f, lo, hi, target, what):
+    """Root in log(beta) of a quantity that decreases with beta (f = quantity - target), with a clear error when
+    [lo, hi] does not bracket it."""
+    x_lo, x_hi = math.log(lo), math.log(hi)
+    f_lo, f_hi = f(x_lo), f(x_hi)
+    if not (f_hi <= 0.0 <= f_lo):
+        raise ValueError(f"{what} for beta in [{lo:g}, {hi:g}]: the path spans [{f_hi + target:.6g}, "
+                         f"{f_lo + target:.6g}]")
+    return math.exp(brentq(f, x_lo, x_hi, xtol=1e-13, rtol=4 * np.finfo(float).eps))
+
+
 def _measure(opt, pp, on):
     if on == "own":
         return opt.divergence
@@ -321,12 +332,7 @@ def beta_for(q, r, divergence: str, target, *, on: str = "own", alpha=None) -> f
     def f(x):
         return _measure(f_optimum(pp, r, math.exp(x), divergence, alpha=alpha), pp, on) - t
 
-    lo, hi = math.log(1e-8), math.log(1e8)
-    f_lo, f_hi = f(lo), f(hi)
-    if not (f_hi <= 0.0 <= f_lo):
-        raise ValueError(f"target={t!r} ({on}) is not attained by the {divergence} optimum for beta in [1e-8, 1e8]: "
-                         f"the path spans [{f_hi + t:.6g}, {f_lo + t:.6g}]")
-    return math.exp(brentq(f, lo, hi, xtol=1e-13, rtol=4 * np.finfo(float).eps))
+    return _beta_root(f, 1e-8, 1e8, t, f"target={t!r} ({on}) is not attained by the {divergence} optimum")
 
 
 def frontier(q, r, divergences=("reverse_kl", "forward_kl", "js", "chi2", "hellinger"), betas=None):
@@ -529,12 +535,7 @@ def match_pass1(p0s, target, divergence: str, *, weights=None, delta: float = 1.
         return float(np.dot(w, [binary_success(p, math.exp(x), divergence, delta=delta, alpha=alpha)
                                 for p in ps])) - t
 
-    lo, hi = math.log(1e-6), math.log(1e6)
-    f_lo, f_hi = f(lo), f(hi)
-    if not (f_hi <= 0.0 <= f_lo):
-        raise ValueError(f"target={t!r} is not an aggregate pass@1 of the {divergence} optima for beta in "
-                         f"[1e-6, 1e6] (range [{f_hi + t:.6g}, {f_lo + t:.6g}])")
-    return math.exp(brentq(f, lo, hi, xtol=1e-13, rtol=4 * np.finfo(float).eps))
+    return _beta_root(f, 1e-6, 1e6, t, f"target={t!r} is not an aggregate pass@1 of the {divergence} optima")
 
 
 # --------------------------------------------------------------------------------------------------------------
