@@ -101,47 +101,46 @@ def _root(fun, lo, hi, xtol):
     return brentq(fun, lo, hi, xtol=xtol, rtol=4 * np.finfo(float).eps)
 
 
-def _log_u(name, alpha, t, e):
-    """log g(t) for a generator with finite slope at infinity b_f, from t = (r - nu) / beta and from the distance
-    e = b_f - t > 0 to the pole; the form in e has no cancellation next to the pole, the form in t none far from
-    it (alpha -> 1 puts the pole at -infinity)."""
-    with np.errstate(divide="ignore"):
-        if name == "forward_kl":
-            return -np.log(e)
-        if name == "hellinger":
-            return -2.0 * np.log(e)
-        if name == "js":
-            return -(2.0 * e + np.log(-np.expm1(-2.0 * e)))  # -log(expm1(2e)) without overflow
-        if e is not None and t is None:
-            return np.log((1.0 - alpha) * e) / (alpha - 1.0)
+def _log_u(name, alpha, t=None, log_e=None):
+    """log g for a generator with finite slope at infinity b_f: from t = (r - nu) / beta (far from the pole), or
+    from log e, e = b_f - t > 0 the distance to the pole (next to it; e may be far below the float range)."""
+    if t is not None:  # alpha < 1 only: the pole is below every reward
         return np.log1p((alpha - 1.0) * t) / (alpha - 1.0)
+    if name == "forward_kl":
+        return -log_e
+    if name == "hellinger":
+        return -2.0 * log_e
+    if name == "js":  # -log(expm1(2e)), with the series log(2e) + e below 1e-8
+        e = np.exp(log_e)
+        with np.errstate(divide="ignore"):
+            far = -(2.0 * e + np.log(-np.expm1(-2.0 * np.maximum(e, 1e-300))))
+        return np.where(e < 1e-8, -(math.log(2.0) + log_e + e), far)
+    return (math.log(1.0 - alpha) + log_e) / (alpha - 1.0)
 
 
 def _solve_finite_slope(gen, qs, rs, b):
-    """Support-restricted optimum for b_f < inf. If the pole nu_pole = r_max - beta b_f lies below r_min, Brent on
-    nu in [r_min, r_max]; otherwise nu = nu_pole + delta and Brent on log(delta), g written in the distance to the
-    pole, so that a top response of reference mass 1e-20 is resolved."""
+    """Support-restricted optimum for b_f < inf, returned as the masses q_i g(.) and nu. If the pole
+    nu_pole = r_max - beta b_f lies below r_min, Brent on nu in [r_min, r_max]; otherwise nu = nu_pole + delta and
+    Brent on log(delta), everything in logs, so that a top response of reference mass 1e-311 is resolved."""
     r_max, r_min = rs.max(), rs.min()
     bf = gen.slope_at_infinity
     log_q = np.log(qs)
     pole = r_max - b * bf
     if gen.alpha is not None and pole < r_min:
         def log_s_nu(nu):
-            return float(logsumexp(log_q + _log_u(gen.name, gen.alpha, (rs - nu) / b, None)))
+            return float(logsumexp(log_q + _log_u(gen.name, gen.alpha, t=(rs - nu) / b)))
 
         nu = _root(log_s_nu, r_min, r_max, 1e-15)
-        return np.exp(_log_u(gen.name, gen.alpha, (rs - nu) / b, None)), nu
-    gap = r_max - rs
+        return np.exp(log_q + _log_u(gen.name, gen.alpha, t=(rs - nu) / b)), nu
+    with np.errstate(divide="ignore"):
+        log_gap = np.log(r_max - rs)
 
-    def dist(x):
-        return (math.exp(x) + gap) / b
-
-    def log_s(x):
-        return float(logsumexp(log_q + _log_u(gen.name, gen.alpha, None, dist(x))))
+    def log_mass(x):  # log(q_i g), e_i = (delta + gap_i) / beta with delta = e^x
+        return log_q + _log_u(gen.name, gen.alpha, log_e=np.logaddexp(x, log_gap) - math.log(b))
 
     hi = math.log(b * bf)
-    x = _root(log_s, hi - 700.0, hi, 1e-14)
-    return np.exp(_log_u(gen.name, gen.alpha, None, dist(x))), pole + math.exp(x)
+    x = _root(lambda x: float(logsumexp(log_mass(x))), hi - 2000.0, hi, 1e-14)
+    return np.exp(log_mass(x)), pole + math.exp(x)
 
 
 def _solve_infinite_slope(gen, qs, rs, b):
@@ -159,7 +158,8 @@ def _chi2(qs, rs, b):
     for top in levels:
         S = rs >= top
         Q = qs[S].sum()
-        nu = float(np.dot(qs[S], rs[S]) / Q - 2.0 * b * (1.0 - Q) / Q)
+        with np.errstate(over="ignore"):  # a subnormal top mass: nu = -inf, and the next level is tried
+            nu = float(np.dot(qs[S], rs[S]) / Q - 2.0 * b * (1.0 - Q) / Q)
         cut = nu - 2.0 * b
         if np.all(rs[S] > cut) and np.all(rs[~S] <= cut):
             return np.maximum(1.0 + (rs - nu) / (2.0 * b), 0.0) * (rs > cut), nu
@@ -244,18 +244,20 @@ def f_optimum(q, r, beta, divergence: str = "reverse_kl", *, alpha=None) -> FOpt
     else:
         qs, rs = pp[s], rr[s]
         if np.ptp(rs) == 0:
-            u_in, nu = np.ones_like(qs), float(rs[0])
+            mass_in, nu = qs.copy(), float(rs[0])
         elif name == "reverse_kl":
-            u_in, nu = None, b * log_partition(pp, rr, 1.0 / b)
+            mass_in, nu = None, b * log_partition(pp, rr, 1.0 / b)
         elif name == "chi2":
-            u_in, nu = _chi2(qs, rs, b)
+            u, nu = _chi2(qs, rs, b)
+            mass_in = qs * u
         elif name == "alpha_gt1":
-            u_in, nu = _solve_infinite_slope(gen, qs, rs, b)
+            u, nu = _solve_infinite_slope(gen, qs, rs, b)
+            mass_in = qs * u
         else:
-            u_in, nu = _solve_finite_slope(gen, qs, rs, b)
-        pi = tilt(pp, rr, b) if u_in is None else np.zeros_like(pp)
-        if u_in is not None:
-            pi[s] = qs * u_in
+            mass_in, nu = _solve_finite_slope(gen, qs, rs, b)
+        pi = tilt(pp, rr, b) if mass_in is None else np.zeros_like(pp)
+        if mass_in is not None:
+            pi[s] = mass_in
         bf = gen.slope_at_infinity
         outside = ~s
         if math.isfinite(bf) and np.any(outside):
@@ -266,7 +268,7 @@ def f_optimum(q, r, beta, divergence: str = "reverse_kl", *, alpha=None) -> FOpt
                 best = outside & (rr == r_o)
                 pi[best] = max(1.0 - pi[s].sum(), 0.0) / best.sum()
                 unique = bool(best.sum() == 1)
-        pi = pi / pi.sum()
+    pi = pi / pi.sum()  # removes the root's and the exchange's rounding (p = 1 + 2e-16 otherwise)
     div = f_divergence(pi, pp, gen.name if gen.alpha is None else "alpha", alpha=gen.alpha)
     reward = float(np.dot(pi, rr))
     return FOptimum(pi, float(nu), float(div), reward, reward - b * float(div), float(pi[~s].sum()), unique)

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import example, given, strategies as st
 from scipy.optimize import minimize
 
 import alignsim as a
@@ -247,9 +247,14 @@ def test_v13_reference_pass_at_k():
 
 @given(p0=st.floats(0.0, 1.0), beta=st.floats(0.05, 5.0),
        name=st.sampled_from(["reverse_kl", "forward_kl", "js", "hellinger", "chi2", "tv"]))
+@example(p0=2.225073858507e-311, beta=0.5, name="hellinger")  # found by hypothesis: q u overflowed
+@example(p0=5e-324, beta=0.5, name="forward_kl")
+@example(p0=0.10764017704859088, beta=0.5, name="tv")  # found by hypothesis: p = 1 + 2e-16
 def test_success_never_falls_below_the_reference(p0, beta, name):
     p = reg.binary_success(p0, beta, name)
     assert p0 - 1e-12 <= p <= 1.0
+    if p0 < 1e-30:  # continuity at the hard-prompt limit (rate sqrt(p0) at beta = delta), down to subnormal p0
+        assert p == pytest.approx(reg.hard_prompt_limit(beta, name), abs=1e-9)
 
 
 # ----------------------------------------------------------------------------------------------------------------
