@@ -18,6 +18,7 @@ function                           what it draws
 :func:`grpo_update_mean`           the one-step GRPO update averaged over sampled groups
 :func:`simulate_grpo`              stochastic GRPO training on a bandit, parallel over independent runs
 :func:`simulate_pg`                stochastic REINFORCE (RLOO or group-mean baseline) with a sampled KL term
+:func:`simulate_judge`             Bayesian linear regression + LLM judge at finite d (teachers to selections)
 =================================  ========================================================================
 """
 
@@ -28,6 +29,7 @@ import numpy as np
 from .. import _validate as V
 from ..bon import bon_law, won_law
 from ..models import MemorylessLM
+from . import _judge as JK
 from . import _kernels as K
 from ._rng import block_states as _spawn
 
@@ -42,6 +44,7 @@ __all__ = [
     "grpo_update_mean",
     "simulate_grpo",
     "simulate_pg",
+    "simulate_judge",
 ]
 
 _DRAWS_PER_BLOCK = 1 << 16
@@ -389,3 +392,61 @@ def simulate_pg(theta0, r, ref, beta, eta, steps, N, n_runs, *, baseline: str = 
         return thetas
     z = np.exp(thetas - thetas.max(axis=1, keepdims=True))
     return z / z.sum(axis=1, keepdims=True)
+
+
+def simulate_judge(model, k, T=0.0, *, n_test: int = 256, n_trials: int = 64, rng=None):
+    r"""Brute-force simulation of the LLM-as-a-judge model at finite dimension, ``n_trials`` independent trials.
+
+    Each trial draws a teacher :math:`w_T\sim\mathcal N(0,\tau^2I_d)`, ``n`` training inputs
+    :math:`x=g/\sqrt d` (:math:`g\sim\mathcal N(0,S^2I_d)`) with labels :math:`w_T\cdot x+\eta`, the exact
+    posterior (Cholesky of :math:`X^\top X+\lambda I`), the judge vector of the model's family
+    (:math:`w_R=(1+\beta)w_T+\delta`, or :math:`y_R=y_T-c(m-y_T)` plus :math:`\delta\cdot x`), then ``n_test``
+    fresh test inputs, ``k`` posterior-predictive samples each and one selection (the closest to :math:`y_R` when
+    ``T = 0``, else a draw from the softmax). Trials run in parallel, each with its own stream.
+
+    Parameters
+    ----------
+    model : alignsim.judge.JudgeModel
+        Supplies ``d, n`` (integers), variances and the judge; ``("paper_cR", c)`` uses :math:`\beta=cR` with the
+        deterministic-equivalent ``R``.
+    k : int
+        Samples per test input (>= 1).
+    T : float, optional
+        Temperature (>= 0).
+    n_test, n_trials : int, optional
+        Test inputs per trial and trials (>= 1 and >= 2).
+    rng : None, int, SeedSequence or Generator
+
+    Returns
+    -------
+    dict of ndarray
+        Per-trial means over test inputs: ``error`` (plus :math:`\sigma^2` for a noisy target), ``mu2``
+        (:math:`\mu^2`) and ``s2`` (predictive variance); shape ``(n_trials,)`` each.
+
+    References
+    ----------
+    .. [1] Halder and Pehlevan, arXiv:2512.19905; spec judge.md, sections 1-2 (verification case V2).
+
+    Examples
+    --------
+    >>> from alignsim.judge import JudgeModel
+    >>> from alignsim.mc import simulate_judge
+    >>> out = simulate_judge(JudgeModel(10, 20, 0.5, 1.0), 4, n_test=32, n_trials=8, rng=0)
+    >>> sorted(out), out["error"].shape
+    (['error', 'mu2', 's2'], (8,))
+    """
+    d = V.length(model.d, "model.d")
+    n = V.length(model.n, "model.n")
+    kk = V.length(k, "k")
+    TT = V.real(T, "T", low=0.0)
+    tests = V.length(n_test, "n_test")
+    trials = V.group_size(n_trials, "n_trials")
+    family, param = model.judge[0], float(model.judge[1])
+    if family == "paper_cR":
+        family, param = "scale", param * model.deterministic_equivalent().R
+    code = JK.MODEL_AWARE if family == "model_aware" else JK.SCALE
+    res = JK.judge_trials(d, n, float(model.sigma2), float(model.sigma2) / float(model.prior_var), float(model.S2),
+                          float(model.tau2), code, param, float(model.judge_noise), kk, TT, tests,
+                          _spawn(rng, trials, 1))
+    noise = float(model.sigma2) if model.target == "noisy" else 0.0
+    return {"error": res[:, 0] + noise, "mu2": res[:, 1], "s2": res[:, 2]}

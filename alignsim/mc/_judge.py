@@ -1,0 +1,153 @@
+"""Numba kernel of the finite-``d`` judge simulation (private; the checked entry point is
+:func:`alignsim.mc.simulate_judge`).
+
+One trial = one teacher, one training set, one judge vector, ``n_test`` test inputs, ``k`` posterior-predictive
+samples per input and one selection per input. Trials are independent and each has its own xoshiro256** stream,
+so the kernel runs trials in parallel and the result depends on the seed only.
+
+Normals are Box-Muller pairs from the stream's doubles (two uniforms, two normals; the second is kept for the next
+call within a trial). The posterior is formed from the Cholesky factor of :math:`K+\\lambda I`, so the predictive
+variance of a test input is :math:`\\sigma^2(1+\\|L^{-1}x\\|^2)`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from ._rng import step, to_double
+
+#: judge families (codes shared with the wrapper)
+SCALE, MODEL_AWARE = 0, 1
+
+
+@nb.njit(inline="always")
+def _normal_pair(s0, s1, s2, s3):
+    """Two independent standard normals (Box-Muller) and the new state."""
+    a, s0, s1, s2, s3 = step(s0, s1, s2, s3)
+    b, s0, s1, s2, s3 = step(s0, s1, s2, s3)
+    u = 1.0 - to_double(a)  # (0, 1]: the logarithm is finite
+    rad = math.sqrt(-2.0 * math.log(u))
+    ang = 2.0 * math.pi * to_double(b)
+    return rad * math.cos(ang), rad * math.sin(ang), s0, s1, s2, s3
+
+
+@nb.njit(inline="always")
+def _fill_normal(out, scale, s0, s1, s2, s3):
+    n = out.size
+    for i in range(0, n - 1, 2):
+        z1, z2, s0, s1, s2, s3 = _normal_pair(s0, s1, s2, s3)
+        out[i] = scale * z1
+        out[i + 1] = scale * z2
+    if n % 2 == 1:
+        z1, z2, s0, s1, s2, s3 = _normal_pair(s0, s1, s2, s3)
+        out[n - 1] = scale * z1
+    return s0, s1, s2, s3
+
+
+@nb.njit(cache=True)
+def _forward(L, b, out):
+    """Solve L out = b for lower-triangular L."""
+    d = b.size
+    for i in range(d):
+        acc = b[i]
+        for j in range(i):
+            acc -= L[i, j] * out[j]
+        out[i] = acc / L[i, i]
+
+
+@nb.njit(cache=True)
+def _backward(L, b, out):
+    """Solve L^T out = b for lower-triangular L."""
+    d = b.size
+    for i in range(d - 1, -1, -1):
+        acc = b[i]
+        for j in range(i + 1, d):
+            acc -= L[j, i] * out[j]
+        out[i] = acc / L[i, i]
+
+
+@nb.njit(cache=True, parallel=True)
+def judge_trials(d, n, sigma2, lam, S2, tau2, family, judge_param, judge_noise, k, T, n_test, states):
+    """Per trial: mean over test inputs of the selected sample's squared error against the clean teacher output,
+    of mu^2 and of s^2; shape ``(trials, 3)``."""
+    trials = states.shape[0]
+    out = np.empty((trials, 3))
+    sx = math.sqrt(S2 / d)
+    sigma = math.sqrt(sigma2)
+    for t in nb.prange(trials):
+        s0, s1, s2, s3 = states[t, 0], states[t, 1], states[t, 2], states[t, 3]
+        w_t = np.empty(d)
+        s0, s1, s2, s3 = _fill_normal(w_t, math.sqrt(tau2), s0, s1, s2, s3)
+        X = np.empty((n, d))
+        s0, s1, s2, s3 = _fill_normal(X.reshape(-1), sx, s0, s1, s2, s3)
+        eta = np.empty(n)
+        s0, s1, s2, s3 = _fill_normal(eta, sigma, s0, s1, s2, s3)
+        y = X @ w_t + eta
+        A = X.T @ X
+        for i in range(d):
+            A[i, i] += lam
+        L = np.linalg.cholesky(A)
+        tmp = np.empty(d)
+        w_post = np.empty(d)
+        _forward(L, X.T @ y, tmp)
+        _backward(L, tmp, w_post)
+        w_r = np.empty(d)
+        s0, s1, s2, s3 = _fill_normal(w_r, math.sqrt(judge_noise), s0, s1, s2, s3)
+        if family == SCALE:
+            for i in range(d):
+                w_r[i] += (1.0 + judge_param) * w_t[i]
+        x = np.empty(d)
+        z = np.empty(d)
+        cand = np.empty(k)
+        acc_err = 0.0
+        acc_mu = 0.0
+        acc_s2 = 0.0
+        for _ in range(n_test):
+            s0, s1, s2, s3 = _fill_normal(x, sx, s0, s1, s2, s3)
+            y_t = 0.0
+            m = 0.0
+            noise_r = 0.0
+            for i in range(d):
+                y_t += w_t[i] * x[i]
+                m += w_post[i] * x[i]
+                noise_r += w_r[i] * x[i]
+            _forward(L, x, z)
+            var = sigma2 * (1.0 + np.dot(z, z))
+            if family == SCALE:
+                y_r = noise_r
+            else:  # rho = -c mu (+ the judge's own noise)
+                y_r = y_t - judge_param * (m - y_t) + noise_r
+            s0, s1, s2, s3 = _fill_normal(cand, math.sqrt(var), s0, s1, s2, s3)
+            if T == 0.0:  # best-of-k: the candidate closest to the judge target
+                best = 0
+                for i in range(1, k):
+                    if abs(m + cand[i] - y_r) < abs(m + cand[best] - y_r):
+                        best = i
+                pick = best
+            else:  # softmax by inverse CDF on exp(-(Y - y_R)^2 / T) (max-shifted)
+                lo = math.inf
+                for i in range(k):
+                    lo = min(lo, (m + cand[i] - y_r) ** 2)
+                total = 0.0
+                for i in range(k):
+                    total += math.exp(-((m + cand[i] - y_r) ** 2 - lo) / T)
+                u, s0, s1, s2, s3 = step(s0, s1, s2, s3)
+                target = to_double(u) * total
+                pick = k - 1
+                run = 0.0
+                for i in range(k):
+                    run += math.exp(-((m + cand[i] - y_r) ** 2 - lo) / T)
+                    if run > target:
+                        pick = i
+                        break
+            e = m + cand[pick] - y_t
+            acc_err += e * e
+            acc_mu += (m - y_t) ** 2
+            acc_s2 += var
+        out[t, 0] = acc_err / n_test
+        out[t, 1] = acc_mu / n_test
+        out[t, 2] = acc_s2 / n_test
+    return out
