@@ -13,7 +13,8 @@ a second, independent way, and compares them:
   sampling, batch means with a t quantile.
 
 Either kind may be an equality or an inequality (a bound: the estimate must not exceed it, beyond the
-tolerance or the interval). :func:`run_checks` runs a selection and returns a :class:`pandas.DataFrame`;
+tolerance or the interval); a Monte-Carlo check may also be a negative control (``"!="``: the interval must
+exclude a value known to be wrong). :func:`run_checks` runs a selection and returns a :class:`pandas.DataFrame`;
 ``alignsim verify`` prints it and exits with status 1 if any check fails.
 
 A check function receives a :class:`numpy.random.Generator` (random instances are reproducible by seed) and, for
@@ -88,8 +89,9 @@ class Check:
         half_width)`` for Monte-Carlo checks.
     tol : float
         Tolerance of an exact check, relative to ``max(1, |exact|)`` (unused by Monte-Carlo checks).
-    relation : {"==", "<="}
-        ``"=="``: the two values agree; ``"<="``: the independent value does not exceed the exact bound.
+    relation : {"==", "<=", "!="}
+        ``"=="``: the two values agree; ``"<="``: the independent value does not exceed the exact bound; ``"!="``
+        (Monte-Carlo only): the interval **excludes** the value, a negative control showing the check can fail.
     monte_carlo : bool
     """
 
@@ -118,7 +120,7 @@ def check(name: str, source: str, method: str, tol: float, relation: str = "==")
 
 def mc_check(name: str, source: str, method: str, relation: str = "=="):
     """Decorator registering a Monte-Carlo check ``f(rng, samples) -> (exact, estimate, half_width)``."""
-    V.choice(relation, "relation", ("==", "<="))
+    V.choice(relation, "relation", ("==", "<=", "!="))
 
     def deco(f):
         CHECKS.append(Check(name, source, method, f, 0.0, relation, monte_carlo=True))
@@ -945,6 +947,8 @@ def _mc_rows(rng, m):
 
 def _status(c: Check, exact: float, est: float, half: float) -> bool:
     if c.monte_carlo:
+        if c.relation == "!=":
+            return abs(est - exact) > half
         return abs(est - exact) <= half if c.relation == "==" else est - half <= exact
     if c.relation == "==":
         return abs(est - exact) <= c.tol * max(1.0, abs(exact))
@@ -1002,4 +1006,4 @@ def run_checks(only: str | None = None, seed: int = 0, samples: int | None = Non
 
 # Topic modules register their checks here (after the registry and its helpers exist); appending keeps the seeds
 # of the checks above unchanged.
-from . import _verify_infalign, _verify_pn, _verify_regularisers  # noqa: E402, F401
+from . import _verify_infalign, _verify_judge, _verify_pn, _verify_regularisers  # noqa: E402, F401

@@ -9,7 +9,7 @@ import pytest
 import alignsim
 
 MODULES = ["divergences", "generators", "tilting", "winrate", "bon", "models", "figures", "mc", "asymptotics",
-           "estimators", "dynamics", "infalign", "pn", "regularisers"]
+           "estimators", "dynamics", "infalign", "pn", "regularisers", "judge"]
 
 
 @pytest.mark.parametrize("name", MODULES)
@@ -22,7 +22,7 @@ def test_docstring_examples_run(name):
 
 def _public():
     seen = set()
-    for mod in [alignsim] + [importlib.import_module(f"alignsim.{m}") for m in ("estimators", "dynamics", "infalign", "pn", "regularisers")]:
+    for mod in [alignsim] + [importlib.import_module(f"alignsim.{m}") for m in ("estimators", "dynamics", "infalign", "pn", "regularisers", "judge")]:
         for name in mod.__all__:
             obj = getattr(mod, name)
             if (inspect.isfunction(obj) or inspect.isclass(obj)) and id(obj) not in seen:

@@ -69,6 +69,29 @@ def _backward(L, b, out):
         out[i] = acc / L[i, i]
 
 
+@nb.njit(inline="always")
+def _select(cand, k, target, T, u):
+    """Index selected among ``cand[:k]`` for the judge target: the closest (``T = 0``) or the softmax draw of
+    ``exp(-(c - target)^2 / T)`` with uniform ``u`` (inverse CDF, max-shifted)."""
+    best = 0
+    for i in range(1, k):
+        if abs(cand[i] - target) < abs(cand[best] - target):
+            best = i
+    if T == 0.0:
+        return best
+    lo = (cand[best] - target) ** 2
+    total = 0.0
+    for i in range(k):
+        total += math.exp(-((cand[i] - target) ** 2 - lo) / T)
+    goal = u * total
+    run = 0.0
+    for i in range(k):
+        run += math.exp(-((cand[i] - target) ** 2 - lo) / T)
+        if run > goal:
+            return i
+    return k - 1
+
+
 @nb.njit(cache=True, parallel=True)
 def judge_trials(d, n, sigma2, lam, S2, tau2, family, judge_param, judge_noise, k, T, n_test, states):
     """Per trial: mean over test inputs of the selected sample's squared error against the clean teacher output,
@@ -121,33 +144,31 @@ def judge_trials(d, n, sigma2, lam, S2, tau2, family, judge_param, judge_noise, 
             else:  # rho = -c mu (+ the judge's own noise)
                 y_r = y_t - judge_param * (m - y_t) + noise_r
             s0, s1, s2, s3 = _fill_normal(cand, math.sqrt(var), s0, s1, s2, s3)
-            if T == 0.0:  # best-of-k: the candidate closest to the judge target
-                best = 0
-                for i in range(1, k):
-                    if abs(m + cand[i] - y_r) < abs(m + cand[best] - y_r):
-                        best = i
-                pick = best
-            else:  # softmax by inverse CDF on exp(-(Y - y_R)^2 / T) (max-shifted)
-                lo = math.inf
-                for i in range(k):
-                    lo = min(lo, (m + cand[i] - y_r) ** 2)
-                total = 0.0
-                for i in range(k):
-                    total += math.exp(-((m + cand[i] - y_r) ** 2 - lo) / T)
-                u, s0, s1, s2, s3 = step(s0, s1, s2, s3)
-                target = to_double(u) * total
-                pick = k - 1
-                run = 0.0
-                for i in range(k):
-                    run += math.exp(-((m + cand[i] - y_r) ** 2 - lo) / T)
-                    if run > target:
-                        pick = i
-                        break
-            e = m + cand[pick] - y_t
+            for i in range(k):
+                cand[i] += m
+            u, s0, s1, s2, s3 = step(s0, s1, s2, s3)
+            pick = _select(cand, k, y_r, T, to_double(u))
+            e = cand[pick] - y_t
             acc_err += e * e
             acc_mu += (m - y_t) ** 2
             acc_s2 += var
         out[t, 0] = acc_err / n_test
         out[t, 1] = acc_mu / n_test
         out[t, 2] = acc_s2 / n_test
+    return out
+
+
+@nb.njit(cache=True, parallel=True)
+def point_selections(k, T, mu, rho, s, size, states, block):
+    """``size`` selected offsets U_sel at one test point: k draws of N(mu, s^2), judge target rho."""
+    out = np.empty(size)
+    for b in nb.prange(states.shape[0]):
+        s0, s1, s2, s3 = states[b, 0], states[b, 1], states[b, 2], states[b, 3]
+        cand = np.empty(k)
+        for i in range(b * block, min(size, (b + 1) * block)):
+            s0, s1, s2, s3 = _fill_normal(cand, s, s0, s1, s2, s3)
+            for j in range(k):
+                cand[j] += mu
+            u, s0, s1, s2, s3 = step(s0, s1, s2, s3)
+            out[i] = cand[_select(cand, k, rho, T, to_double(u))]
     return out
