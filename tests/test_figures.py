@@ -26,6 +26,10 @@ FAST = {
     "infalign_best_t": {"ns": (2, 8), "kls": (0.1, 0.5), "intervals": 2 ** 10},
     "infalign_optimal_policies": {"kls": (0.1, 1.0), "intervals": 2 ** 10},
     "infalign_calibration": {"ms": (1, 4, 16), "intervals": 2 ** 10},
+    "judge_error_vs_k": {"ns": (200,), "betas": (0.6,), "k_max": 20, "points": 6},
+    "judge_error_vs_temperature": {"ks": (4,), "points": 4},
+    "judge_compute_vs_data": {"n_steps": 4, "k_steps": 4},
+    "judge_decay_exponent": {"ratios": (0.3, 0.8), "ks": (1e2,)},
 }
 
 
@@ -36,7 +40,9 @@ def test_figure_is_reproducible_and_labelled(name):
     f1, f2 = make(**kwargs), make(**kwargs)
     assert _png(f1) == _png(f2)
     for ax in f1.axes:
-        if ax.axison:  # the simplex panel draws its own frame and labels
+        if hasattr(ax, "_colorbar"):  # a colour bar is labelled along its long side only
+            assert ax.get_ylabel() or ax.get_xlabel()
+        elif ax.axison:  # the simplex panel draws its own frame and labels
             assert ax.get_xlabel() and ax.get_ylabel()
 
 

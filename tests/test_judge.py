@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import example, given, strategies as st
 
 from alignsim import judge as J
 from alignsim.mc import sample_judge_point, simulate_judge
@@ -172,11 +172,14 @@ def test_teacher_judge_is_monotone_in_k_and_beats_every_temperature(p, k):
 
 
 @given(points, st.floats(0.1, 3.0))
+@example((0.0, 1.5, 0.375), 1.0)  # stress run: a far target, k * gap -> -40.3
 def test_limits_in_k_and_temperature(p, t):
     mu, rho, s = p
     T = t * s * s
     limit = J.point_error(INF, T, mu, rho, s)
-    assert abs(J.point_error(1e6, T, mu, rho, s) - limit) <= 2e-5 * max(1.0, limit)
+    gaps = [J.point_error(k, T, mu, rho, s) - limit for k in (1e5, 1e6)]
+    # O(1/k) approach to the tilted-Gaussian limit; its coefficient grows like 1 / E w (a far judge target)
+    assert gaps[1] == pytest.approx(gaps[0] / 10, rel=2e-2, abs=1e-12)
     k = 6
     assert J.point_error(k, 1e-5 * s * s, mu, rho, s) == pytest.approx(J.point_error(k, 0.0, mu, rho, s), rel=1e-3)
 
