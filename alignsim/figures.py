@@ -1133,7 +1133,7 @@ def judge_error_vs_k(ns=(100, 200, 800), betas=(0.45, 0.6, 0.75), k_max: int = 1
         law = model.best_of_k()
         k_star, e_star = model.optimal_k(k_max=k_max)
         colour = OKABE_ITO[j + 3]
-        coef = fr"$\infty$" if math.isinf(law.coefficient) else f"{law.coefficient:.2f}"
+        coef = r"$\infty$" if math.isinf(law.coefficient) else f"{law.coefficient:.2f}"
         ax2.plot(ks, [model.error(k) for k in ks], "o-", color=colour, ms=3, lw=1.4,
                  label=fr"$\beta$ = {beta}: $\bar C$ = {coef}, $k^*$ = {k_star}")
         ax2.axhline(law.floor, color=colour, lw=0.9, ls="--")
