@@ -261,16 +261,55 @@ def bench_infalign(quick):
     return rows
 
 
-BENCHMARKS = {"reward_law": bench_reward_law, "bon_kl": bench_bon_kl, "mc": bench_mc, "infalign": bench_infalign}
+def bench_judge(quick):
+    """The finite-d judge simulation (numba, parallel over trials) against the same simulation vectorised over
+    trials in numpy, and the exact averaged error at large k (the issue's < 50 ms target)."""
+    from alignsim.judge import JudgeModel
+    from alignsim.mc import _judge as JK
+
+    rows = []
+    configs = [(20, 40, 64, 0.0), (20, 40, 64, 0.3)] if quick else [(20, 40, 64, 0.0), (20, 40, 64, 0.3),
+                                                                    (100, 200, 16, 0.0), (20, 40, 1024, 0.0)]
+    trials, n_test = (64, 128) if quick else (256, 256)
+    for d, n, k, T in configs:
+        args = (d, n, 0.5, 0.5, 1.0, 1.0, JK.SCALE, 0.2, 0.05, k, T, n_test)
+        states = block_states(1, trials, 1)
+        ours = JK.judge_trials(*args, states)
+        base = ref.judge_trials_numpy(d, n, 0.5, 0.5, 1.0, 1.0, False, 0.2, 0.05, k, T, n_test, trials,
+                                      np.random.default_rng(1))
+        t_ours = timeit(lambda: JK.judge_trials(*args, states), repeats=3)
+        t_np = timeit(lambda: ref.judge_trials_numpy(d, n, 0.5, 0.5, 1.0, 1.0, False, 0.2, 0.05, k, T, n_test,
+                                                     trials, np.random.default_rng(1)), repeats=3)
+        exact = JudgeModel(d, n, 0.5, 1.0, judge=("scale", 0.2), judge_noise=0.05).error(k, T)
+        rows.append({"benchmark": f"judge simulation d={d} n={n} k={k} T={T:g}", "alignsim_s": t_ours,
+                     "numpy_s": t_np, "ratio": t_np / t_ours,
+                     "note": f"{trials} trials x {n_test} tests on {numba.get_num_threads()} threads; target >= 3x; "
+                             f"error {ours[:, 0].mean():.4f} / {base[:, 0].mean():.4f} (numba / numpy) vs exact DE "
+                             f"{exact:.4f}"})
+    model = JudgeModel(100, 200, 0.1, 1.0)
+    for k in (2, 1e3, 1e6):
+        for T in (0.0, 0.3 * model.offset_law()["s2"]):
+            t = timeit(lambda: model.error(k, T), repeats=3)
+            rows.append({"benchmark": f"judge exact averaged error k={k:g} T={T:.3g}", "alignsim_s": t,
+                         "numpy_s": math.nan, "ratio": math.nan,
+                         "note": "target < 50 ms (T = 0); softmax: 16 Gauss-Hermite points x 2-D quadrature"})
+    return rows
+
+
+BENCHMARKS = {"reward_law": bench_reward_law, "bon_kl": bench_bon_kl, "mc": bench_mc, "infalign": bench_infalign,
+              "judge": bench_judge}
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes")
     parser.add_argument("--out", default=str(Path(__file__).with_name("results.json")))
+    parser.add_argument("--only", choices=sorted(BENCHMARKS), help="run one group (results are then not written)")
     args = parser.parse_args(argv)
     rows = []
     for name, bench in BENCHMARKS.items():
+        if args.only and name != args.only:
+            continue
         print(f"running {name} ...", flush=True)
         rows.extend(bench(args.quick))
     width = max(len(r["benchmark"]) for r in rows)
@@ -279,6 +318,8 @@ def main(argv=None):
         ratio = "" if math.isnan(r["ratio"]) else f"{r['ratio']:.2f}x"
         npt = "" if math.isnan(r["numpy_s"]) else f"{r['numpy_s']:.4f}s"
         print(f"{r['benchmark']:<{width}}  {r['alignsim_s']:>9.4f}s  {npt:>10}  {ratio:>7}  {r['note']}")
+    if args.only:
+        return
     meta = {"python": platform.python_version(), "machine": platform.machine(), "numpy": np.__version__,
             "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
     Path(args.out).write_text(json.dumps({"meta": meta, "results": rows}, indent=2, default=float))

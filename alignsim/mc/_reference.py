@@ -75,3 +75,38 @@ def grpo_train_numpy(theta0, r, ref, beta, eta, steps, G, n_runs, rng, ddof=1, e
         th = th + eta * (grad - pi * coef.sum(axis=1, keepdims=True)) / G
     z = np.exp(th - th.max(axis=1, keepdims=True))
     return z / z.sum(axis=1, keepdims=True)
+
+
+def judge_trials_numpy(d, n, sigma2, lam, S2, tau2, model_aware, judge_param, judge_noise, k, T, n_test, trials,
+                       rng):
+    """Baseline of :func:`alignsim.mc._judge.judge_trials`: the same simulation vectorised over trials with numpy
+    (batched ``matmul``/``cholesky``/``solve``); returns per-trial means of the error, mu^2 and s^2."""
+    sx = np.sqrt(S2 / d)
+    w_t = rng.normal(scale=np.sqrt(tau2), size=(trials, d))
+    X = rng.normal(scale=sx, size=(trials, n, d))
+    y = np.einsum("tnd,td->tn", X, w_t) + rng.normal(scale=np.sqrt(sigma2), size=(trials, n))
+    A = np.swapaxes(X, 1, 2) @ X + lam * np.eye(d)
+    L = np.linalg.cholesky(A)
+    w_post = np.linalg.solve(A, np.einsum("tnd,tn->td", X, y)[..., None])[..., 0]
+    w_r = rng.normal(scale=np.sqrt(judge_noise), size=(trials, d))
+    if not model_aware:
+        w_r = w_r + (1.0 + judge_param) * w_t
+    x = rng.normal(scale=sx, size=(trials, n_test, d))
+    y_t = np.einsum("tmd,td->tm", x, w_t)
+    m = np.einsum("tmd,td->tm", x, w_post)
+    z = np.linalg.solve(L, np.swapaxes(x, 1, 2))
+    var = sigma2 * (1.0 + np.sum(z * z, axis=1))
+    y_r = np.einsum("tmd,td->tm", x, w_r)
+    if model_aware:
+        y_r = y_r + y_t - judge_param * (m - y_t)
+    cand = m[..., None] + np.sqrt(var)[..., None] * rng.normal(size=(trials, n_test, k))
+    dist2 = (cand - y_r[..., None]) ** 2
+    if T == 0.0:
+        pick = np.argmin(dist2, axis=2)
+    else:
+        w = np.exp(-(dist2 - dist2.min(axis=2, keepdims=True)) / T)
+        cdf = np.cumsum(w, axis=2)
+        u = rng.random(size=(trials, n_test, 1)) * cdf[..., -1:]
+        pick = np.minimum((cdf <= u).sum(axis=2), k - 1)
+    sel = np.take_along_axis(cand, pick[..., None], axis=2)[..., 0]
+    return np.stack([((sel - y_t) ** 2).mean(axis=1), ((m - y_t) ** 2).mean(axis=1), var.mean(axis=1)], axis=1)
