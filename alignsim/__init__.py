@@ -6,9 +6,10 @@ from .bon import *  # noqa: F401,F403
 from .models import *  # noqa: F401,F403
 from .asymptotics import *  # noqa: F401,F403
 from .infalign import ctrl_policy, inference_time_win_rate, transformed_reward  # noqa: F401
-from . import dynamics, estimators, generators, infalign, pn, regularisers  # noqa: F401
+from .judge import JudgeModel  # noqa: F401
+from . import dynamics, estimators, generators, infalign, judge, pn, regularisers  # noqa: F401
 
-__all__ = [n for n in dir() if not n.startswith("_") and n not in {"divergences", "tilting", "winrate", "bon", "asymptotics",
-                                                                     "models", "generators", "estimators", "dynamics",
-                                                                     "infalign", "pn", "regularisers"}]
+_MODULES = {"divergences", "tilting", "winrate", "bon", "asymptotics", "models", "generators", "estimators",
+            "dynamics", "infalign", "judge", "pn", "regularisers"}
+__all__ = [n for n in dir() if not n.startswith("_") and n not in _MODULES]
 __version__ = "0.1.0"
