@@ -28,7 +28,7 @@ def test_readme_tour_runs_and_its_numbers_hold():
 
 def test_readme_infalign_tour_numbers_hold():
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
-    assert len(blocks) == 3
+    assert len(blocks) == 4
     ns: dict = {}
     for code in blocks:
         exec(compile(code, "README.md", "exec"), ns)  # noqa: S102 - our own README
@@ -47,3 +47,16 @@ def test_readme_pn_tour_numbers_hold():
     pn = ns["pn"]
     assert pn.exact_risk(ns["fam"], [0.2, 0.3, 0.5], 100).risk == pytest.approx(0.0103100, abs=1e-7)
     assert pn.pn_criterion(100, 0.05, ns["c1"], ns["c2"])["accept"] is True
+
+
+def test_readme_judge_tour_numbers_hold():
+    ns: dict = {}
+    for code in re.findall(r"```python\n(.*?)```", README.read_text(), re.S):
+        exec(compile(code, "README.md", "exec"), ns)  # noqa: S102 - our own README
+    J, model = ns["J"], ns["model"]
+    assert J.point_error(10, 0.0, 0.5, 0.0, 1.0) == pytest.approx(0.0316759024, abs=1e-10)
+    assert J.point_error(8, 0.25, -0.6, 0.6, 1.0) == pytest.approx(0.3250456, abs=1e-7)
+    assert J.point_optimal_k(-0.5, 0.8, 1.0) == (4, pytest.approx(0.4820740, abs=1e-7))
+    assert model.error(4) == pytest.approx(0.0386893, abs=1e-7)
+    assert model.best_of_k().coefficient == pytest.approx(1.9940, abs=1e-4)
+    assert model.data_equivalent(2) == pytest.approx(3236.3, abs=0.05)
