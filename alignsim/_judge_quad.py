@@ -125,9 +125,10 @@ def _inner(v, tau, m):
     r, wr = composite(np.sort(breaks, axis=2), 10)
     pa, pb = wr * _phi(m[:, None, None] + r), wr * _phi(m[:, None, None] - r)
     ex = np.exp(np.minimum(v[:, :, None] - r * r / tau, 700.0))
-    psi = r * ex * np.exp(-ex)
-    return (np.sum((pa + pb) * -np.expm1(-ex), axis=2), np.sum((pa - pb) * psi, axis=2),
-            np.sum((pa + pb) * r * psi, axis=2))
+    em = np.expm1(-ex)  # -chi, accurate when e^x is small (large k); 1 + em = e^{-e^x} to 1e-16 absolute
+    psi = r * ex * (1.0 + em)
+    both = pa + pb
+    return -np.sum(both * em, axis=2), np.sum((pa - pb) * psi, axis=2), np.sum(both * r * psi, axis=2)
 
 
 def softmax_moments(k: float, tau: float, m, chunk: int = 8):
