@@ -152,10 +152,15 @@ def softmax_moments(k: float, tau: float, m, chunk: int = 8):
     return i1, i2
 
 
+def log_mean_weight(tau, m):
+    r""":math:`\log E\,w` for :math:`w=e^{-(U-\rho)^2/T}` (``s = 1``, ``tau = T``, ``m = (rho - mu)/s``), a Gaussian
+    integral: :math:`E\,w=\sqrt{\tau/(\tau+2)}\,e^{-m^2/(\tau+2)}`. The rivals' total weight is about ``k E w``."""
+    return 0.5 * np.log(tau / (tau + 2.0)) - np.asarray(m) ** 2 / (tau + 2.0)
+
+
 def _softmax_chunk(k, tau, m):
     dist = np.abs(m)
-    log_ew = 0.5 * math.log(tau / (tau + 2.0)) - dist ** 2 / (tau + 2.0)
-    low = -math.log(k) - log_ew - 38.0
+    low = -math.log(k) - log_mean_weight(tau, m) - 38.0
     r_hi = _radius(45.0, k, m, 1.0, np.full_like(m, 1e-300), dist + 40.0)
     v_hi = np.maximum(r_hi ** 2 / tau + 45.0, 13.0)
     bulk = low + 38.0  # t = 1 / (k E w): where the rivals' total weight reaches one

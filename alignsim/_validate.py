@@ -141,6 +141,17 @@ def sample_count(N, name: str = "N") -> tuple[float, float]:
     return (float(N) if log_n < 709.0 else math.inf), log_n
 
 
+def samples_or_inf(k, name: str = "k") -> float:
+    """A number of samples ``k >= 1`` as a float, ``inf`` allowed (a limit); non-integers are accepted where a
+    formula interpolates in ``k`` (e.g. the Beta(1, k) order statistic)."""
+    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (numbers.Real, np.floating, np.integer)):
+        raise TypeError(f"{name} must be a number of samples >= 1 (or inf), got {type(k).__name__}")
+    v = float(k)
+    if math.isnan(v) or v < 1:
+        raise ValueError(f"{name} must be >= 1 (a number of samples, inf allowed), got {k!r}")
+    return v
+
+
 def length(n, name: str = "length") -> int:
     """A sequence length: an integer ``>= 1``."""
     if isinstance(n, (bool, np.bool_)) or not isinstance(n, (numbers.Integral, np.integer)):

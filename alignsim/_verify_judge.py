@@ -15,6 +15,7 @@ import numpy as np
 from scipy.integrate import quad
 
 from . import judge as J
+from ._judge_quad import log_mean_weight
 from .mc import sample_judge_point, simulate_judge
 from .verify import Z, _batch_ci, check, mc_check
 
@@ -100,7 +101,7 @@ def _limit(rng):
     mu, rho, s = _point(rng)
     T = rng.uniform(0.1, 2.0) * s * s
     limit = J.point_error(math.inf, T, mu, rho, s)
-    ew = math.sqrt(T / (T + 2 * s * s)) * math.exp(-((rho - mu) ** 2) / (T + 2 * s * s))  # E w: k E w >> 1
+    ew = math.exp(log_mean_weight(T / (s * s), (rho - mu) / s))  # the rivals' mean weight: k E w >> 1
     gaps = [J.point_error(k, T, mu, rho, s) - limit for k in (1e3 / ew, 1e4 / ew)]
     return 0.15, abs(gaps[1]) / max(abs(gaps[0]), 1e-14)
 

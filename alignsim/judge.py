@@ -34,7 +34,6 @@ References
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
@@ -83,16 +82,6 @@ def _delta_nodes(var_delta: float, s: float, softmax: bool):
 # ---------------------------------------------------------------------------------------------------------------
 # validation
 # ---------------------------------------------------------------------------------------------------------------
-def _samples(k, name: str = "k") -> float:
-    """``k >= 1``: an integer (any real >= 1 interpolates the Beta(1, k) law of the selected quantile) or ``inf``."""
-    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (numbers.Real, np.floating, np.integer)):
-        raise TypeError(f"{name} must be a number of samples >= 1 (or inf), got {type(k).__name__}")
-    v = float(k)
-    if math.isnan(v) or v < 1:
-        raise ValueError(f"{name} must be >= 1 (a number of samples, inf allowed), got {k!r}")
-    return v
-
-
 def _temperature(T, name: str = "T") -> float:
     return V.real(T, name, low=0.0)
 
@@ -285,6 +274,14 @@ def _limit(T: float, mu, rho, s2):
     return (theta * mu + (1.0 - theta) * rho) ** 2 + theta * s2
 
 
+def _limit_temperature(cov_rho_delta: float, var_delta: float, s2: float) -> float:
+    """k = inf optimum of E[(theta mu + (1 - theta) rho)^2] + theta s^2 over theta = T / (T + 2 s^2): with
+    Delta = rho - mu, theta* = (2 Cov(rho, Delta) - s^2) / (2 Var Delta) clipped to [0, 1) (a point is the case of
+    Cov = rho Delta, Var = Delta^2), T* = 2 s^2 theta* / (1 - theta*)."""
+    theta = 0.0 if var_delta == 0.0 else min(max((2.0 * cov_rho_delta - s2) / (2.0 * var_delta), 0.0), 1.0 - 1e-16)
+    return 2.0 * s2 * theta / (1.0 - theta)
+
+
 def point_error(k, T, mu, rho, s, *, excess: bool = False):
     r"""Exact error :math:`E_{k,T}=E[U_{\rm sel}^2]` of the selected sample at one test point (broadcasting).
 
@@ -334,7 +331,7 @@ def point_error(k, T, mu, rho, s, *, excess: bool = False):
     >>> round(point_error(2, 0.5, 0.3, 0.2, 1.0), 10)
     0.4962483643
     """
-    kk = _samples(k)
+    kk = V.samples_or_inf(k)
     TT = _temperature(T)
     mu_a = V.real_array(mu, "mu")
     rho_a = V.real_array(rho, "rho")
@@ -390,7 +387,7 @@ def high_temperature_error(k, T, mu, rho, s):
     >>> abs(high_temperature_error(8, 320.0, -0.5, 0.4, 1.0) - exact) < 3e-7
     True
     """
-    kk = _samples(k)
+    kk = V.samples_or_inf(k)
     x = 2.0 * _positive(s, "s") ** 2 / _positive(T, "T")
     m_t = V.real(mu, "mu")
     m_r = m_t - V.real(rho, "rho")
@@ -563,15 +560,13 @@ def point_optimal_temperature(k, mu, rho, s):
     >>> [round(x, 12) for x in point_optimal_temperature(float("inf"), -0.6, 0.6, 1.0)]
     [0.360655737705, 0.326388888889]
     """
-    kk = _samples(k)
+    kk = V.samples_or_inf(k)
     if kk < 2:
         raise ValueError(f"k must be >= 2 (one sample leaves nothing to select), got {k!r}")
     m, r, sd = V.real(mu, "mu"), V.real(rho, "rho"), _positive(s, "s")
     s2 = sd * sd
     if math.isinf(kk):
-        d = r - m
-        theta = 0.0 if d == 0.0 else min(max((2.0 * r * d - s2) / (2.0 * d * d), 0.0), 1.0 - 1e-16)
-        T = 2.0 * s2 * theta / (1.0 - theta)
+        T = _limit_temperature(r * (r - m), (r - m) ** 2, s2)
         return T, float(_limit(T, m, r, s2))
     return _argmin_temperature(lambda t: point_error(kk, t, m, r, sd), s2, point_error(kk, 0.0, m, r, sd))
 
@@ -608,7 +603,7 @@ def point_optimal_judge(k, T, mu, s):
     >>> round(point_optimal_judge(4, 0.5, -0.5, 1.0)[0], 4)
     0.1287
     """
-    kk = _samples(k)
+    kk = V.samples_or_inf(k)
     if kk < 2:
         raise ValueError(f"k must be >= 2 (one sample leaves nothing to select), got {k!r}")
     TT = _temperature(T)
@@ -816,7 +811,7 @@ class JudgeModel:
         >>> round(JudgeModel(1, 2, 0.5, 1.0).error(16), 10)
         0.0138592803
         """
-        return self._average(_samples(k), _temperature(T)) + self._noise()
+        return self._average(V.samples_or_inf(k), _temperature(T)) + self._noise()
 
     def best_of_k(self) -> BestOfK:
         r"""The :math:`1/k^2` law of best-of-k averaged over test points.
@@ -885,15 +880,13 @@ class JudgeModel:
         >>> JudgeModel(1, 2, 0.5, 1.0).optimal_temperature(4)[0]
         0.0
         """
-        kk = _samples(k)
+        kk = V.samples_or_inf(k)
         if kk < 2:
             raise ValueError(f"k must be >= 2 (one sample leaves nothing to select), got {k!r}")
         law = self.offset_law()
         s2 = law["s2"]
         if math.isinf(kk):
-            vd = law["var_delta"]
-            theta = 0.0 if vd == 0 else min(max((2.0 * law["cov_rho_delta"] - s2) / (2.0 * vd), 0.0), 1 - 1e-16)
-            T = 2.0 * s2 * theta / (1.0 - theta)
+            T = _limit_temperature(law["cov_rho_delta"], law["var_delta"], s2)
             return T, self.error(kk, T)
         return _argmin_temperature(lambda t: self.error(kk, t), s2, self.error(kk, 0.0))
 
@@ -921,7 +914,7 @@ class JudgeModel:
         >>> round(c, 6) == round(2e-7 / (2 * m.offset_law()["s2"]), 6)
         True
         """
-        kk = _samples(k)
+        kk = V.samples_or_inf(k)
         TT = _temperature(T)
         law = self.offset_law()
         centre = TT / (2.0 * law["s2"])
@@ -998,7 +991,7 @@ class JudgeModel:
         >>> round(e_k, 2)
         1.95
         """
-        kk = _samples(k)
+        kk = V.samples_or_inf(k)
         h = V.real(rel_step, "rel_step", low=0.0, high=0.1, low_open=True)
         n = float(self.n)
         e_n = -(math.log(self.with_n(n * (1 + h)).error(kk, T)) - math.log(self.with_n(n / (1 + h)).error(kk, T)))

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import example, given, strategies as st
 
 from alignsim import judge as J
+from alignsim._judge_quad import log_mean_weight
 from alignsim.mc import sample_judge_point, simulate_judge
 
 INF = math.inf
@@ -181,7 +182,7 @@ def test_limits_in_k_and_temperature(p, t):
     limit = J.point_error(INF, T, mu, rho, s)
     # O(1/k) approach to the tilted-Gaussian limit once k E[w] >> 1 (E w in closed form: a far judge target
     # makes the rivals' total weight small, and the 1/k coefficient large)
-    ew = math.sqrt(T / (T + 2 * s * s)) * math.exp(-((rho - mu) ** 2) / (T + 2 * s * s))
+    ew = math.exp(log_mean_weight(T / (s * s), (rho - mu) / s))
     gaps = [J.point_error(k, T, mu, rho, s) - limit for k in (1e3 / ew, 1e4 / ew)]
     assert abs(gaps[1]) <= 0.15 * abs(gaps[0]) + 1e-13  # 0.1 up to the O(1/k^2) term
     k = 6
@@ -195,6 +196,13 @@ def test_symmetry_and_scaling(p, k, t):
     assert J.point_error(k, t * s * s, -mu, -rho, s) == pytest.approx(e, rel=1e-10)
     c = 2.5  # units: (mu, rho, s) -> c (mu, rho, s), T -> c^2 T, E -> c^2 E
     assert J.point_error(k, t * (c * s) ** 2, c * mu, c * rho, c * s) == pytest.approx(c * c * e, rel=1e-9)
+
+
+def test_mean_weight_is_the_gaussian_integral():
+    x, w = np.polynomial.hermite_e.hermegauss(80)
+    mu, rho, s, T = 0.3, -0.5, 0.8, 0.4
+    direct = np.dot(w, np.exp(-((mu + s * x - rho) ** 2) / T)) / math.sqrt(2 * math.pi)
+    assert math.exp(log_mean_weight(T / s ** 2, (rho - mu) / s)) == pytest.approx(direct, rel=1e-13)
 
 
 @given(st.floats(0.05, 4.0), st.floats(0.05, 2.0), st.floats(0.2, 3.0), st.floats(0.3, 3.0))
