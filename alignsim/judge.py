@@ -791,7 +791,9 @@ class JudgeModel:
         :math:`\Delta/\mathrm{sd}(\Delta)\in[0,12]` (symmetry gives the negative half), panels no wider than
         1 in that variable nor than :math:`s/2` in :math:`\Delta` (Gauss-Hermite converges slowly when
         :math:`V_\Delta\gg s^2`: the best-of-k error turns from :math:`C/k^2` to :math:`(|\Delta|-s\sqrt{2\log k})^2`
-        over a width of order ``s``). ``k = 1`` and ``k = inf`` are closed forms.
+        over a width of order ``s``). The softmax (a 2-D quadrature per point) uses 32-node Gauss-Hermite while
+        :math:`\mathrm{sd}(\Delta)\le s` (error <= 1e-8 relative) and the composite rule, with panels of ``s``,
+        beyond. ``k = 1`` and ``k = inf`` are closed forms.
 
         Parameters
         ----------
