@@ -55,3 +55,9 @@ def nonconstant(p, r):
 
 betas = st.floats(0.05, 20.0)
 sample_counts = st.integers(1, 200)
+
+
+def judge_points(max_offset=1.5, s_range=(0.3, 2.0)):
+    """Test points ``(mu, rho, s)`` of the LLM-as-a-judge model: offsets of the predictive mean and of the judge
+    target from the teacher, and the predictive standard deviation."""
+    return st.tuples(st.floats(-max_offset, max_offset), st.floats(-max_offset, max_offset), st.floats(*s_range))

@@ -10,6 +10,8 @@ from alignsim import judge as J
 from alignsim._judge_quad import log_mean_weight
 from alignsim.mc import sample_judge_point, simulate_judge
 
+from .strategies import judge_points
+
 INF = math.inf
 
 
@@ -152,7 +154,7 @@ def test_v10_decay_exponent(V, slope, exponent):
 # ---------------------------------------------------------------------------------------------------------------
 # properties (spec section 10)
 # ---------------------------------------------------------------------------------------------------------------
-points = st.tuples(st.floats(-1.5, 1.5), st.floats(-1.5, 1.5), st.floats(0.3, 2.0))
+points = judge_points()
 
 
 @given(points, st.integers(2, 200))
