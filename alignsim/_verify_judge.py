@@ -148,27 +148,28 @@ def _optimal_T(rng):
     return float(min(J.point_error(8, t, mu, rho, s) for t in grid)), e_star
 
 
+def _mc_point(rng, m, softmax):
+    """(exact, sample mean, batch-means half-width) of U_sel^2 at a random point, k in [2, 32]."""
+    mu, rho, s = _point(rng)
+    k = int(rng.integers(2, 33))
+    T = rng.uniform(0.05, 2.0) * s * s if softmax else 0.0
+    u = sample_judge_point(k, T, mu, rho, s, m // 4, rng=rng)
+    est, half = _batch_ci(lambda idx: float(np.mean(u[idx] ** 2)), np.arange(u.size))
+    return J.point_error(k, T, mu, rho, s), est, half
+
+
 @mc_check("judge.point_best_of_k_vs_mc", f"{_SOURCE} 3.3",
           "mean of U_sel^2 over sampled best-of-k selections (k in [2, 32], random point) vs the exact "
           "order-statistic error; batch-means interval")
 def _mc_bok(rng, m):
-    mu, rho, s = _point(rng)
-    k = int(rng.integers(2, 33))
-    u = sample_judge_point(k, 0.0, mu, rho, s, m // 4, rng=rng)
-    est, half = _batch_ci(lambda idx: float(np.mean(u[idx] ** 2)), np.arange(u.size))
-    return J.point_error(k, 0.0, mu, rho, s), est, half
+    return _mc_point(rng, m, softmax=False)
 
 
 @mc_check("judge.point_softmax_vs_mc", f"{_SOURCE} 3.2",
           "mean of U_sel^2 over sampled softmax selections (k in [2, 32], T in [0.05, 2] s^2) vs the exact "
           "exponential-race error; batch-means interval")
 def _mc_softmax(rng, m):
-    mu, rho, s = _point(rng)
-    k = int(rng.integers(2, 33))
-    T = rng.uniform(0.05, 2.0) * s * s
-    u = sample_judge_point(k, T, mu, rho, s, m // 4, rng=rng)
-    est, half = _batch_ci(lambda idx: float(np.mean(u[idx] ** 2)), np.arange(u.size))
-    return J.point_error(k, T, mu, rho, s), est, half
+    return _mc_point(rng, m, softmax=True)
 
 
 _PROPORTIONAL = J.JudgeModel(400, 800, 0.5, 1.0)  # V1/V2: alpha = 0.5, lambda = 0.5, tau^2 = gamma^2 = 1
