@@ -1191,7 +1191,10 @@ def optimal_transform(procedure: str, N, *, beta=None, kl=None, p=None, r=None, 
         \pi_k\propto\pi_{\rm ref}e^{\Phi_k/\beta},\qquad \Phi_0(u) = u,
 
     stopped when :math:`\alpha\sup|\mathcal R-\Phi|<` ``tol``. For BoN the objective is strictly concave, so the
-    fixed point is the global optimum; for WoN it is a stationary point (spec Theorem A, concavity). With
+    fixed point is the global optimum; for WoN it is a stationary point (spec Theorem A, concavity). On a finite
+    law WoN can have several (a large tie at the bottom makes the reference a local maximum), so with ``beta``
+    given the iteration also starts from the reference and from policies piled on the top level, and the best
+    objective is kept; with a ``kl`` target the branch continued from the reference is followed. With
     ``kl`` given, :math:`\beta` is found by Brent's method in :math:`\log\beta`, each solve warm-started from the
     previous one. Certificates: :math:`W^\star=\frac\beta N(p^\star(1)-1)` (BoN),
     :math:`W^\star=1-\frac\beta N(1-p^\star(0))` (WoN).
@@ -1274,6 +1277,19 @@ def optimal_transform(procedure: str, N, *, beta=None, kl=None, p=None, r=None, 
                 raise ValueError(f"kl={target!r} needs beta below 1e-26; not supported")
         b = math.exp(brentq(f, lo, hi, xtol=1e-12))
     phi, _ = solve(b)
+    if p is not None and procedure == "won" and beta is not None:
+        # On a finite law WoN's objective can have several stationary points (a large tie at the bottom makes the
+        # reference a local maximum and leaves a local minimum between it and the top: found by hypothesis), so
+        # also start from the reference and from policies piled on the top level, and keep the best objective.
+        candidates = [phi]
+        for scale in (0.0, 10.0, 100.0):
+            try:
+                other, k = _fixed_point(lambda x: problem.step(x, b), scale * problem.start(), a, tl, iters)
+            except ValueError:  # a start that stalls is simply not a candidate
+                continue
+            candidates.append(other)
+            count[0] += k
+        phi = max(candidates, key=lambda x: problem.objective(x, b))
     return problem.result(procedure, b, phi, count[0])
 
 
@@ -1328,6 +1344,10 @@ class _FiniteProblem:
 
     def kl(self, phi, b):
         return float(_kl(self.level_law(phi, b), self.mass))
+
+    def objective(self, phi, b):
+        res = self.result(self.kind, b, phi, 0)
+        return res.win_rate - b * res.kl
 
     def max_kl(self):
         # Lemma B's reward increases with the level for BoN and WoN alike: beta -> 0 keeps the top level

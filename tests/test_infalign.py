@@ -362,6 +362,26 @@ def test_kl_is_monotone_in_beta_in_the_continuous_model():
     assert np.all(np.diff(kls) < 0)
 
 
+def test_finite_won_keeps_the_best_stationary_point():
+    """A bottom tie gives worst-of-4 three stationary points (found by hypothesis in a clean-clone run): a local
+    maximum near the reference (0.50055), a local minimum (0.49281, where the plain iteration stopped) and the
+    global maximum with the mass piled on the top level. By symmetry the optimum is (x, (1-x)/3, (1-x)/3,
+    (1-x)/3); a bounded scalar search over x is the independent answer."""
+    from scipy.optimize import minimize_scalar
+
+    p, r, beta = np.full(4, 0.25), np.array([0.0, -1.0, -1.0, -1.0]), 0.25
+    opt = ia.optimal_transform("won", 4, beta=beta, p=p, r=r)
+
+    def objective(x):
+        q = np.array([x] + [(1 - x) / 3] * 3)
+        return ia.inference_time_win_rate(q, p, r, "won", 4) - beta * a.kl(q, p)
+
+    best = minimize_scalar(lambda x: -objective(x), bounds=(0.9, 1 - 1e-12), method="bounded",
+                           options={"xatol": 1e-12})
+    assert opt.win_rate - beta * a.kl(opt.policy, p) == pytest.approx(-best.fun, abs=1e-10)
+    assert opt.certificate < 1e-9
+
+
 @given(law=laws(min_size=3, max_size=7, ties=True), kind=st.sampled_from(["bon", "won"]), N=st.integers(2, 5),
        beta=st.floats(0.05, 2.0), data=st.data())
 def test_finite_optimum_beats_random_policies(law, kind, N, beta, data):
