@@ -301,6 +301,20 @@ def test_finite_d_simulation_agrees_and_is_reproducible():
     assert abs(err.mean() - model.error(4, 0.3)) <= 4.5 * err.std(ddof=1) / math.sqrt(err.size)
 
 
+def test_simulations_do_not_depend_on_the_thread_count():
+    import numba
+
+    model = J.JudgeModel(30, 60, 0.5, 1.0, judge=("scale", 0.2), judge_noise=0.05)
+    first = simulate_judge(model, 8, 0.3, n_test=64, n_trials=20, rng=3)["error"]
+    draws = sample_judge_point(8, 0.3, 0.1, 0.2, 1.0, 100_000, rng=4)
+    numba.set_num_threads(1)
+    try:
+        assert np.array_equal(simulate_judge(model, 8, 0.3, n_test=64, n_trials=20, rng=3)["error"], first)
+        assert np.array_equal(sample_judge_point(8, 0.3, 0.1, 0.2, 1.0, 100_000, rng=4), draws)
+    finally:
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # bad input
 # ---------------------------------------------------------------------------------------------------------------
