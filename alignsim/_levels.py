@@ -1,4 +1,5 @@
-"""Reward-level laws: grouping outcomes by reward, and log-space CDF bookkeeping.
+"""Reward-level laws: grouping outcomes by reward, log-space CDF bookkeeping, the best-of-N level law and the
+calibrated (mid-rank) reward.
 
 Rewards are grouped by **exact float equality** (two outcomes whose rewards differ in the last bit are two
 levels). Outcomes with zero probability belong to no level.
@@ -13,8 +14,8 @@ import numpy as np
 _LOG_HALF = -math.log(2.0)
 
 
-def group(p: np.ndarray, r: np.ndarray):
-    """Levels of the reward on the support of ``p``.
+def group(p: np.ndarray, r: np.ndarray, *, support_only: bool = True):
+    """Levels of the reward on the support of ``p`` (on every outcome with ``support_only=False``).
 
     Returns
     -------
@@ -25,7 +26,7 @@ def group(p: np.ndarray, r: np.ndarray):
     index : ndarray of int, shape (K,)
         Level of each outcome, ``-1`` for outcomes with ``p == 0``.
     """
-    support = p > 0
+    support = p > 0 if support_only else np.ones(p.shape, dtype=bool)
     levels, inv = np.unique(r[support], return_inverse=True)
     mass = np.bincount(inv, weights=p[support], minlength=levels.size)
     index = np.full(p.shape, -1, dtype=np.int64)
@@ -97,3 +98,43 @@ def times_n(n: float, log_n: float, x, log_neg_x=None):
         direct = np.isfinite(n) & (np.abs(x) > 1e-290)
         out = np.where(direct, n * x, via_logs)
     return np.where(x == 0.0, 0.0, out) if log_neg_x is None else out
+
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The one formula: the BoN law of a level law, in log space.
+# --------------------------------------------------------------------------------------------------------------
+def bon_log_level_law(log_mass: np.ndarray, n: float, log_n: float) -> np.ndarray:
+    r"""Log-masses :math:`\log g_k` of the best-of-N level law from level log-masses in increasing order.
+
+    .. math::
+
+        \log g_k = N\log F_k + \log\big(1 - e^{N\log(F_{k-1}/F_k)}\big),
+        \qquad \log\frac{F_{k-1}}{F_k} = \log\Big(1-\frac{P_k}{F_k}\Big).
+
+    ``n`` is :math:`N` as a float (``inf`` beyond the float range) and ``log_n`` its log. Each product
+    :math:`N\log(1-x)` is formed directly when possible and otherwise as :math:`-\exp(\log N + \log(-\log(1-x)))`
+    from :math:`\log x` (see :func:`log_neg_log1m`), so that :math:`N = e^{1000}` acting on tail
+    masses :math:`e^{-1000}` is exact. When :math:`P_k/F_k>\tfrac12` the ratio is taken as
+    :math:`\log F_{k-1}-\log F_k`. Public callers use :func:`alignsim.bon_law` or the model methods.
+    """
+    log_F, log_Fm, lnl_F = log_cdfs(log_mass)
+    d = np.minimum(log_mass - log_F, 0.0)
+    far = d > -math.log(2.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(far, log_Fm - log_F, log1mexp(np.where(far, -1.0, d)))
+        lnl_ratio = np.where(far, np.log(-ratio), log_neg_log1m(np.where(far, -1.0, d)))
+    n_log_f = times_n(n, log_n, log_F, lnl_F)
+    n_log_ratio = times_n(n, log_n, ratio, lnl_ratio)
+    return n_log_f + log1mexp(n_log_ratio)
+
+
+def calibrated(p: np.ndarray, r: np.ndarray) -> np.ndarray:
+    r"""Mid-rank calibrated reward of every outcome, :math:`P(R<r_i) + \tfrac12 P(R=r_i)` under ``p``.
+
+    Outcomes with zero probability get the value of their reward's position in the law (so a policy that moves
+    mass onto them is scored consistently).
+    """
+    _, mass, index = group(p, r, support_only=False)
+    below = np.concatenate(([0.0], np.cumsum(mass)[:-1]))
+    return (below + 0.5 * mass)[index]

@@ -34,26 +34,19 @@ import pandas as pd
 from scipy.optimize import brentq
 from scipy.special import comb, logsumexp
 
+from . import _tilt as T
+from ._kl import kl_logs
+from ._levels import bon_log_level_law
 from . import _validate as V
-from .bon import bon_log_level_law
-from .divergences import _kl_logs, renyi_cross_entropy
+from .divergences import renyi_cross_entropy
 from .models import MemorylessLM
-from .tilting import (
-    _lambda_on_support,
-    _lam,
-    _log_partition,
-    _max_kl,
-    _support,
-    _tilt_kl_support,
-    _tilt_log,
-)
 
 __all__ = ["rate_function", "scgf", "scgf_renyi", "cumulants", "tail_probability", "bon_vs_rl"]
 
 
 def _tilted(ps, rs, lam):
     """Tilted token law on the support (probabilities), lam may be any real."""
-    return np.exp(_tilt_log(ps, rs, lam))
+    return np.exp(T.tilt_log(ps, rs, lam))
 
 
 def _gap_mean_log(ps, d, s):
@@ -127,8 +120,8 @@ def rate_function(p, r, x, beta=math.inf):
     """
     pp, rr = V.policy_and_rewards(p, r)
     xs = V.real_array(x, "x")
-    lam = _lam(V.beta(beta))
-    ps, rs = _support(pp, rr)
+    lam = T.lam_of(V.beta(beta))
+    ps, rs = T.support(pp, rr)
     rmin, rmax = float(rs.min()), float(rs.max())
     phi = _tilted(ps, rs, lam)
     out = np.empty(xs.shape)
@@ -136,12 +129,12 @@ def rate_function(p, r, x, beta=math.inf):
         if xi > rmax or xi < rmin:
             out[i] = math.inf
         elif xi == rmax:  # -log phi_lam(A*): the same number as the tilt's maximal KL from phi_lam
-            out[i] = _max_kl(phi, rs)
+            out[i] = T.max_kl(phi, rs)
         elif xi == rmin:
-            out[i] = _max_kl(phi, -rs)
+            out[i] = T.max_kl(phi, -rs)
         else:
             t = _solve_s(ps, rs, float(xi)) - lam
-            out[i] = _tilt_kl_support(phi, rs if t >= 0 else -rs, abs(t))
+            out[i] = T.tilt_kl(phi, rs if t >= 0 else -rs, abs(t))
     return float(out) if out.ndim == 0 else out
 
 
@@ -166,9 +159,9 @@ def scgf(p, r, t, beta=math.inf):
     """
     pp, rr = V.policy_and_rewards(p, r)
     ts = V.real_array(t, "t")
-    lam = _lam(V.beta(beta))
-    ps, rs = _support(pp, rr)
-    out = _log_partition(ps, rs, lam + ts) - _log_partition(ps, rs, lam)
+    lam = T.lam_of(V.beta(beta))
+    ps, rs = T.support(pp, rr)
+    out = T.log_partition(ps, rs, lam + ts) - T.log_partition(ps, rs, lam)
     return float(out) if np.ndim(out) == 0 else out
 
 
@@ -202,8 +195,8 @@ def scgf_renyi(p, r, t, beta=math.inf):
     """
     pp, rr = V.policy_and_rewards(p, r)
     ts = V.real_array(t, "t")
-    lam = _lam(V.beta(beta))
-    psi = np.exp(_tilt_log(pp, rr, lam))
+    lam = T.lam_of(V.beta(beta))
+    psi = np.exp(T.tilt_log(pp, rr, lam))
     c_r = float(logsumexp(rr))
     q_r = np.exp(rr - c_r)
     out = np.array([0.0 if ti == 0 else ti * (c_r - renyi_cross_entropy(psi, q_r, 1.0 + ti)) for ti in ts.ravel()])
@@ -246,8 +239,8 @@ def cumulants(p, r, order: int = 6, beta=math.inf, length: int = 1) -> np.ndarra
     pp, rr = V.policy_and_rewards(p, r)
     k = V.length(order, "order")
     n = V.length(length, "length")
-    lam = _lam(V.beta(beta))
-    ps, rs = _support(pp, rr)
+    lam = T.lam_of(V.beta(beta))
+    ps, rs = T.support(pp, rr)
     phi = _tilted(ps, rs, lam)
     mean = float(np.dot(phi, rs))
     dev = rs - mean
@@ -296,7 +289,7 @@ def tail_probability(p, r, n, x, beta=math.inf, *, log: bool = False):
     length = V.length(n, "n")
     xs = V.real_array(x, "x")
     b = V.beta(beta)
-    phi = pp if b == math.inf else np.exp(_tilt_log(pp, rr, 1.0 / b))
+    phi = pp if b == math.inf else np.exp(T.tilt_log(pp, rr, 1.0 / b))
     levels, logp = MemorylessLM(phi, rr, length).reward_law(log=True)
     upper = np.append(np.logaddexp.accumulate(logp[::-1])[::-1], -np.inf)
     out = np.empty(xs.shape)
@@ -361,11 +354,11 @@ def bon_vs_rl(p, r, delta, lengths, N: Callable[[int], int] | None = None) -> pd
     [0.4928857069, 0.5112583172]
     """
     pp, rr = V.policy_and_rewards(p, r)
-    ps, rs = _support(pp, rr)
-    dmax = _max_kl(ps, rs)
+    ps, rs = T.support(pp, rr)
+    dmax = T.max_kl(ps, rs)
     d = V.real(delta, "delta", low=0.0, high=dmax, low_open=True, high_open=True)
-    lam = _lambda_on_support(ps, rs, d)
-    big_lambda = float(_log_partition(ps, rs, lam))
+    lam = T.lambda_on_support(ps, rs, d)
+    big_lambda = float(T.log_partition(ps, rs, lam))
     x_delta = float(np.dot(_tilted(ps, rs, lam), rs))
     rows = []
     for n in lengths:
@@ -380,7 +373,7 @@ def bon_vs_rl(p, r, delta, lengths, N: Callable[[int], int] | None = None) -> pd
         log_q = log_p + lam * levels - n * big_lambda
         rows.append({
             "n": n, "log_N": log_n, "bon_reward": mean / n, "rl_reward": x_delta,
-            "kl_bon_ref": _kl_logs(log_g, log_p) / n, "kl_bon_rl": _kl_logs(log_g, log_q) / n,
+            "kl_bon_ref": kl_logs(log_g, log_p) / n, "kl_bon_rl": kl_logs(log_g, log_q) / n,
             "reward_gap": n * x_delta - mean, "gap_prediction": math.log(n) / (2.0 * lam),
         })
     return pd.DataFrame(rows)

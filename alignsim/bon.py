@@ -34,9 +34,8 @@ from scipy.optimize import brentq
 from scipy.special import logsumexp
 
 from . import _validate as V
-from ._levels import group, log1mexp, log_cdfs, log_neg_log1m, times_n
-from .divergences import _kl_logs
-from .winrate import _calibrated
+from ._kl import kl_logs
+from ._levels import bon_log_level_law, calibrated, group, log1mexp, log_cdfs, log_neg_log1m, times_n
 
 __all__ = [
     "bon_law",
@@ -62,35 +61,6 @@ __all__ = [
 ]
 
 _TIES = ("random", "ordered")
-
-
-# --------------------------------------------------------------------------------------------------------------
-# The one formula: the BoN law of a level law, in log space.
-# --------------------------------------------------------------------------------------------------------------
-def bon_log_level_law(log_mass: np.ndarray, n: float, log_n: float) -> np.ndarray:
-    r"""Log-masses :math:`\log g_k` of the best-of-N level law from level log-masses in increasing order.
-
-    .. math::
-
-        \log g_k = N\log F_k + \log\big(1 - e^{N\log(F_{k-1}/F_k)}\big),
-        \qquad \log\frac{F_{k-1}}{F_k} = \log\Big(1-\frac{P_k}{F_k}\Big).
-
-    ``n`` is :math:`N` as a float (``inf`` beyond the float range) and ``log_n`` its log. Each product
-    :math:`N\log(1-x)` is formed directly when possible and otherwise as :math:`-\exp(\log N + \log(-\log(1-x)))`
-    from :math:`\log x` (see :func:`alignsim._levels.log_neg_log1m`), so that :math:`N = e^{1000}` acting on tail
-    masses :math:`e^{-1000}` is exact. When :math:`P_k/F_k>\tfrac12` the ratio is taken as
-    :math:`\log F_{k-1}-\log F_k`. Private to the package; public callers use :func:`bon_law` or the model
-    methods.
-    """
-    log_F, log_Fm, lnl_F = log_cdfs(log_mass)
-    d = np.minimum(log_mass - log_F, 0.0)
-    far = d > -math.log(2.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(far, log_Fm - log_F, log1mexp(np.where(far, -1.0, d)))
-        lnl_ratio = np.where(far, np.log(-ratio), log_neg_log1m(np.where(far, -1.0, d)))
-    n_log_f = times_n(n, log_n, log_F, lnl_F)
-    n_log_ratio = times_n(n, log_n, ratio, lnl_ratio)
-    return n_log_f + log1mexp(n_log_ratio)
 
 
 def _prepare(p, r, N, ties="random"):
@@ -237,7 +207,7 @@ def bon_kl(p, r, N, *, ties: str = "random") -> float:
 
 def _bon_kl(pp, rr, nn, ties):
     lp = _log(pp[_ordered(pp, rr)]) if ties == "ordered" else _log(group(pp, rr)[1])
-    return _kl_logs(bon_log_level_law(lp, *nn), lp)
+    return kl_logs(bon_log_level_law(lp, *nn), lp)
 
 
 def won_kl(p, r, N, *, ties: str = "random") -> float:
@@ -296,7 +266,7 @@ def bon_win_rate(p, r, N) -> float:
     """
     pp, rr, nn = _prepare(p, r, N)
     lv, mass, _ = group(pp, rr)
-    return float(np.dot(np.exp(bon_log_level_law(_log(mass), *nn)), _calibrated(mass, lv)))
+    return float(np.dot(np.exp(bon_log_level_law(_log(mass), *nn)), calibrated(mass, lv)))
 
 
 def _vectorised_log_n(N):
@@ -549,7 +519,7 @@ def rewind_repeat(p, r, threshold):
     if mass <= 0:
         raise ValueError(f"threshold must leave positive reference mass; p(r >= {tau!r}) = 0")
     pol = np.where(accept, pp, 0.0) / mass
-    return float(-math.log(mass)), float(np.dot(pol, _calibrated(pp, rr)))
+    return float(-math.log(mass)), float(np.dot(pol, calibrated(pp, rr)))
 
 
 def rewind_repeat_atomless(eps):
@@ -663,7 +633,7 @@ def winrate_tilt_policy(p, r, c) -> np.ndarray:
 
     pp, rr = V.policy_and_rewards(p, r)
     cc = V.real(c, "c", low=0.0)
-    return pp.copy() if cc == 0 else tilt(pp, _calibrated(pp, rr), 1.0 / cc)
+    return pp.copy() if cc == 0 else tilt(pp, calibrated(pp, rr), 1.0 / cc)
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -51,11 +51,12 @@ from scipy.optimize import brentq, minimize_scalar
 from scipy.stats import binom
 
 from . import _validate as V
+from ._levels import calibrated
 from .bon import bon_law, won_law
 from .divergences import kl as _kl
 from .tilting import beta_for_kl as _tilt_beta_for_kl
 from .tilting import max_kl, tilt
-from .winrate import _calibrated, calibrated_reward
+from .winrate import calibrated_reward
 
 __all__ = [
     "CTRLPolicy",
@@ -485,7 +486,7 @@ def _decode(law, r, kind, nn):
 
 def _finite_win_rate(pi, ref, r, kind, nn, against):
     ref_side = _decode(ref, r, kind, nn) if against == "decoded" else ref
-    return float(np.dot(_decode(pi, r, kind, nn), _calibrated(ref_side, r)))
+    return float(np.dot(_decode(pi, r, kind, nn), calibrated(ref_side, r)))
 
 
 def inference_time_win_rate(pi, ref, r, procedure: str = "bon", N=1, *, against: str = "decoded") -> float:
@@ -592,7 +593,7 @@ def transformed_reward(pi, ref, r, procedure: str = "bon", N=1, *, against: str 
     levels, inv = np.unique(rr, return_inverse=True)
     a = np.bincount(inv, weights=ppi, minlength=levels.size)
     comp = _decode(pref, rr, kind, nn) if against == "decoded" else pref
-    c = _calibrated(np.bincount(inv, weights=comp, minlength=levels.size), levels)
+    c = calibrated(np.bincount(inv, weights=comp, minlength=levels.size), levels)
     g = _lemma_b(a, c, kind, nn[0])
     return (g - g[0])[inv]
 
@@ -642,7 +643,7 @@ class CTRLPolicy:
 
 
 def _finite_phi(tr, pp, rr):
-    values = tr(_calibrated(pp, rr))
+    values = tr(calibrated(pp, rr))
     bad = (pp > 0) & ~np.isfinite(values)
     if np.any(bad) or np.any(np.isnan(values)):
         raise ValueError(f"transform {tr.name} must be finite at the calibrated rewards of the support of p")
@@ -1330,7 +1331,7 @@ class _FiniteProblem:
         self.levels, self.inv = np.unique(rr, return_inverse=True)
         self.mass = np.bincount(self.inv, weights=pp, minlength=self.levels.size)
         comp = _decode(pp, rr, kind, nn)
-        self.c = _calibrated(np.bincount(self.inv, weights=comp, minlength=self.levels.size), self.levels)
+        self.c = calibrated(np.bincount(self.inv, weights=comp, minlength=self.levels.size), self.levels)
 
     def start(self):
         return self.c - self.c[0]

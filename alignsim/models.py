@@ -34,11 +34,11 @@ import numpy as np
 from scipy.special import gammaln, logsumexp
 
 from . import _validate as V
+from ._kl import kl_logs
+from ._levels import bon_log_level_law, calibrated
 from ._lattice import compositions, log_convolution_power
-from .bon import bon_log_level_law
-from .divergences import _kl_logs, kl
+from .divergences import kl
 from .tilting import tilt
-from .winrate import _calibrated
 
 __all__ = ["MemorylessLM", "Bandit"]
 
@@ -311,7 +311,7 @@ class MemorylessLM:
         r""":math:`\mathrm{KL}(\boldsymbol\pi_N\|\mathbf p)` over sequences; with random ties it equals the KL of the
         reward-level laws, :math:`\sum_s g_s\log(g_s/P_s)`."""
         _, log_p, log_g = self._bon_logs(N)
-        return _kl_logs(log_g, log_p)
+        return kl_logs(log_g, log_p)
 
     def bon_mean_reward(self, N) -> float:
         r""":math:`\mathbb E_{\boldsymbol\pi_N} R_n = \sum_s g_s\,s`."""
@@ -321,7 +321,7 @@ class MemorylessLM:
     def bon_win_rate(self, N) -> float:
         r"""Win rate of best-of-N sequences against the model's own samples (ties one half)."""
         levels, log_p, log_g = self._bon_logs(N)
-        return float(np.dot(np.exp(log_g), _calibrated(np.exp(log_p), levels)))
+        return float(np.dot(np.exp(log_g), calibrated(np.exp(log_p), levels)))
 
 
 class Bandit(MemorylessLM):

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import brentq, minimize_scalar
 
+from . import _tilt as T
 from . import _validate as V
 from .divergences import kl
 
@@ -52,27 +53,6 @@ __all__ = [
     "kl_reward_frontier",
     "tradeoff_gap",
 ]
-
-#: Largest log(lambda) the solver tries (lambda = 1/beta must stay a finite float).
-_LOG_LAMBDA_MAX = 709.0
-
-
-def _support(p, r):
-    s = p > 0
-    return p[s], r[s]
-
-
-def _lam(beta: float) -> float:
-    return 0.0 if beta == math.inf else 1.0 / beta
-
-
-def _log_partition(ps, rs, lam):
-    """Lambda(lam) on the support (``ps > 0``); ``lam`` may be an array."""
-    lam = np.asarray(lam, dtype=float)
-    a = np.log(ps)[None, :] + lam.reshape(-1, 1) * rs[None, :]
-    m = a.max(axis=1, keepdims=True)
-    out = (m + np.log(np.exp(a - m).sum(axis=1, keepdims=True))).ravel()
-    return out.reshape(lam.shape)
 
 
 def log_partition(p, r, lam) -> float | np.ndarray:
@@ -111,17 +91,8 @@ def log_partition(p, r, lam) -> float | np.ndarray:
     """
     pp, rr = V.policy_and_rewards(p, r)
     lam_arr = V.real_array(lam, "lam")
-    out = _log_partition(*_support(pp, rr), lam_arr)
+    out = T.log_partition(*T.support(pp, rr), lam_arr)
     return float(out) if out.ndim == 0 else out
-
-
-def _tilt_log(pp, rr, lam):
-    """log phi_lam over all outcomes (-inf off the support)."""
-    with np.errstate(divide="ignore"):
-        a = np.log(pp) + lam * rr
-    a[pp == 0] = -np.inf
-    m = a.max()
-    return a - (m + np.log(np.exp(a - m).sum()))
 
 
 def tilt(p, r, beta) -> np.ndarray:
@@ -157,65 +128,7 @@ def tilt(p, r, beta) -> np.ndarray:
     """
     pp, rr = V.policy_and_rewards(p, r)
     b = V.beta(beta)
-    return np.exp(_tilt_log(pp, rr, _lam(b)))
-
-
-# Series coefficients for |x| <= 1/2: e^x - 1 - x = sum_{k>=2} x^k / k!, and
-# k(x) = 1 + (x-1) e^x = sum_{k>=2} (k-1) x^k / k!  (k = 2..22, truncation below 1e-22).
-_E_SERIES = np.array([1.0 / math.factorial(k) for k in range(2, 23)])
-_K_SERIES = np.array([(k - 1) / math.factorial(k) for k in range(2, 23)])
-
-
-def _series_or(x, coeffs, direct):
-    x = np.asarray(x, dtype=float)
-    out = np.empty_like(x)
-    small = np.abs(x) <= 0.5
-    xs = x[small]
-    acc = np.zeros_like(xs)
-    for c in coeffs[::-1]:
-        acc = acc * xs + c
-    out[small] = acc * xs * xs
-    out[~small] = direct(x[~small])
-    return out
-
-
-def _tilt_kl_support(ps, rs, lam):
-    r"""K(lam) = KL(phi_lam || p) on the support, for lam >= 0.
-
-    Two exact forms, each free of cancellation in its own regime; the one whose largest term is smaller
-    relative to the result is returned.
-
-    * Centred at :math:`\mu = \mathbb E_p r`, :math:`x = \lambda(r-\mu)`: the linear term of
-      :math:`Z = \mathbb E_p e^x = 1 + A` vanishes exactly, :math:`A = \mathbb E_p[e^x-1-x]\ge0`, and
-      :math:`K = \{\mathbb E_p k(x) - [(1+A)\log(1+A) - A]\}/Z` with :math:`k(x) = 1+(x-1)e^x\ge0`
-      (good as :math:`\lambda\to0`).
-    * Gaps :math:`d = r_{\max}-r\ge0`: :math:`Z' = \mathbb E_p e^{-\lambda d}`,
-      :math:`K = -\log Z' - \lambda\,\mathbb E_\phi d` (good as :math:`\lambda\to\infty`), with
-      :math:`\log Z' = \log1p(-\mathbb E_p[-\mathrm{expm1}(-\lambda d)])` when :math:`Z'` is near one.
-    """
-    if lam == 0.0:
-        return 0.0
-    candidates = []
-    with np.errstate(over="ignore"):
-        x = lam * (rs - float(np.dot(ps, rs)))
-    if x.max() < 700.0:
-        A = float(np.dot(ps, _series_or(x, _E_SERIES, lambda v: np.expm1(v) - v)))
-        kk = float(np.dot(ps, _series_or(x, _K_SERIES, lambda v: 1.0 + (v - 1.0) * np.exp(v))))
-        k_c = (kk - ((1.0 + A) * math.log1p(A) - A)) / (1.0 + A)
-        if k_c > 0:
-            candidates.append((kk / (1.0 + A) / k_c, k_c))
-    with np.errstate(over="ignore"):
-        y = lam * (rs.max() - rs)  # may overflow to inf for huge lam: those outcomes have weight 0
-    w = ps * np.exp(-y)
-    Z = float(w.sum())
-    deficit = float(np.dot(ps, -np.expm1(-y)))  # 1 - Z without cancellation
-    log_z = math.log1p(-deficit) if deficit < 0.5 else math.log(Z)
-    live = w > 0  # 0 * inf would be NaN
-    mean_gap = float(np.dot(w[live], y[live])) / Z
-    k_t = -log_z - mean_gap
-    if k_t > 0:
-        candidates.append((max(-log_z, mean_gap) / k_t, k_t))
-    return min(candidates)[1] if candidates else 0.0
+    return np.exp(T.tilt_log(pp, rr, T.lam_of(b)))
 
 
 def tilt_kl(p, r, beta) -> float:
@@ -249,13 +162,7 @@ def tilt_kl(p, r, beta) -> float:
     0.1
     """
     pp, rr = V.policy_and_rewards(p, r)
-    return _tilt_kl_support(*_support(pp, rr), _lam(V.beta(beta)))
-
-
-def _tilt_mean(ps, rs, lam):
-    a = np.log(ps) + lam * rs
-    w = np.exp(a - a.max())
-    return float(np.dot(w, rs) / w.sum())
+    return T.tilt_kl(*T.support(pp, rr), T.lam_of(V.beta(beta)))
 
 
 def tilt_mean(p, r, beta) -> float:
@@ -272,14 +179,7 @@ def tilt_mean(p, r, beta) -> float:
     0.514629121
     """
     pp, rr = V.policy_and_rewards(p, r)
-    return _tilt_mean(*_support(pp, rr), _lam(V.beta(beta)))
-
-
-def _max_kl(ps, rs):
-    top = rs == rs.max()
-    rest = ps[~top].sum()
-    # -log p(A*) = -log1p(-p(not A*)) keeps digits when p(A*) is close to one.
-    return float(-math.log1p(-rest)) if rest < 0.5 else float(-math.log(ps[top].sum()))
+    return T.tilt_mean(*T.support(pp, rr), T.lam_of(V.beta(beta)))
 
 
 def max_kl(p, r) -> float:
@@ -299,60 +199,12 @@ def max_kl(p, r) -> float:
     0.69314718056
     """
     pp, rr = V.policy_and_rewards(p, r)
-    return _max_kl(*_support(pp, rr))
-
-
-def _solve_lambda(ps, rs, delta):
-    """lam >= 0 with K(lam) = delta, for 0 < delta < max_kl (callers handle the ends)."""
-    var = float(np.dot(ps, (rs - np.dot(ps, rs)) ** 2))
-    levels = np.unique(rs)
-    # small-budget asymptote lam ~ sqrt(2 delta / var); if var underflows, the top reward gap sets the scale
-    lam0 = math.sqrt(2.0 * delta / var) if var > 1e-290 else 1.0 / float(levels[-1] - levels[-2])
-    lam0 = min(lam0, math.exp(_LOG_LAMBDA_MAX))
-
-    def f(u):
-        k = _tilt_kl_support(ps, rs, math.exp(u))
-        return (math.log(k) if k > 0 else -math.inf) - math.log(delta)
-
-    lo = hi = math.log(lam0)
-    step = 1.0
-    while f(lo) > 0:
-        lo -= step
-        step *= 2.0
-    step = 1.0
-    while f(hi) < 0:
-        if hi >= _LOG_LAMBDA_MAX:
-            gap = float(levels[-1] - levels[-2])
-            raise ValueError(
-                f"delta = {delta!r} needs lambda = 1/beta beyond the float range: the gap between the two largest "
-                f"rewards ({gap!r}) is too small; rescale the rewards or lower delta"
-            )
-        hi = min(hi + step, _LOG_LAMBDA_MAX)
-        step *= 2.0
-    if lo == hi:
-        return lam0
-    u = brentq(f, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=200)
-    return math.exp(u)
-
-
-def _lambda_on_support(ps, rs, delta):
-    """lam_delta for a checked budget: 0 at delta = 0, inf for a slack budget (delta >= max_kl)."""
-    if delta >= _max_kl(ps, rs):
-        return math.inf
-    return 0.0 if delta == 0.0 else _solve_lambda(ps, rs, delta)
-
-
-def _beta_of(lam):
-    return 0.0 if lam == math.inf else (math.inf if lam == 0.0 else 1.0 / lam)
-
-
-def _reward_of(ps, rs, lam):
-    return float(rs.max()) if lam == math.inf else _tilt_mean(ps, rs, lam)
+    return T.max_kl(*T.support(pp, rr))
 
 
 def _budget(p, r, delta):
     pp, rr = V.policy_and_rewards(p, r)
-    return _support(pp, rr) + (V.real(delta, "delta", low=0.0),)
+    return T.support(pp, rr) + (V.real(delta, "delta", low=0.0),)
 
 
 def lambda_for_kl(p, r, delta) -> float:
@@ -372,7 +224,7 @@ def lambda_for_kl(p, r, delta) -> float:
     >>> round(a.lambda_for_kl([0.7, 0.3], [0, 1], 0.1), 10)
     0.9058310508
     """
-    return _lambda_on_support(*_budget(p, r, delta))
+    return T.lambda_on_support(*_budget(p, r, delta))
 
 
 def beta_for_kl(p, r, delta, *, strict: bool = False) -> float:
@@ -414,9 +266,9 @@ def beta_for_kl(p, r, delta, *, strict: bool = False) -> float:
     1.10395862356
     """
     ps, rs, d = _budget(p, r, delta)
-    if strict and d > _max_kl(ps, rs):
-        raise ValueError(f"delta must lie in [0, max_kl = {_max_kl(ps, rs):.12g}] with strict=True, got {d!r}")
-    return _beta_of(_lambda_on_support(ps, rs, d))
+    if strict and d > T.max_kl(ps, rs):
+        raise ValueError(f"delta must lie in [0, max_kl = {T.max_kl(ps, rs):.12g}] with strict=True, got {d!r}")
+    return T.beta_of(T.lambda_on_support(ps, rs, d))
 
 
 def optimal_reward(p, r, delta) -> float:
@@ -437,7 +289,7 @@ def optimal_reward(p, r, delta) -> float:
     0.514629121059
     """
     ps, rs, d = _budget(p, r, delta)
-    return _reward_of(ps, rs, _lambda_on_support(ps, rs, d))
+    return T.reward_of(ps, rs, T.lambda_on_support(ps, rs, d))
 
 
 def dual_reward(p, r, delta) -> float:
@@ -459,13 +311,13 @@ def dual_reward(p, r, delta) -> float:
     """
     pp, rr = V.policy_and_rewards(p, r)
     d = V.real(delta, "delta", low=0.0, low_open=True)
-    ps, rs = _support(pp, rr)
-    if d >= _max_kl(ps, rs):
+    ps, rs = T.support(pp, rr)
+    if d >= T.max_kl(ps, rs):
         return float(rs.max())
 
     def obj(u):
         lam = math.exp(u)
-        return (float(_log_partition(ps, rs, lam)) + d) / lam
+        return (float(T.log_partition(ps, rs, lam)) + d) / lam
 
     # lambda_delta lies between 1e-12/span and 1e4/(gap between the two highest rewards)
     levels = np.unique(rs)
@@ -497,10 +349,10 @@ def penalised_value(p, r, beta) -> float:
     """
     pp, rr = V.policy_and_rewards(p, r)
     b = V.beta(beta)
-    ps, rs = _support(pp, rr)
+    ps, rs = T.support(pp, rr)
     if b == math.inf:
         return float(np.dot(ps, rs))
-    return float(b * _log_partition(ps, rs, 1.0 / b))
+    return float(b * T.log_partition(ps, rs, 1.0 / b))
 
 
 def kl_reward_frontier(p, r, deltas) -> pd.DataFrame:
@@ -535,13 +387,13 @@ def kl_reward_frontier(p, r, deltas) -> pd.DataFrame:
     """
     pp, rr = V.policy_and_rewards(p, r)
     ds = V.real_array(deltas, "deltas", low=0.0).ravel()
-    ps, rs = _support(pp, rr)
-    dmax = _max_kl(ps, rs)
-    lams = [_lambda_on_support(ps, rs, float(d)) for d in ds]
+    ps, rs = T.support(pp, rr)
+    dmax = T.max_kl(ps, rs)
+    lams = [T.lambda_on_support(ps, rs, float(d)) for d in ds]
     return pd.DataFrame({
         "delta": ds,
-        "beta": [_beta_of(lam) for lam in lams],
-        "reward": [_reward_of(ps, rs, lam) for lam in lams],
+        "beta": [T.beta_of(lam) for lam in lams],
+        "reward": [T.reward_of(ps, rs, lam) for lam in lams],
         "kl": np.minimum(ds, dmax),
     })
 
@@ -592,11 +444,11 @@ def tradeoff_gap(phi, p, r, delta) -> float:
     pp, rr = V.policy_and_rewards(p, r)
     ph = V.probabilities(phi, "phi")
     V.same_shape(ph, pp, "phi", "p")
-    ps, rs = _support(pp, rr)
-    dmax = _max_kl(ps, rs)
+    ps, rs = T.support(pp, rr)
+    dmax = T.max_kl(ps, rs)
     d = V.real(delta, "delta", low=0.0, high=dmax, low_open=True, high_open=True)
-    lam = _solve_lambda(ps, rs, d)
+    lam = T.solve_lambda(ps, rs, d)
     kl_phi = kl(ph, pp)
     if kl_phi == math.inf:
         return math.inf
-    return (kl_phi - d) + lam * (_tilt_mean(ps, rs, lam) - float(np.dot(ph, rr)))
+    return (kl_phi - d) + lam * (T.tilt_mean(ps, rs, lam) - float(np.dot(ph, rr)))

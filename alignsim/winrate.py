@@ -19,15 +19,9 @@ from __future__ import annotations
 import numpy as np
 
 from . import _validate as V
+from ._levels import calibrated
 
 __all__ = ["calibrated_reward", "win_rate"]
-
-
-def _calibrated(p: np.ndarray, r: np.ndarray) -> np.ndarray:
-    levels, inv = np.unique(r, return_inverse=True)
-    mass = np.bincount(inv, weights=p, minlength=levels.size)
-    below = np.concatenate(([0.0], np.cumsum(mass)[:-1]))
-    return (below + 0.5 * mass)[inv]
 
 
 def calibrated_reward(p, r) -> np.ndarray:
@@ -59,7 +53,7 @@ def calibrated_reward(p, r) -> np.ndarray:
     array([0.4, 0.4, 0.9])
     """
     pp, rr = V.policy_and_rewards(p, r)
-    return _calibrated(pp, rr)
+    return calibrated(pp, rr)
 
 
 def win_rate(pi, ref, r) -> float:
@@ -97,4 +91,4 @@ def win_rate(pi, ref, r) -> float:
     ppi = V.probabilities(pi, "pi")
     pref, rr = V.policy_and_rewards(ref, r, "ref", "r")
     V.same_shape(ppi, pref, "pi", "ref")
-    return float(np.dot(ppi, _calibrated(pref, rr)))
+    return float(np.dot(ppi, calibrated(pref, rr)))
