@@ -185,3 +185,18 @@ def rng(seed) -> np.random.Generator:
         return np.random.default_rng(seed)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"rng must be None, an int, a SeedSequence or a numpy Generator: {exc}") from None
+
+
+def softmax_bandit(theta, r, ref, beta):
+    """A softmax-bandit instance ``(theta, r, ref, beta)``: at least two logits, rewards of the same length, a
+    full-support reference and ``beta >= 0``; returns the checked float arrays and ``beta``."""
+    th = real_array(theta, "theta")
+    if th.ndim != 1 or th.size < 2:
+        raise ValueError(f"theta must be a 1-D array of at least two logits, got shape {th.shape}")
+    rr = rewards(r, "r", size=th.size)
+    pr = probabilities(ref, "ref")
+    same_shape(th, pr, "theta", "ref")
+    if np.any(pr == 0):
+        raise ValueError("ref must have full support")
+    b = real(beta, "beta", low=0.0)
+    return th, rr, pr, b

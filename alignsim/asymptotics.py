@@ -32,11 +32,12 @@ import mpmath
 import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
-from scipy.special import comb, logsumexp
+from scipy.special import logsumexp
 
 from . import _tilt as T
 from ._kl import kl_logs
 from ._levels import bon_log_level_law
+from ._moments import cumulants as _moment_cumulants
 from . import _validate as V
 from .divergences import renyi_cross_entropy
 from .models import MemorylessLM
@@ -241,14 +242,7 @@ def cumulants(p, r, order: int = 6, beta=math.inf, length: int = 1) -> np.ndarra
     n = V.length(length, "length")
     lam = T.lam_of(V.beta(beta))
     ps, rs = T.support(pp, rr)
-    phi = _tilted(ps, rs, lam)
-    mean = float(np.dot(phi, rs))
-    dev = rs - mean
-    m = [1.0, 0.0] + [float(np.dot(phi, dev ** j)) for j in range(2, k + 1)]
-    kappa = [0.0, mean]
-    for j in range(2, k + 1):
-        kappa.append(m[j] - sum(comb(j - 1, i - 1, exact=True) * kappa[i] * m[j - i] for i in range(2, j - 1)))
-    return n * np.array(kappa[1: k + 1])
+    return n * _moment_cumulants(_tilted(ps, rs, lam), rs, k)
 
 
 def tail_probability(p, r, n, x, beta=math.inf, *, log: bool = False):

@@ -51,19 +51,6 @@ __all__ = [
 ]
 
 
-def _instance(theta, r, ref, beta):
-    th = V.real_array(theta, "theta")
-    if th.ndim != 1 or th.size < 2:
-        raise ValueError(f"theta must be a 1-D array of at least two logits, got shape {th.shape}")
-    rr = V.rewards(r, "r", size=th.size)
-    pr = V.probabilities(ref, "ref")
-    V.same_shape(th, pr, "theta", "ref")
-    if np.any(pr == 0):
-        raise ValueError("ref must have full support")
-    b = V.real(beta, "beta", low=0.0)
-    return th, rr, pr, b
-
-
 def _fisher(pi, v):
     return pi * (v - math.fsum(pi * v))
 
@@ -90,7 +77,7 @@ def pg_gradient(theta, r, ref, beta) -> np.ndarray:
     >>> [round(float(x), 9) for x in pg_gradient([0.2, -0.4, 0.1], [1, 0.5, 0], [0.2, 0.3, 0.5], 0.25)]
     [0.13477458, 0.018353552, -0.153128132]
     """
-    return _grad(*_instance(theta, r, ref, beta))
+    return _grad(*V.softmax_bandit(theta, r, ref, beta))
 
 
 def pg_iterate(theta0, r, ref, beta, eta, steps: int) -> np.ndarray:
@@ -108,7 +95,7 @@ def pg_iterate(theta0, r, ref, beta, eta, steps: int) -> np.ndarray:
     >>> pg_iterate([0.0, 0.0], [1.0, 0.0], [0.5, 0.5], 1.0, 0.5, 2).shape
     (3, 2)
     """
-    th, rr, pr, b = _instance(theta0, r, ref, beta)
+    th, rr, pr, b = V.softmax_bandit(theta0, r, ref, beta)
     e = V.real(eta, "eta", low=0.0, low_open=True)
     n = V.length(steps, "steps") if steps else 0
     out = np.empty((n + 1, th.size))
@@ -134,7 +121,7 @@ def pg_flow(theta0, r, ref, beta, t_eval) -> np.ndarray:
     >>> pg_flow([0.0, 0.0], [1.0, 0.0], [0.5, 0.5], 1.0, [0.0, 50.0])[-1].round(6)
     array([0.731059, 0.268941])
     """
-    th, rr, pr, b = _instance(theta0, r, ref, beta)
+    th, rr, pr, b = V.softmax_bandit(theta0, r, ref, beta)
     ts = V.real_array(t_eval, "t_eval", low=0.0).ravel()
     sol = solve_ivp(lambda _t, y: _grad(y, rr, pr, b), (0.0, float(ts.max())), th, method="DOP853", t_eval=ts,
                     rtol=1e-12, atol=1e-12)
@@ -439,7 +426,7 @@ def grpo_iterate(theta0, r, ref, beta, eta, steps: int, G: int, ddof: int = 1, e
     >>> grpo_iterate(np.log([0.2, 0.3, 0.5]), [1, 0.5, 0], [0.2, 0.3, 0.5], 0.25, 1.0, 3, 4).shape
     (4, 3)
     """
-    th, rr, pr, b = _instance(theta0, r, ref, beta)
+    th, rr, pr, b = V.softmax_bandit(theta0, r, ref, beta)
     e = V.real(eta, "eta", low=0.0, low_open=True)
     n = V.length(steps, "steps")
     out = np.empty((n + 1, th.size))

@@ -29,6 +29,8 @@ import pandas as pd
 from scipy.special import log_softmax
 
 from . import _validate as V
+from ._lattice import compositions
+from ._moments import cumulants
 from .divergences import kl
 
 __all__ = [
@@ -189,13 +191,6 @@ def estimator_moments(p, ref, kind: str = "k3", orders=(1, 2, 3, 4)) -> dict:
     return out
 
 
-def _cumulants(w, x, order=4):
-    mean = math.fsum(w * x)
-    dev = x - mean
-    m2, m3, m4 = (math.fsum(w * dev ** j) for j in (2, 3, 4))
-    return mean, m2, m3, m4 - 3 * m2 * m2
-
-
 def sequence_estimator_moments(p, q, length: int, kind: str = "k3", level: str = "token") -> dict:
     r"""Mean and variance of a KL estimator of the **sequence** KL :math:`L\,D` of a memoryless LM, in closed form.
 
@@ -233,7 +228,7 @@ def sequence_estimator_moments(p, q, length: int, kind: str = "k3", level: str =
     if level == "token":
         m = estimator_moments(pp, qq, kind, orders=())
         return {"kl": n * d, "mean": n * m["mean"], "var": n * m["var"]}
-    k1, k2, k3, k4 = (n * c for c in _cumulants(w, ell))  # cumulants of S
+    k1, k2, k3, k4 = n * cumulants(w, ell, 4)  # cumulants of S
     es2 = k2 + k1 * k1
     if kind == "k1":
         return {"kl": n * d, "mean": k1, "var": k2}
@@ -547,7 +542,6 @@ def sequence_kl_gradient(theta, q, length: int, kind: str = "k3", placement: str
     >>> [round(float(x), 7) for x in sequence_kl_gradient([0.4, -0.3, 0.1], [0.2, 0.3, 0.5], 3, "k3", "loss")]
     [0.7408399, -0.2341586, -0.5066813]
     """
-    from ._lattice import compositions
     from scipy.special import gammaln
 
     V.choice(kind, "kind", _KINDS)

@@ -38,6 +38,8 @@ from scipy.spatial import ConvexHull
 from scipy.special import gammaln, logsumexp
 
 from . import _validate as V
+from ._lattice import compositions
+from ._moments import tensor_cumulants
 
 __all__ = [
     "FiniteExpFamily",
@@ -143,7 +145,7 @@ class FiniteExpFamily:
         r"""Cumulant tensors of :math:`T` under :math:`f_\theta` of orders 1..``order`` (at most 4): the mean
         :math:`(p,)`, :math:`G` :math:`(p,p)`, :math:`\kappa_3` :math:`(p,p,p)`, :math:`\kappa_4` :math:`(p,p,p,p)`
         (derivatives of :math:`\psi`), by exact summation over the support."""
-        return _cumulants(self.probs(theta), self.T, order)
+        return tensor_cumulants(self.probs(theta), self.T, order)
 
     def kl(self, theta_a, theta_b) -> float:
         r""":math:`D[f_{\theta_a}\,|\,f_{\theta_b}]` in nats (first argument the reference, as in the paper)."""
@@ -252,26 +254,6 @@ class FiniteExpFamily:
                 t = np.where(bad, 0.5 * t, t)
             th[active] = t0 + t[:, None] * step
         raise ValueError("Newton's method did not converge for the moment equation (eta too close to the boundary)")
-
-
-def _cumulants(pr: np.ndarray, T: np.ndarray, order: int):
-    if order not in (1, 2, 3, 4):
-        raise ValueError(f"order must be 1, 2, 3 or 4, got {order}")
-    mean = pr @ T
-    d = T - mean
-    out = [mean]
-    if order >= 2:
-        G = np.einsum("k,ki,kj->ij", pr, d, d)
-        out.append(G)
-    p = T.shape[1]
-    outer = (d[:, :, None] * d[:, None, :]).reshape(-1, p * p)  # rows d_k (x) d_k, so moments are matrix products
-    if order >= 3:
-        out.append(((outer * pr[:, None]).T @ d).reshape(p, p, p))
-    if order >= 4:
-        m4 = ((outer * pr[:, None]).T @ outer).reshape(p, p, p, p)
-        out.append(m4 - G[:, :, None, None] * G[None, None, :, :] - G[:, None, :, None] * G[None, :, None, :]
-                   - G[:, None, None, :] * G[None, :, :, None])
-    return tuple(out)
 
 
 def _family(family) -> FiniteExpFamily:
@@ -423,13 +405,13 @@ def risk_coefficients(family, g, direction: str = "forward") -> tuple[float, flo
     pr = fam.probs(theta)
     # c1, c2 are invariant under affine maps of T (spec section 1.2): work in coordinates where G = I, so that a
     # nearly degenerate family (cond G ~ 1e8) does not lose digits to the powers of G^{-1} in the tensor terms
-    mean, G = _cumulants(pr, fam.T, 2)
+    mean, G = tensor_cumulants(pr, fam.T, 2)
     s, U = np.linalg.eigh(G)
     if s[0] <= 1e-14 * s[-1]:
         raise ValueError(f"the Fisher information at the projection is singular (condition {s[-1] / max(s[0], 1e-300):.3g})")
     white = (fam.T - mean) @ (U / np.sqrt(s))
-    _, G, k3, k4 = _cumulants(pr, white, 4)
-    _, Sigma, k3g = _cumulants(gg, white, 3)
+    _, G, k3, k4 = tensor_cumulants(pr, white, 4)
+    _, Sigma, k3g = tensor_cumulants(gg, white, 3)
     a3, a4, a1 = _DIRECTIONS[direction]
     t3, t4 = _tensor_terms(G, k3, k4, Sigma, k3g)
     c1 = a1 * float(np.trace(np.linalg.solve(G, Sigma)))
@@ -512,17 +494,6 @@ class ExactRisk:
     outcomes: int  # distinct values of the sample mean of T enumerated
 
 
-def _compositions(n: int, K: int) -> np.ndarray:
-    """All count vectors of n into K cells, shape (C(n+K-1, K-1), K)."""
-    if K == 1:
-        return np.array([[n]])
-    rows = []
-    for first in range(n + 1):
-        rest = _compositions(n - first, K - 1)
-        rows.append(np.column_stack((np.full(rest.shape[0], first), rest)))
-    return np.vstack(rows)
-
-
 #: Largest number of compositions (or lattice points) enumerated by :func:`exact_risk`.
 MAX_OUTCOMES = 5_000_000
 
@@ -584,7 +555,7 @@ def exact_risk(family, g, n) -> ExactRisk:
         if count > MAX_OUTCOMES:
             raise ValueError(f"n={nn} needs {count} compositions of {K} cells (more than {MAX_OUTCOMES}); use a "
                              "smaller n or an integer one-parameter statistic")
-        counts = _compositions(nn, K)
+        counts = compositions(nn, K)
         with np.errstate(divide="ignore"):
             logw = gammaln(nn + 1) - gammaln(counts + 1).sum(axis=1) + (counts * np.log(gg)).sum(axis=1)
         keep = np.isfinite(logw)

@@ -321,9 +321,7 @@ def grpo_update_mean(pi, r, G, size, *, ddof: int = 1, eps: float = 0.0, rng=Non
 
 def _training_args(theta0, r, ref, beta, eta, steps, n_runs):
     """Validated (theta0, r, ref, beta, eta, steps, n_runs) of the training simulators."""
-    from ..dynamics import _instance
-
-    th, rr, pr, b = _instance(theta0, r, ref, beta)
+    th, rr, pr, b = V.softmax_bandit(theta0, r, ref, beta)
     e = V.real(eta, "eta", low=0.0, low_open=True)
     return th, rr, pr, b, e, V.length(steps, "steps"), V.length(n_runs, "n_runs")
 
