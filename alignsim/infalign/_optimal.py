@@ -1,0 +1,534 @@
+r"""Optimal transforms of InfAlign (the fixed point of Theorem A), the best exponential transform and the
+win-rate/KL frontiers."""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import brentq, minimize_scalar
+
+from .. import _validate as V
+from .._levels import calibrated
+from ..divergences import kl as _kl
+from ..tilting import tilt
+from ._continuous import _GRID_INTERVALS, UniformCTRL, _Density, _grid, _intervals
+from ._finite import _decode, _finite_win_rate, _lemma_b
+from ._transforms import _procedure, exp, negexp
+
+
+@functools.cache
+def _gauss_legendre():
+    """The 400-node Gauss-Legendre rule of :func:`small_kl_t`, built on first use (not at import)."""
+    return np.polynomial.legendre.leggauss(400)
+
+
+def small_kl_t(N) -> float:
+    r"""Best exponent :math:`t_0(N)` of :func:`exp` (and of :func:`negexp`) as the KL budget tends to 0.
+
+    At small KL the optimal policy is :math:`1+\varepsilon(\mathcal R_0-\bar{\mathcal R}_0)` with
+    :math:`\mathcal R_0\propto u^{2N-1}` (BoN) or :math:`-(1-u)^{2N-1}` (WoN), and a transform with correlation
+    :math:`\rho` to it gains :math:`\rho N\sqrt{\kappa/(2(4N-1))}`; so
+
+    .. math::
+
+        t_0(N)=\arg\max_t\ \mathrm{Corr}_{U\sim\mathrm{Unif}}\big(e^{tU},\,U^{2N-1}\big)\approx 2N,
+
+    the same for BoN and WoN (Gauss-Legendre quadrature, 400 nodes; Brent on the derivative).
+
+    Parameters
+    ----------
+    N : float
+        :math:`N\ge2` (for :math:`N=1` the identity, :math:`t\to0`, is optimal).
+
+    References
+    ----------
+    .. [1] Spec ``infalign.md``, "How t is chosen" (small-KL rule).
+
+    Examples
+    --------
+    >>> from alignsim import infalign as ia
+    >>> round(ia.small_kl_t(4), 4)
+    7.8246
+    """
+    n = V.real(N, "N", low=2.0)
+    nodes, weights = _gauss_legendre()
+    u = 0.5 * (nodes + 1.0)
+    w = 0.5 * weights
+    target = u ** (2.0 * n - 1.0)
+    tc = target - w @ target
+
+    def slope(log_t):
+        # d/dt Corr(x, y) has the sign of Cov(x', y) Var(x) - Cov(x, y) Cov(x, x'), x = e^{t(u-1)}, x' = (u-1) x;
+        # a root of the derivative is found to ~1e-12, where maximising the flat correlation gives only ~1e-7
+        x = np.exp(math.exp(log_t) * (u - 1.0))
+        xc = x - w @ x
+        dx = (u - 1.0) * x
+        dxc = dx - w @ dx
+        return (w @ (dxc * tc)) * (w @ (xc * xc)) - (w @ (xc * tc)) * (w @ (xc * dxc))
+
+    return math.exp(brentq(slope, math.log(0.1), math.log(8.0 * n + 10.0), xtol=1e-14))
+
+
+def _family(kind):
+    return exp if kind == "bon" else negexp
+
+
+def best_t(procedure: str, N, kl, *, intervals: int = _GRID_INTERVALS) -> tuple[float, float]:
+    r"""Best exponent of the exponential transform for best-of-N (:func:`exp`) or worst-of-N (:func:`negexp`)
+    at a KL budget, in the continuous model.
+
+    .. math::
+
+        t^\star = \arg\max_t\ W^{\mathcal T}_N\big(\pi_{\Phi_t,\beta(t)}\big),\qquad
+        \mathrm{KL}(\pi_{\Phi_t,\beta(t)}) = \kappa,
+
+    by a scan in :math:`\log t` from :math:`t_0(N)/2` (:func:`small_kl_t`) until the win rate falls, then
+    Brent's bounded method. The win rate is flat near :math:`t^\star`: report :math:`t^\star` to two or three
+    significant figures (spec pitfall 9).
+
+    Parameters
+    ----------
+    procedure : {"bon", "won"}
+    N : float
+        :math:`N\ge2`.
+    kl : float
+        KL budget in nats.
+    intervals : int
+
+    Returns
+    -------
+    (t_star, win_rate) : tuple of float
+
+    References
+    ----------
+    .. [1] Balashankar et al., arXiv:2412.19792 (exponential transforms close to optimal); spec section 4.4.
+
+    Examples
+    --------
+    >>> from alignsim import infalign as ia
+    >>> t, w = ia.best_t("bon", 4, 0.5, intervals=2 ** 12)
+    >>> round(t, 1), round(w, 4)
+    (12.6, 0.8727)
+    """
+    V.choice(procedure, "procedure", ("bon", "won"))
+    n = V.real(N, "N", low=2.0)
+    target = V.real(kl, "kl", low=0.0, low_open=True)
+    family = _family(procedure)
+
+    def win(log_t):
+        return UniformCTRL(family(math.exp(log_t)), kl=target, intervals=intervals).win_rate(procedure, n)
+
+    step = math.log(1.25)
+    xs = [math.log(small_kl_t(n) / 2.0)]
+    ws = [win(xs[0])]
+    while int(np.argmax(ws)) == 0 and xs[0] > math.log(0.05):
+        xs.insert(0, xs[0] - step)
+        ws.insert(0, win(xs[0]))
+    while int(np.argmax(ws)) >= len(ws) - 2:
+        if len(xs) > 80:
+            raise ValueError(f"no maximum of the win rate found for t up to {math.exp(xs[-1]):.4g}")
+        xs.append(xs[-1] + step)
+        ws.append(win(xs[-1]))
+    i = int(np.argmax(ws))
+    lo, hi = xs[max(i - 1, 0)], xs[min(i + 1, len(xs) - 1)]
+    res = minimize_scalar(lambda x: -win(x), bounds=(lo, hi), method="bounded", options={"xatol": 1e-7})
+    return math.exp(res.x), -float(res.fun)
+
+
+@dataclass(frozen=True)
+class OptimalTransform:
+    r"""The inference-aware optimum found by :func:`optimal_transform`.
+
+    .. math::
+
+        \Phi^\star = \mathcal R_{\pi^\star},\qquad \pi^\star\propto\pi_{\rm ref}e^{\Phi^\star/\beta}.
+
+    Attributes
+    ----------
+    procedure : str
+    N : float
+    beta : float
+    kl : float
+        KL of the optimal policy (nats).
+    win_rate : float
+        Its inference-time win rate (decoded on both sides).
+    phi : ndarray
+        :math:`\Phi^\star` on the grid (continuous model) or on the outcomes (finite law), 0 at the bottom.
+    policy : ndarray
+        Density on the grid, or law over outcomes.
+    u : ndarray or None
+        Grid (continuous model only).
+    residual : float
+        :math:`\sup|\mathcal R_{\pi^\star}-\Phi^\star|` at the returned point.
+    certificate : float
+        Continuous model: :math:`|W^\star-\frac\beta N(p^\star(1)-1)|` (BoN) or
+        :math:`|W^\star-1+\frac\beta N(1-p^\star(0))|` (WoN); finite law: the KKT residual of the simplex problem.
+    iterations : int
+        Fixed-point steps in total (over all values of beta tried when a KL target was given).
+
+    References
+    ----------
+    .. [1] Balashankar et al., arXiv:2412.19792, main theorem; spec sections 2 and 3.4.
+
+    Examples
+    --------
+    >>> from alignsim import infalign as ia
+    >>> opt = ia.optimal_transform("bon", 4, beta=0.1, intervals=2 ** 12)
+    >>> round(opt.win_rate, 6), opt.certificate < 1e-8
+    (0.93117, True)
+    """
+
+    procedure: str
+    N: float
+    beta: float
+    kl: float
+    win_rate: float
+    phi: np.ndarray = field(repr=False)
+    policy: np.ndarray = field(repr=False)
+    u: np.ndarray | None = field(repr=False)
+    residual: float
+    certificate: float
+    iterations: int
+
+
+def _fixed_point(step, phi0, alpha, tol, max_iter, memory=3, patience=300):
+    """Damped iteration x <- G(x) = (1 - alpha) x + alpha step(x) (mirror ascent) until sup |G(x) - x| < tol.
+
+    The first ``patience`` steps use Anderson mixing over the last ``memory`` differences, which cuts the
+    450-750 damped steps of spec section 3.4 to 10-100; if that has not converged, or a mixed step makes the
+    residual grow a hundredfold, the plain damped iteration continues from the best point seen (it converges in
+    every case of the spec, only slower).
+    """
+    x, d_f, d_g, prev = phi0, [], [], None
+    best, best_x = math.inf, phi0
+    for k in range(1, max_iter + 1):
+        g = (1.0 - alpha) * x + alpha * step(x)
+        f = g - x
+        size = float(np.max(np.abs(f)))
+        if size < tol:
+            return g, k
+        mixing = k <= patience and size <= 100.0 * best
+        if size < best:
+            best, best_x = size, g
+        if not mixing:
+            x = g if k > patience + 1 or size <= 100.0 * best else best_x
+            patience = 0
+            continue
+        if prev is not None:
+            d_f.append(f - prev[0])
+            d_g.append(g - prev[1])
+            del d_f[:-memory], d_g[:-memory]
+        prev = (f, g)
+        x = g - np.array(d_g).T @ np.linalg.lstsq(np.array(d_f).T, f, rcond=None)[0] if d_f else g
+    raise ValueError(f"the fixed-point iteration did not converge in {max_iter} steps (last change {size:.3g}); "
+                     "lower alpha or raise max_iter (or the grid cannot resolve the optimum's spike)")
+
+
+def optimal_transform(procedure: str, N, *, beta=None, kl=None, p=None, r=None, alpha: float = 0.05,
+                      tol: float = 1e-12, max_iter: int = 20_000, intervals: int = _GRID_INTERVALS,
+                      ) -> OptimalTransform:
+    r"""The optimal inference-aware policy: maximiser of :math:`W^{\mathcal T}_N(\pi)-\beta\,\mathrm{KL}(\pi\|\pi_{\rm ref})`.
+
+    By Theorem A the optimum is the RLHF solution for the transformed reward :math:`\mathcal R_{\pi^\star}`
+    (Lemma B), a fixed point found by damped iteration (mirror ascent with step :math:`\alpha/\beta`, spec
+    section 3.4):
+
+    .. math::
+
+        \Phi_{k+1} = (1-\alpha)\Phi_k + \alpha\big(\mathcal R_{\pi_k}-\mathcal R_{\pi_k}(0)\big),\qquad
+        \pi_k\propto\pi_{\rm ref}e^{\Phi_k/\beta},\qquad \Phi_0(u) = u,
+
+    stopped when :math:`\alpha\sup|\mathcal R-\Phi|<` ``tol``. For BoN the objective is strictly concave, so the
+    fixed point is the global optimum; for WoN it is a stationary point (spec Theorem A, concavity). On a finite
+    law WoN can have several (a large tie at the bottom makes the reference a local maximum), so with ``beta``
+    given the iteration also starts from the reference and from policies piled on the top level, and the best
+    objective is kept; with a ``kl`` target the branch continued from the reference is followed. With
+    ``kl`` given, :math:`\beta` is found by Brent's method in :math:`\log\beta`, each solve warm-started from the
+    previous one. Certificates: :math:`W^\star=\frac\beta N(p^\star(1)-1)` (BoN),
+    :math:`W^\star=1-\frac\beta N(1-p^\star(0))` (WoN).
+
+    Parameters
+    ----------
+    procedure : {"bon", "won"}
+    N : float
+        :math:`N\ge1`.
+    beta, kl : float
+        Exactly one: the KL coefficient, or a KL target in nats.
+    p, r : array_like, optional
+        A finite law (exact, on reward levels); without them the continuous model.
+    alpha : float
+        Damping in (0, 1]; 0.05 converges in every case of the spec (larger values oscillate at small beta).
+    tol : float
+    max_iter : int
+    intervals : int
+        Grid intervals (continuous model).
+
+    Returns
+    -------
+    OptimalTransform
+
+    References
+    ----------
+    .. [1] Balashankar et al., arXiv:2412.19792, main theorem; spec sections 2 (Lemma B) and 3.4.
+
+    Examples
+    --------
+    >>> from alignsim import infalign as ia
+    >>> opt = ia.optimal_transform("won", 4, beta=0.1, intervals=2 ** 12)
+    >>> round(opt.win_rate, 9)
+    0.975
+    """
+    kind, nn = _procedure(procedure, N)
+    if procedure == "std":
+        raise ValueError("procedure must be 'bon' or 'won' (the standard win rate's optimum is the identity "
+                         "transform)")
+    n = nn[0]
+    a = V.real(alpha, "alpha", low=0.0, high=1.0, low_open=True)
+    tl = V.real(tol, "tol", low=0.0, low_open=True)
+    iters = V.length(max_iter, "max_iter")
+    if (beta is None) == (kl is None):
+        raise ValueError("give exactly one of beta and kl")
+    if (p is None) != (r is None):
+        raise ValueError("give both p and r (a finite law) or neither (the continuous model)")
+    if p is None:
+        problem = _ContinuousProblem(_grid(_intervals(intervals)), kind, n)
+    else:
+        problem = _FiniteProblem(*V.policy_and_rewards(p, r), kind, nn)
+    warm, count = [problem.start()], [0]
+
+    def solve(b):
+        try:
+            phi, k = _fixed_point(lambda x: problem.step(x, b), warm[0], a, tl, iters)
+        except ValueError:  # a warm start from a distant beta can stall; the cold start is the spec's
+            phi, k = _fixed_point(lambda x: problem.step(x, b), problem.start(), a, tl, iters)
+        warm[0] = phi
+        count[0] += k
+        return phi, k
+
+    if beta is not None:
+        b = V.real(beta, "beta", low=0.0, low_open=True)
+    else:
+        target = V.real(kl, "kl", low=0.0, low_open=True)
+        top = problem.max_kl()
+        if target >= top:
+            raise ValueError(f"kl={target!r} is unattainable: the largest KL is {top:.6g}")
+
+        def f(log_b):
+            return problem.kl(solve(math.exp(log_b))[0], math.exp(log_b)) - target
+
+        lo, hi = -1.0, 0.0
+        while f(hi) > 0:
+            lo, hi = hi, hi + 1.0
+        while f(lo) < 0:
+            lo, hi = lo - 1.0, lo
+            if lo < -60:
+                raise ValueError(f"kl={target!r} needs beta below 1e-26; not supported")
+        b = math.exp(brentq(f, lo, hi, xtol=1e-12))
+    phi, _ = solve(b)
+    if p is not None and procedure == "won" and beta is not None:
+        # On a finite law WoN's objective can have several stationary points (a large tie at the bottom makes the
+        # reference a local maximum and leaves a local minimum between it and the top: found by hypothesis), so
+        # also start from the reference and from policies piled on the top level, and keep the best objective.
+        candidates = [phi]
+        for scale in (0.0, 10.0, 100.0):
+            try:
+                other, k = _fixed_point(lambda x: problem.step(x, b), scale * problem.start(), a, tl, iters)
+            except ValueError:  # a start that stalls is simply not a candidate
+                continue
+            candidates.append(other)
+            count[0] += k
+        phi = max(candidates, key=lambda x: problem.objective(x, b))
+    return problem.result(procedure, b, phi, count[0])
+
+
+class _ContinuousProblem:
+    def __init__(self, grid, kind, n):
+        self.grid, self.kind, self.n = grid, kind, n
+
+    def start(self):
+        return self.grid.u.copy()
+
+    def density(self, phi, b):
+        return _Density.from_log(self.grid, phi / b)
+
+    def step(self, phi, b):
+        return self.density(phi, b).gradient(self.kind, self.n, "decoded")
+
+    def kl(self, phi, b):
+        return self.density(phi, b).kl
+
+    def max_kl(self):
+        return math.inf
+
+    def result(self, procedure, b, phi, k):
+        d = self.density(phi, b)
+        w = d.win_rate(self.kind, self.n, "decoded")
+        residual = float(np.max(np.abs(d.gradient(self.kind, self.n, "decoded") - phi)))
+        if self.kind == "bon":
+            cert = abs(w - b / self.n * (d.p[-1] - 1.0))
+        else:
+            cert = abs(w - 1.0 + b / self.n * (1.0 - d.p[0]))
+        return OptimalTransform(procedure, self.n, b, d.kl, w, phi, d.p.copy(), self.grid.u.copy(), residual,
+                                float(cert), k)
+
+
+class _FiniteProblem:
+    def __init__(self, pp, rr, kind, nn):
+        self.pp, self.rr, self.kind, self.nn = pp, rr, kind, nn
+        self.levels, self.inv = np.unique(rr, return_inverse=True)
+        self.mass = np.bincount(self.inv, weights=pp, minlength=self.levels.size)
+        comp = _decode(pp, rr, kind, nn)
+        self.c = calibrated(np.bincount(self.inv, weights=comp, minlength=self.levels.size), self.levels)
+
+    def start(self):
+        return self.c - self.c[0]
+
+    def level_law(self, phi, b):
+        return tilt(self.mass, phi, b)
+
+    def step(self, phi, b):
+        g = _lemma_b(self.level_law(phi, b), self.c, self.kind, self.nn[0])
+        return g - g[0]
+
+    def kl(self, phi, b):
+        return float(_kl(self.level_law(phi, b), self.mass))
+
+    def objective(self, phi, b):
+        res = self.result(self.kind, b, phi, 0)
+        return res.win_rate - b * res.kl
+
+    def max_kl(self):
+        # Lemma B's reward increases with the level for BoN and WoN alike: beta -> 0 keeps the top level
+        return -math.log(self.mass[self.mass > 0][-1])
+
+    def result(self, procedure, b, phi, k):
+        a = self.level_law(phi, b)
+        policy = self.pp * np.where(self.mass > 0, a / np.where(self.mass > 0, self.mass, 1.0), 0.0)[self.inv]
+        w = _finite_win_rate(policy, self.pp, self.rr, self.kind, self.nn, "decoded")
+        g = self.step(phi, b)
+        residual = float(np.max(np.abs(g - phi)))
+        # KKT of max W - beta KL on the simplex: R - beta (log(a/mass) + 1) is constant on the support.
+        s = self.mass > 0
+        stationarity = g[s] - b * np.log(a[s] / self.mass[s])
+        return OptimalTransform(procedure, self.nn[0], b, float(_kl(a, self.mass)), w, phi[self.inv], policy, None,
+                                residual, float(np.ptp(stationarity)), k)
+
+
+def optimal_frontier(procedure: str, N, betas, *, intervals: int = _GRID_INTERVALS, alpha: float = 0.05,
+                     tol: float = 1e-12):
+    r"""The optimal inference-aware trade-off curve in the continuous model: :func:`optimal_transform` over a
+    sweep of :math:`\beta`, each solve warm-started from the previous one.
+
+    .. math::
+
+        \beta\ \mapsto\ \big(\mathrm{KL}(\pi^\star_\beta),\ W^{\mathcal T}_N(\pi^\star_\beta)\big),\qquad
+        \pi^\star_\beta = \arg\max_\pi W^{\mathcal T}_N(\pi)-\beta\,\mathrm{KL}(\pi\|\pi_{\rm ref}).
+
+    Parameters
+    ----------
+    procedure : {"bon", "won"}
+    N : float
+    betas : array_like
+        Positive KL coefficients (solved in the given order; decreasing order warm-starts best).
+    intervals, alpha, tol
+        As in :func:`optimal_transform`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``beta``, ``kl``, ``win_rate``, ``certificate``.
+
+    References
+    ----------
+    .. [1] Balashankar et al., arXiv:2412.19792; spec section 3.4.
+
+    Examples
+    --------
+    >>> from alignsim import infalign as ia
+    >>> df = ia.optimal_frontier("bon", 4, [1.0, 0.1], intervals=2 ** 12)
+    >>> df["win_rate"].round(6).tolist()
+    [0.689661, 0.93117]
+    """
+    import pandas as pd
+
+    kind, nn = _procedure(procedure, N)
+    if procedure == "std":
+        raise ValueError("procedure must be 'bon' or 'won'")
+    bs = V.real_array(betas, "betas", low=0.0, low_open=True).ravel()
+    n_int = _intervals(intervals)
+    a = V.real(alpha, "alpha", low=0.0, high=1.0, low_open=True)
+    problem = _ContinuousProblem(_grid(n_int), kind, nn[0])
+    phi, rows = problem.start(), []
+    for b in bs:
+        phi = _fixed_point(lambda x, b=b: problem.step(x, b), phi, a, tol, 20_000)[0]
+        res = problem.result(procedure, float(b), phi, 0)
+        rows.append((float(b), res.kl, res.win_rate, res.certificate))
+    return pd.DataFrame(rows, columns=["beta", "kl", "win_rate", "certificate"])
+
+
+#: The rows (procedure, N, KL) of spec ``infalign.md`` section 4.4.
+FRONTIER_ROWS = tuple(
+    [("bon", n, k) for n in (2, 4, 8) for k in (0.1, 0.25, 0.5, 1.0, 2.0)]
+    + [("bon", 16, k) for k in (0.05, 0.25, 0.5, 1.0)]
+    + [("bon", 32, k) for k in (0.05, 0.1, 0.25, 0.5, 1.0)]
+    + [("won", n, k) for n in (2, 4) for k in (0.1, 0.25, 0.5, 1.0, 2.0)]
+    + [("won", 8, k) for k in (0.1, 0.25, 0.5, 1.0)]
+    + [("won", 16, k) for k in (0.05, 0.1, 0.25)]
+    + [("won", 32, k) for k in (0.05, 0.1, 0.25)]
+)
+
+
+def frontier_table(rows=FRONTIER_ROWS, *, intervals: int = _GRID_INTERVALS, progress=None):
+    r"""Inference-time win rates at matched KL of the identity, log, tuned exponential and optimal transforms.
+
+    For each ``(procedure, N, kl)``: the win rate :math:`W^{\mathcal T}_N` of the identity and log CTRL policies
+    at that KL, the best exponent :math:`t^\star` of :func:`exp` (BoN) or :func:`negexp` (WoN) and its win rate
+    (:func:`best_t`), and the optimum with its :math:`\beta` (:func:`optimal_transform`), all in the continuous
+    model (spec section 4.4, whose table the defaults reproduce).
+
+    .. math::
+
+        W^{\mathcal T}_N(\pi_{\Phi,\beta(\Phi,\kappa)})\quad\text{for }\Phi\in\{u,\ \log u,\ e^{t^\star(u-1)}
+        \text{ or } -e^{-t^\star u},\ \Phi^\star\}.
+
+    Parameters
+    ----------
+    rows : iterable of (procedure, N, kl)
+    intervals : int
+    progress : callable, optional
+        ``progress(i, total)`` after each row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``procedure, N, kl, identity, log, t_star, tuned, optimum, beta_opt``.
+
+    References
+    ----------
+    .. [1] Balashankar et al., arXiv:2412.19792 (exponential transforms close to optimal); spec section 4.4.
+
+    Examples
+    --------
+    >>> from alignsim import infalign as ia
+    >>> row = ia.frontier_table([("bon", 4, 0.5)], intervals=2 ** 12).iloc[0]
+    >>> [round(float(row[k]), 4) for k in ("identity", "log", "t_star", "tuned", "optimum", "beta_opt")]
+    [0.7998, 0.7682, 12.6338, 0.8727, 0.8733, 0.2166]
+    """
+    import pandas as pd
+
+    rows = list(rows)
+    out = []
+    for i, (procedure, N, kl) in enumerate(rows):
+        V.choice(procedure, "procedure", ("bon", "won"))
+        ident = UniformCTRL("identity", kl=kl, intervals=intervals).win_rate(procedure, N)
+        lg = UniformCTRL("log", kl=kl, intervals=intervals).win_rate(procedure, N)
+        t_star, tuned = best_t(procedure, N, kl, intervals=intervals)
+        opt = optimal_transform(procedure, N, kl=kl, intervals=intervals)
+        out.append((procedure, N, kl, ident, lg, t_star, tuned, opt.win_rate, opt.beta))
+        if progress is not None:
+            progress(i, len(rows))
+    return pd.DataFrame(out, columns=["procedure", "N", "kl", "identity", "log", "t_star", "tuned", "optimum",
+                                      "beta_opt"])
