@@ -31,6 +31,7 @@ from scipy.special import gammaln, log_softmax
 
 from . import _validate as V
 from ._lattice import compositions
+from .regularisers import pass_at_k
 from .tilting import tilt
 
 __all__ = [
@@ -358,27 +359,6 @@ def entropy_change(theta, delta, order: int = 1) -> float:
     if o == 1:
         return -math.fsum(pi * lc * dc)
     return -math.fsum(pi * dc * dc) - math.fsum(pi * lc * dc * dc)
-
-
-def pass_at_k(p, k):
-    r"""pass@k of a prompt with success probability :math:`p`: :math:`1-(1-p)^k`, computed as
-    ``-expm1(k * log1p(-p))``. Vectorised.
-
-    References
-    ----------
-    .. [1] M. Chen et al., "Evaluating large language models trained on code", arXiv:2107.03374.
-
-    Examples
-    --------
-    >>> from alignsim.dynamics import pass_at_k
-    >>> round(pass_at_k(0.1, 10), 10)
-    0.6513215599
-    """
-    pp = V.real_array(p, "p", low=0.0, high=1.0)
-    kk = V.real_array(k, "k", low=1.0)
-    with np.errstate(divide="ignore"):
-        out = -np.expm1(kk * np.log1p(-pp))
-    return float(out) if np.ndim(out) == 0 else out
 
 
 def reinforce_expected_update(pi, r, N: int, baseline: str = "rloo") -> np.ndarray:

@@ -228,7 +228,7 @@ def sequence_estimator_moments(p, q, length: int, kind: str = "k3", level: str =
     if level == "token":
         m = estimator_moments(pp, qq, kind, orders=())
         return {"kl": n * d, "mean": n * m["mean"], "var": n * m["var"]}
-    k1, k2, k3, k4 = n * cumulants(w, ell, 4)  # cumulants of S
+    k1, k2, k3, k4 = (float(c) for c in n * cumulants(w, ell, 4))  # cumulants of S
     es2 = k2 + k1 * k1
     if kind == "k1":
         return {"kl": n * d, "mean": k1, "var": k2}

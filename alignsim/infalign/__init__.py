@@ -44,7 +44,7 @@ from ..winrate import calibrated_reward
 from ._continuous import UniformCTRL, beta_for_kl
 from ._finite import (CTRLPolicy, calibration_moments, ctrl_policy, estimate_calibrated_reward,
                       inference_time_win_rate, transformed_reward)
-from ._optimal import OptimalTransform, best_t, frontier_table, optimal_frontier, optimal_transform, small_kl_t
+from ._optimal import FRONTIER_ROWS, OptimalTransform, best_t, frontier_table, optimal_frontier, optimal_transform, small_kl_t
 from ._transforms import Transform, exp, identity, log, negexp, quantile, smoothed, unified
 
 __all__ = [

@@ -1,0 +1,294 @@
+r"""Identities of KL-regularised alignment: the posterior gap, geometric mixtures, implicit and single-token
+rewards, and KL-regularised Nash equilibria of a preference game."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.optimize import root
+from scipy.special import logsumexp
+
+from .. import _validate as V
+from ..divergences import kl
+from ..tilting import log_partition, tilt
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Identities (spec section 5)
+# --------------------------------------------------------------------------------------------------------------
+def kl_posterior_gap(pi, q, r, beta) -> tuple[float, float]:
+    r"""Both sides of the variational identity of KL-regularised RL (Korbak et al.):
+
+    .. math::
+
+        \mathbb E_\pi r-\beta\,\mathrm{KL}(\pi\|q) = \beta\log Z-\beta\,\mathrm{KL}(\pi\|\pi^\star),\qquad
+        \pi^\star = q\,e^{r/\beta}/Z,
+
+    so the objective gap of any policy is :math:`\beta\,\mathrm{KL}(\pi\|\pi^\star)` and :math:`\max J=\beta\log Z`.
+
+    Returns
+    -------
+    (objective, right_hand_side) : tuple of float
+        Computed independently (the left from :func:`alignsim.kl` to ``q``, the right from the partition function
+        and :func:`alignsim.kl` to the tilt); ``inf`` / ``-inf`` when ``pi`` leaves the support of ``q``.
+
+    References
+    ----------
+    .. [1] T. Korbak, E. Perez, C. L. Buckley, "RL with KL penalties is better viewed as Bayesian inference",
+       Findings of EMNLP 2022.
+
+    Examples
+    --------
+    >>> from alignsim import regularisers as reg
+    >>> lhs, rhs = reg.kl_posterior_gap([0.25] * 4, [0.4, 0.3, 0.2, 0.1], [0, 0.5, 1, 1.5], 0.5)
+    >>> abs(lhs - rhs) < 1e-14
+    True
+    """
+    ppi = V.probabilities(pi, "pi")
+    pp, rr = V.policy_and_rewards(q, r, "q", "r")
+    V.same_shape(ppi, pp, "pi", "q")
+    b = V.real(beta, "beta", low=0.0, low_open=True)
+    lhs = float(np.dot(ppi, rr)) - b * float(kl(ppi, pp))
+    rhs = b * float(log_partition(pp, rr, 1.0 / b)) - b * float(kl(ppi, tilt(pp, rr, b)))
+    return lhs, rhs
+
+
+def geometric_mixture(p_ref, p_other, w) -> tuple[np.ndarray, float]:
+    r"""Normalised geometric mixture :math:`\pi_w\propto p_{\rm ref}^{1-w}\,p_{\rm other}^{w}` and its
+    :math:`\log Z_w`, for any real :math:`w`.
+
+    .. math::
+
+        \pi_w = \frac{p_{\rm ref}^{1-w}p_{\rm other}^w}{Z_w},\qquad
+        p_{\rm other}=\pi^\star_\beta\ \Rightarrow\ \pi_w=\pi^\star_{\beta/w}.
+
+    The optimum of on-policy distillation with reward scale :math:`w` (G-OPD: :math:`w=1` is the teacher,
+    :math:`w>1` extrapolates) and RL guidance (RLG: guidance weight :math:`w` is the KL coefficient
+    :math:`\beta/w`). Supports are validated: :math:`w>1` needs :math:`\mathrm{supp}\,p_{\rm other}\subseteq
+    \mathrm{supp}\,p_{\rm ref}`, :math:`w<0` the reverse (otherwise a power of 0 is infinite). For a memoryless
+    LM the per-token mixture is the sequence-level optimum; for general autoregressive models it is not.
+
+    Returns
+    -------
+    (pi, log_z) : (ndarray, float)
+
+    References
+    ----------
+    .. [1] Yang et al., "G-OPD/ExOPD", arXiv:2602.12125; Jin et al., "RL guidance", arXiv:2508.21016; spec
+       ``regularisers.md`` sections 5.2-5.3.
+
+    Examples
+    --------
+    >>> from alignsim import regularisers as reg
+    >>> pi, log_z = reg.geometric_mixture([0.4, 0.3, 0.2, 0.1], [0.1, 0.2, 0.3, 0.4], 0.5)
+    >>> [round(float(x), 10) for x in pi]
+    [0.2247448714, 0.2752551286, 0.2752551286, 0.2247448714]
+    """
+    a_ = V.probabilities(p_ref, "p_ref")
+    b_ = V.probabilities(p_other, "p_other")
+    V.same_shape(a_, b_, "p_ref", "p_other")
+    ww = V.real(w, "w")
+    if ww > 1 and np.any((b_ > 0) & (a_ == 0)):
+        raise ValueError("w > 1 needs the support of p_other inside the support of p_ref (p_ref^(1-w) is infinite "
+                         "where p_ref = 0)")
+    if ww < 0 and np.any((a_ > 0) & (b_ == 0)):
+        raise ValueError("w < 0 needs the support of p_ref inside the support of p_other")
+    with np.errstate(divide="ignore"):
+        la, lb = np.log(a_), np.log(b_)
+    if ww == 0:
+        logw = la
+    elif ww == 1:
+        logw = lb
+    else:
+        logw = np.where((a_ > 0) & (b_ > 0), (1 - ww) * la + ww * lb, -np.inf)
+    log_z = float(logsumexp(logw))
+    return np.exp(logw - log_z), log_z
+
+
+def implicit_reward(pi, q, beta) -> np.ndarray:
+    r"""The implicit reward :math:`\beta\log(\pi_i/q_i)` (DPO); at the KL optimum it equals
+    :math:`r_i-\beta\log Z`, the reward up to one constant.
+
+    .. math::
+
+        \beta\log\frac{\pi^\star_i}{q_i} = r_i-\beta\log Z .
+
+    ``-inf`` where ``pi`` is 0 and ``q`` is not; ``ValueError`` where ``q`` is 0 and ``pi`` is not.
+
+    References
+    ----------
+    .. [1] R. Rafailov et al., "Direct preference optimization", NeurIPS 2023; spec ``regularisers.md`` 5.4.
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> from alignsim import regularisers as reg
+    >>> q, r = [0.4, 0.3, 0.2, 0.1], [0, 0.5, 1, 1.5]
+    >>> [round(float(x), 12) for x in r - reg.implicit_reward(a.tilt(q, r, 0.5), q, 0.5)]
+    [0.773977966789, 0.773977966789, 0.773977966789, 0.773977966789]
+    """
+    ppi = V.probabilities(pi, "pi")
+    pp = V.probabilities(q, "q")
+    V.same_shape(ppi, pp, "pi", "q")
+    b = V.real(beta, "beta", low=0.0, low_open=True)
+    if np.any((pp == 0) & (ppi > 0)):
+        raise ValueError("pi puts mass where q is 0: the implicit reward is +inf there")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = b * (np.log(ppi) - np.log(pp))
+    out[pp == 0] = -np.inf
+    return out
+
+
+def single_token_reward(p_token, r, beta) -> dict:
+    r"""LaSeR-style "last-token" reward: one verification token :math:`z_c` rewarded with :math:`r`, every other
+    token with 0; the optimum's log-ratio on :math:`z_c` recovers :math:`r` only up to :math:`\beta\log Z_y`.
+
+    .. math::
+
+        \pi^\star(z_c)=\frac{p\,e^{r/\beta}}{Z_y},\quad Z_y = 1+p\,(e^{r/\beta}-1),\qquad
+        r=\beta\log\frac{\pi^\star(z_c)}{p}+\beta\log Z_y .
+
+    The approximation "reward = :math:`\beta` times the log-ratio" errs by :math:`\beta\log Z_y`, small only when
+    :math:`p\,e^{r/\beta}\ll1`. The setup is a reconstruction (spec 5.4 [R]); the identity is exact.
+
+    Parameters
+    ----------
+    p_token : float
+        Reference probability of :math:`z_c`, in (0, 1).
+    r : float
+    beta : float
+
+    Returns
+    -------
+    dict
+        ``pi_token``, ``log_ratio_reward`` (:math:`\beta\log(\pi^\star/p)`), ``correction``
+        (:math:`\beta\log Z_y`), ``reward`` (their sum, equal to ``r``).
+
+    References
+    ----------
+    .. [1] Yang et al., "LaSeR", arXiv:2510.14943; spec ``regularisers.md`` section 5.4.
+
+    Examples
+    --------
+    >>> from alignsim import regularisers as reg
+    >>> out = reg.single_token_reward(1e-4, 1.0, 0.1)
+    >>> round(out["pi_token"], 10), round(out["log_ratio_reward"], 10)
+    (0.6877797168, 0.8836053701)
+    """
+    p = V.real(p_token, "p_token", low=0.0, high=1.0, low_open=True, high_open=True)
+    rr = V.real(r, "r")
+    b = V.real(beta, "beta", low=0.0, low_open=True)
+    x = rr / b
+    # log Z = log(1 + p (e^x - 1)), stable for large x
+    log_z = (x + math.log(p) + math.log1p((1.0 - p) * math.exp(-x) / p)) if x > 0 else math.log1p(p * math.expm1(x))
+    log_pi = math.log(p) + x - log_z
+    return {"pi_token": math.exp(log_pi), "log_ratio_reward": b * (log_pi - math.log(p)), "correction": b * log_z,
+            "reward": b * (log_pi - math.log(p)) + b * log_z}
+
+
+def _preferences(P, k):
+    PP = np.array(P, dtype=float)
+    if PP.shape != (k, k):
+        raise ValueError(f"P must be a ({k}, {k}) preference matrix, got shape {PP.shape}")
+    if not np.all(np.isfinite(PP)) or np.any(PP < 0) or np.any(PP > 1):
+        raise ValueError("P must have entries in [0, 1]")
+    if np.max(np.abs(PP + PP.T - 1.0)) > 1e-12:
+        raise ValueError("P must satisfy P + P^T = 1 (P[i, j] = Pr(y_i beats y_j), ties one half on the diagonal)")
+    return PP
+
+
+def nash_gap(P, q, tau, pi) -> float:
+    r"""Duality gap of a policy in the KL-regularised preference game (zero exactly at the Nash equilibrium).
+
+    .. math::
+
+        \mathrm{gap}(\pi)=\tau\log\sum_yq_ye^{P(y\succ\pi)/\tau}-\tfrac12+\tau\,\mathrm{KL}(\pi\|q)\ \ge0,
+        \qquad P(y\succ\pi)=\sum_jP_{yj}\pi_j .
+
+    References
+    ----------
+    .. [1] Zhang et al., "Iterative Nash policy optimization (INPO)", arXiv:2407.00617; spec ``regularisers.md`` 5.5.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alignsim import regularisers as reg
+    >>> rps = np.array([[0.5, 1, 0], [0, 0.5, 1], [1, 0, 0.5]])
+    >>> reg.nash_gap(rps, [1/3] * 3, 0.5, [1/3] * 3) < 1e-15
+    True
+    """
+    pp = V.probabilities(q, "q")
+    PP = _preferences(P, pp.size)
+    t = V.real(tau, "tau", low=0.0, low_open=True)
+    ppi = V.probabilities(pi, "pi")
+    V.same_shape(ppi, pp, "pi", "q")
+    return float(t * log_partition(pp, PP @ ppi, 1.0 / t) - 0.5 + t * float(kl(ppi, pp)))
+
+
+def nash_kl(P, q, tau, *, steps: int = 20_000, eta: float = 0.5, tol: float = 1e-15) -> np.ndarray:
+    r"""Nash equilibrium of the KL-regularised two-player preference game (symmetric, unique).
+
+    .. math::
+
+        \max_\pi\min_{\pi'}\ \pi^\top P\pi'-\tau\mathrm{KL}(\pi\|q)+\tau\mathrm{KL}(\pi'\|q),\qquad
+        \pi_\tau(y)\propto q(y)\,e^{P(y\succ\pi_\tau)/\tau}.
+
+    Online mirror descent (INPO-type), :math:`\log\pi_{t+1}=(1-\eta\tau)\log\pi_t+\eta\tau\log q+\eta P\pi_t`
+    (normalised), then Newton on the fixed-point equation in the logits to machine precision; the plain fixed point
+    oscillates for small :math:`\tau` and is not used. ``ValueError`` unless :func:`nash_gap` falls below
+    ``1e-12``. With Bradley-Terry preferences the equilibrium is **not** the RLHF tilt :math:`qe^{r/\tau}`.
+
+    Parameters
+    ----------
+    P : array_like, shape (K, K)
+        :math:`P_{ij}=\Pr(y_i\succ y_j)`, with :math:`P+P^\top=1`.
+    q : array_like, shape (K,)
+        Reference, positive.
+    tau : float
+    steps, eta, tol
+        Mirror-descent budget, step and stopping change.
+
+    References
+    ----------
+    .. [1] Zhang et al., INPO, arXiv:2407.00617; Munos et al., "Nash learning from human feedback", ICML 2024.
+
+    Examples
+    --------
+    >>> from alignsim import regularisers as reg
+    >>> P = [[0.5, 0.3775406688, 0.2689414214], [0.6224593312, 0.5, 0.3775406688],
+    ...      [0.7310585786, 0.6224593312, 0.5]]
+    >>> reg.nash_kl(P, [0.5, 0.3, 0.2], 0.5).round(6)
+    array([0.416417, 0.316837, 0.266746])
+    """
+
+    pp = V.probabilities(q, "q")
+    if np.any(pp == 0):
+        raise ValueError("q must be positive (the equilibrium has the support of q; drop responses with q = 0)")
+    PP = _preferences(P, pp.size)
+    t = V.real(tau, "tau", low=0.0, low_open=True)
+    e = V.real(eta, "eta", low=0.0, low_open=True)
+    if e * t >= 1:
+        raise ValueError(f"eta * tau must be < 1 for mirror descent, got {e * t!r}")
+    log_q = np.log(pp)
+    logits = log_q.copy()
+    for _ in range(V.length(steps, "steps")):
+        new = (1 - e * t) * logits + e * t * log_q + e * (PP @ np.exp(logits))
+        new -= logsumexp(new)
+        done = np.max(np.abs(new - logits)) < tol
+        logits = new
+        if done:
+            break
+
+    def residual(z):
+        lg = np.append(z, 0.0)
+        pi = np.exp(lg - logsumexp(lg))
+        target = log_q + PP @ pi / t
+        return (lg - target)[:-1] - (lg - target)[-1]
+
+    sol = root(residual, logits[:-1] - logits[-1], method="hybr", options={"xtol": 1e-15})
+    z = np.append(sol.x, 0.0)
+    pi = np.exp(z - logsumexp(z))
+    if nash_gap(PP, pp, t, pi) > 1e-12:
+        raise ValueError("the Nash solver did not reach a duality gap below 1e-12; raise steps or lower eta")
+    return pi
