@@ -177,6 +177,15 @@ def choice(value, name: str, allowed) -> str:
     return value
 
 
+def seed(value, name: str = "seed") -> int:
+    """A seed of the checks: a non-negative integer."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, np.integer)):
+        raise TypeError(f"{name} must be a non-negative integer, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value}")
+    return int(value)
+
+
 def rng(seed) -> np.random.Generator:
     """Normalise ``None | int | SeedSequence | Generator`` to a :class:`numpy.random.Generator`."""
     if isinstance(seed, (bool, np.bool_)):

@@ -1,4 +1,4 @@
-"""LLM-as-a-judge checks of ``alignsim verify`` (registered into :data:`alignsim.verify.CHECKS` on import).
+"""LLM-as-a-judge checks of ``alignsim verify`` (registered into :data:`alignsim.checks.CHECKS` on import).
 
 Exact checks pair the module's quadratures with independent computations (a 2-D Gauss-Hermite rule for the
 softmax at k = 2, brute-force scans for the optimisers, finite-d traces for the deterministic equivalent); the
@@ -14,10 +14,11 @@ import math
 import numpy as np
 from scipy.integrate import quad
 
-from . import judge as J
-from ._judge_quad import log_mean_weight
-from .mc import sample_judge_point, simulate_judge
-from .verify import Z, _batch_ci, check, mc_check
+from .. import judge as J
+from .._judge_quad import log_mean_weight
+from ..mc import sample_judge_point, simulate_judge
+from ._registry import Z, check, mc_check
+from ._stats import batch_ci
 
 _SOURCE = "Halder and Pehlevan, arXiv:2512.19905; spec judge.md"
 
@@ -154,7 +155,7 @@ def _mc_point(rng, m, softmax):
     k = int(rng.integers(2, 33))
     T = rng.uniform(0.05, 2.0) * s * s if softmax else 0.0
     u = sample_judge_point(k, T, mu, rho, s, m // 4, rng=rng)
-    est, half = _batch_ci(lambda idx: float(np.mean(u[idx] ** 2)), np.arange(u.size))
+    est, half = batch_ci(lambda idx: float(np.mean(u[idx] ** 2)), np.arange(u.size))
     return J.point_error(k, T, mu, rho, s), est, half
 
 

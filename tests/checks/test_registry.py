@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from alignsim import verify
+from alignsim.checks import _registry, _stats
 from alignsim.cli import main
 
 
@@ -34,7 +35,7 @@ def test_negative_control_is_reported_as_failing(monkeypatch):
         return bon_kl_bound(8), bon_kl(p, np.arange(5.0), 8)
 
     checks.append(verify.Check("negative.folklore_bon_kl", "deliberately wrong", "exact BoN KL", wrong, 1e-6))
-    monkeypatch.setattr(verify, "CHECKS", checks)
+    monkeypatch.setattr(_registry, "CHECKS", checks)
     df = verify.run_checks(only="negative")
     assert list(df["status"]) == ["FAIL"]
     assert main(["verify", "--only", "negative"]) == 1
@@ -47,9 +48,9 @@ def test_monte_carlo_negative_control_fails(monkeypatch):
 
     def wrong(rng, m):
         p, r = np.array([0.3, 0.2, 0.25, 0.25]), np.array([1.0, 2.0, 2.0, 0.0])
-        return verify._law_deviation(naive_bon(p, r, 6, m, rng=rng), bon_law(p, r, 6, ties="ordered"))
+        return _stats.law_deviation(naive_bon(p, r, 6, m, rng=rng), bon_law(p, r, 6, ties="ordered"))
 
-    monkeypatch.setattr(verify, "CHECKS", list(verify.CHECKS) + [
+    monkeypatch.setattr(_registry, "CHECKS", list(verify.CHECKS) + [
         verify.Check("negative.ordered_ties", "deliberately wrong", "-", wrong, 0.0, monte_carlo=True)])
     df = verify.run_checks(only="negative", quick=True)
     assert list(df["status"]) == ["FAIL"]
@@ -66,7 +67,7 @@ def test_crashing_check_is_an_error_not_a_pass(monkeypatch):
     def boom(rng):
         raise ZeroDivisionError("x")
 
-    monkeypatch.setattr(verify, "CHECKS", [verify.Check("negative.crash", "-", "-", boom, 1.0)])
+    monkeypatch.setattr(_registry, "CHECKS", [verify.Check("negative.crash", "-", "-", boom, 1.0)])
     df = verify.run_checks()
     assert df["status"].iloc[0].startswith("ERROR")
 
@@ -93,3 +94,30 @@ def test_console_entry_point_runs():
                          text=True, check=False)
     assert out.returncode == 0, out.stderr
     assert "passed, 0 failed" in out.stdout
+
+
+def test_a_checks_instance_does_not_depend_on_the_other_checks(monkeypatch):
+    """Seeding by name: adding a check in front of the registry, or removing all but one, leaves each check's
+    random instance (and so its numbers) unchanged."""
+    names = ["tilt.budget_roundtrip", "bon.kl_bound", "mc.bon_kl_vs_naive"]
+    before = verify.run_checks(only="*", seed=3, samples=20_000).set_index("check").loc[names]
+
+    def dummy(rng):
+        rng.random(1000)
+        return 0.0, 0.0
+
+    monkeypatch.setattr(_registry, "CHECKS", [verify.Check("aaa.dummy", "-", "-", dummy, 1.0)] + list(verify.CHECKS))
+    after = verify.run_checks(only="*", seed=3, samples=20_000).set_index("check").loc[names]
+    np.testing.assert_array_equal(before[["exact", "estimate"]].to_numpy(), after[["exact", "estimate"]].to_numpy())
+    monkeypatch.setattr(_registry, "CHECKS", [c for c in verify.CHECKS if c.name == "bon.kl_bound"])
+    alone = verify.run_checks(seed=3)
+    assert alone["estimate"].iloc[0] == before.loc["bon.kl_bound", "estimate"]
+
+
+def test_check_seed_is_by_name():
+    a = verify.check_seed(0, "bon.kl_bound").generate_state(4)
+    assert np.array_equal(a, verify.check_seed(0, "bon.kl_bound").generate_state(4))
+    assert not np.array_equal(a, verify.check_seed(0, "bon.kl_top_bound").generate_state(4))
+    assert not np.array_equal(a, verify.check_seed(1, "bon.kl_bound").generate_state(4))
+    with pytest.raises(ValueError, match="seed"):
+        verify.run_checks(seed=-1, only="div")

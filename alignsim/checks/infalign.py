@@ -1,4 +1,4 @@
-"""InfAlign checks of ``alignsim verify`` (registered into :data:`alignsim.verify.CHECKS` on import).
+"""InfAlign checks of ``alignsim verify`` (registered into :data:`alignsim.checks.CHECKS` on import).
 
 Each pairs a prediction of :mod:`alignsim.infalign` with an independent computation: the exponential-integral
 closed forms with adaptive quadrature, the optimality certificates, finite differences, integration in the raw
@@ -15,10 +15,12 @@ from scipy.integrate import quad, solve_ivp
 from scipy.special import exp1, expi
 from scipy.stats import norm
 
-from . import infalign as ia
-from .bon import bon_law, won_law
-from .models import MemorylessLM
-from .verify import _bernstein, _random_law, _win_interval, check, mc_check
+from .. import infalign as ia
+from ..bon import bon_law, won_law
+from ..mc import naive_bon, sample_law
+from ..models import MemorylessLM
+from ._registry import check, mc_check
+from ._stats import bernstein, random_law, win_interval
 
 _QUAD = {"epsabs": 1e-14, "epsrel": 1e-13, "limit": 400}
 
@@ -80,7 +82,7 @@ def _cert_won(rng):
        "transformed reward R_i - R_j vs central differences of the exact win rate along e_i - e_j (7 arms, ties, "
        "BoN and WoN, both comparators): max abs difference", 1e-8)
 def _lemma_b(rng):
-    p, r = _random_law(rng, 7, ties=True)
+    p, r = random_law(rng, 7, ties=True)
     pi = rng.dirichlet(np.ones(7))
     N, eps, worst = int(rng.integers(2, 7)), 1e-6, 0.0
     for proc, against in itertools.product(("bon", "won"), ("decoded", "reference")):
@@ -128,14 +130,13 @@ def _invariance(rng):
           "exact BoN_N win rate of a CTRL policy on a memoryless LM's reward levels vs simulated BoN decoding of the "
           "policy against simulated BoN decoding of the reference (ties one half)")
 def _mc_bon(rng, m):
-    from .mc import naive_bon
 
     levels, probs = MemorylessLM([0.5, 0.3, 0.2], [0, 1, 2], 4).reward_law()
     N, beta = int(rng.integers(2, 7)), rng.uniform(0.1, 1.0)
     pol = ia.ctrl_policy(probs, levels, ia.exp(rng.uniform(1.0, 8.0)), beta)
     y, y0 = naive_bon(pol.policy, levels, N, m, rng=rng), naive_bon(probs, levels, N, m, rng=rng)
     wins = (levels[y] > levels[y0]) + 0.5 * (levels[y] == levels[y0])
-    return (pol.win_rate("bon", N),) + _win_interval(wins, bon_law(pol.policy, levels, N),
+    return (pol.win_rate("bon", N),) + win_interval(wins, bon_law(pol.policy, levels, N),
                                                      bon_law(probs, levels, N), levels)[1:]
 
 
@@ -143,15 +144,14 @@ def _mc_bon(rng, m):
           "exact WoN_N win rate of a negexp CTRL policy on a bandit with ties vs simulated WoN decoding on both "
           "sides")
 def _mc_won(rng, m):
-    from .mc import naive_bon
 
-    p, r = _random_law(rng, 8, ties=True)
+    p, r = random_law(rng, 8, ties=True)
     N, beta = int(rng.integers(2, 7)), rng.uniform(0.05, 0.5)
     pol = ia.ctrl_policy(p, r, ia.negexp(rng.uniform(1.0, 8.0)), beta)
     y = naive_bon(pol.policy, r, N, m, worst=True, rng=rng)
     y0 = naive_bon(p, r, N, m, worst=True, rng=rng)
     wins = (r[y] > r[y0]) + 0.5 * (r[y] == r[y0])
-    return (pol.win_rate("won", N),) + _win_interval(wins, won_law(pol.policy, r, N), won_law(p, r, N), r)[1:]
+    return (pol.win_rate("won", N),) + win_interval(wins, won_law(pol.policy, r, N), won_law(p, r, N), r)[1:]
 
 
 @mc_check("infalign.uniform_bon_vs_mc", "spec infalign.md sections 3.1 and 4.3 (Monte-Carlo overlay)",
@@ -166,16 +166,15 @@ def _mc_uniform(rng, m):
     best_ref = rng.random((m, N)).max(axis=1)
     exact = pol.win_rate("bon", N)
     est = float(np.mean(best > best_ref))
-    return exact, est, _bernstein(exact * (1.0 - exact), max(exact, 1.0 - exact), m)
+    return exact, est, bernstein(exact * (1.0 - exact), max(exact, 1.0 - exact), m)
 
 
 @mc_check("infalign.calibration_bias_vs_mc", "InfAlign reward calibration; spec section 6.1",
           "exact E exp(t(C_m - 1)) of the m-sample calibrated reward (ties, trinomial sum) vs simulated reference "
           "sets")
 def _mc_calibration(rng, m):
-    from .mc import sample_law
 
-    p, r = _random_law(rng, 6, ties=True)
+    p, r = random_law(rng, 6, ties=True)
     k, t = int(rng.integers(2, 9)), rng.uniform(1.0, 6.0)
     level = float(rng.choice(np.unique(r)))
     tr = ia.exp(t)
@@ -185,4 +184,4 @@ def _mc_calibration(rng, m):
     c_hat = ((z < level).sum(axis=1) + 0.5 * (z == level).sum(axis=1)) / k
     est = float(np.mean(tr(c_hat)))
     var = max(second - mom.phi_mean ** 2, 0.0)
-    return float(mom.phi_mean), est, _bernstein(var, 1.0, m)
+    return float(mom.phi_mean), est, bernstein(var, 1.0, m)

@@ -1,4 +1,4 @@
-"""Checks of the f-regularised optima in ``alignsim verify`` (registered into :data:`alignsim.verify.CHECKS`).
+"""Checks of the f-regularised optima in ``alignsim verify`` (registered into :data:`alignsim.checks.CHECKS`).
 
 Each optimum is compared with a brute-force constrained optimisation on the simplex (scipy SLSQP, an independent
 method; the spec's tolerance for it is 1e-6), and the frontier's slope with the envelope theorem.
@@ -9,9 +9,21 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import minimize
 
-from .divergences import f_divergence
-from .regularisers import f_optimum
-from .verify import check, mc_check
+from ..bon import bon_law
+from ..divergences import f_divergence
+from ..mc import naive_bon
+from ..regularisers import (
+    f_optimum,
+    geometric_mixture,
+    goodhart_toy,
+    implicit_reward,
+    kl_posterior_gap,
+    nash_gap,
+    nash_kl,
+)
+from ..tilting import tilt
+from ._registry import check, mc_check
+from ._stats import mean_test
 
 _NAMES = [("forward_kl", None), ("js", None), ("chi2", None), ("hellinger", None), ("alpha", -1.0), ("alpha", 3.0),
           ("tv", None)]
@@ -58,7 +70,6 @@ def _slope(rng):
        "duality gap of the computed KL-regularised Nash equilibrium, random 5x5 preference matrix (P + P^T = 1)",
        1e-12)
 def _nash(rng):
-    from .regularisers import nash_gap, nash_kl
 
     A = rng.uniform(size=(5, 5))
     P = np.triu(A, 1) + np.tril(1.0 - A.T, -1) + 0.5 * np.eye(5)
@@ -70,8 +81,6 @@ def _nash(rng):
        "max over: J(pi) - [beta log Z - beta KL(pi||pi*)] for a random pi; geometric mixture of q and pi*_beta "
        "with weight w vs the tilt at beta / w; r - implicit reward constant across responses", 1e-12)
 def _identities(rng):
-    from .regularisers import geometric_mixture, implicit_reward, kl_posterior_gap
-    from .tilting import tilt
 
     q, r = rng.dirichlet(np.ones(6)), rng.normal(size=6)
     beta, w = rng.uniform(0.2, 2.0), rng.uniform(0.2, 3.0)
@@ -84,12 +93,8 @@ def _identities(rng):
 @mc_check("regularisers.goodhart_bon_vs_mc", "Gao et al. 2023; spec regularisers.md section 4.2 (toy G1, V15)",
           "exact gold reward of best-of-N under the proxy (N random in [2, 200]) vs naive simulation of BoN on G1")
 def _goodhart_mc(rng, m):
-    from .bon import bon_law
-    from .mc import naive_bon
-    from .regularisers import goodhart_toy
-    from .verify import _mean_test
 
     toy = goodhart_toy("G1")
     N = int(rng.integers(2, 201))
     picks = naive_bon(toy.q, toy.proxy, N, m, rng=rng)
-    return _mean_test(toy.gold[picks], toy.gold, bon_law(toy.q, toy.proxy, N))
+    return mean_test(toy.gold[picks], toy.gold, bon_law(toy.q, toy.proxy, N))

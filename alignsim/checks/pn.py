@@ -1,4 +1,4 @@
-"""p-n criterion checks of ``alignsim verify`` (registered into :data:`alignsim.verify.CHECKS` on import).
+"""p-n criterion checks of ``alignsim verify`` (registered into :data:`alignsim.checks.CHECKS` on import).
 
 The expansion :math:`R_n=c_1/n+c_2/n^2` is checked against the exact risk (enumeration of the sample's sufficient
 statistic, conditional on the MLE existing) by Richardson extrapolation :math:`2r(2n)-r(n)`,
@@ -12,8 +12,8 @@ import math
 import numpy as np
 from scipy.stats import poisson
 
-from . import pn
-from .verify import check
+from .. import pn
+from ._registry import check
 
 _SOURCE = "Sheena, arXiv:2105.08947, section 2; spec pn_criterion.md section 6"
 
