@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import mpmath
 import numpy as np
 
 _LOG_HALF = -math.log(2.0)
@@ -138,3 +139,10 @@ def calibrated(p: np.ndarray, r: np.ndarray) -> np.ndarray:
     _, mass, index = group(p, r, support_only=False)
     below = np.concatenate(([0.0], np.cumsum(mass)[:-1]))
     return (below + 0.5 * mass)[index]
+
+
+
+def floor_exp(x: float) -> int:
+    """floor(e^x) as an exact integer (also far beyond the float range)."""
+    with mpmath.workdps(max(30, int(x / 2.3) + 20)):  # local precision: never change the caller's mpmath state
+        return max(1, int(mpmath.floor(mpmath.exp(mpmath.mpf(x)))))

@@ -28,7 +28,6 @@ import math
 from fractions import Fraction
 from typing import Callable
 
-import mpmath
 import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
@@ -36,7 +35,7 @@ from scipy.special import logsumexp
 
 from . import _tilt as T
 from ._kl import kl_logs
-from ._levels import bon_log_level_law
+from ._levels import bon_log_level_law, floor_exp
 from ._moments import cumulants as _moment_cumulants
 from . import _validate as V
 from .divergences import renyi_cross_entropy
@@ -299,12 +298,6 @@ def tail_probability(p, r, n, x, beta=math.inf, *, log: bool = False):
     return float(out) if out.ndim == 0 else out
 
 
-def _floor_exp(x: float) -> int:
-    """floor(e^x) as an exact integer (also far beyond the float range)."""
-    with mpmath.workdps(max(30, int(x / 2.3) + 20)):  # local precision: never change the caller's mpmath state
-        return max(1, int(mpmath.floor(mpmath.exp(mpmath.mpf(x)))))
-
-
 def bon_vs_rl(p, r, delta, lengths, N: Callable[[int], int] | None = None) -> pd.DataFrame:
     r"""Best-of-N against the KL-regularised optimum on memoryless LMs of growing length (Yang et al., Y-T4).
 
@@ -357,7 +350,7 @@ def bon_vs_rl(p, r, delta, lengths, N: Callable[[int], int] | None = None) -> pd
     rows = []
     for n in lengths:
         n = V.length(n, "lengths")
-        count = _floor_exp(n * d) if N is None else N(n)
+        count = floor_exp(n * d) if N is None else N(n)
         nn, log_n = V.sample_count(count, "N(n)")
         lm = MemorylessLM(pp, rr, n)
         levels, log_p = lm.reward_law(log=True)
