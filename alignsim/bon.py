@@ -31,11 +31,12 @@ import math
 
 import numpy as np
 from scipy.optimize import brentq
-from scipy.special import logsumexp
+from scipy.special import digamma, logsumexp
 
 from . import _validate as V
 from ._kl import kl_logs
-from ._levels import bon_log_level_law, calibrated, group, log1mexp, log_cdfs, log_neg_log1m, times_n
+from ._levels import bon_log_level_law, calibrated, group, log1mexp, times_n
+from .tilting import tilt
 
 __all__ = [
     "bon_law",
@@ -428,7 +429,6 @@ def bonbon_beta(N):
     >>> round(a.bonbon_beta(4), 12)
     0.090909090909
     """
-    from scipy.special import digamma
 
     log_n = V.log_sample_count(N)
     n = math.exp(log_n)
@@ -629,7 +629,6 @@ def winrate_tilt_policy(p, r, c) -> np.ndarray:
     >>> a.winrate_tilt_policy([0.5, 0.5], [0, 1], 0.0)
     array([0.5, 0.5])
     """
-    from .tilting import tilt
 
     pp, rr = V.policy_and_rewards(p, r)
     cc = V.real(c, "c", low=0.0)

@@ -29,7 +29,7 @@ def _format_table(df: pd.DataFrame, fmt: str) -> str:
 
 
 def _verify(args) -> int:
-    from .verify import run_checks
+    from .checks import run_checks  # imported here: ``alignsim figures`` need not load the checks
 
     tty = sys.stderr.isatty()
 
@@ -52,7 +52,7 @@ def _verify(args) -> int:
 
 
 def _figures(args) -> int:
-    import matplotlib
+    import matplotlib  # imported here: ``alignsim verify`` need not load matplotlib and the figures
 
     matplotlib.use("Agg")
     from .figures import FIGURES, write_figures

@@ -26,7 +26,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy.special import log_softmax
+from scipy.special import gammaln, log_softmax
 
 from . import _validate as V
 from ._lattice import compositions
@@ -39,6 +39,7 @@ __all__ = [
     "sequence_estimator_moments",
     "gaussian_estimator_stats",
     "expected_kl_gradient",
+    "sample_gradient_coefficient",
     "kl_gradient_targets",
     "gradient_table",
     "two_step_partial_gradient",
@@ -353,6 +354,12 @@ def expected_kl_gradient(theta, ref, kind: str = "k3", placement: str = "loss", 
     >>> bool(np.allclose(expected_kl_gradient(np.log(pi), ref, "k3", "loss"), pi - ref))   # forward KL!
     True
     """
+    log_pi, log_mu, f = _sample_gradient(theta, ref, kind, placement, behaviour, is_weight)
+    return _master(np.exp(log_mu), np.exp(log_pi), f)
+
+
+def _sample_gradient(theta, ref, kind, placement, behaviour, is_weight):
+    """Validated ``(log pi, log mu, f)`` of :func:`expected_kl_gradient` and :func:`sample_gradient_coefficient`."""
     V.choice(kind, "kind", _KINDS)
     V.choice(placement, "placement", _PLACEMENTS)
     V.choice(is_weight, "is_weight", _IS)
@@ -362,16 +369,61 @@ def expected_kl_gradient(theta, ref, kind: str = "k3", placement: str = "loss", 
     if np.any(rr == 0):
         raise ValueError("ref must have full support (a softmax policy always has)")
     log_pi = log_softmax(th)
-    pi = np.exp(log_pi)
     if behaviour is None:
-        mu, log_mu = pi, log_pi
+        log_mu = log_pi
     else:
         b = _logits(behaviour, "behaviour")
         V.same_shape(th, b, "theta", "behaviour")
         log_mu = log_softmax(b)
-        mu = np.exp(log_mu)
-    f = _coefficient(kind, placement, is_weight, log_pi - np.log(rr), np.exp(log_pi - log_mu))
-    return _master(mu, pi, f)
+    return log_pi, log_mu, _coefficient(kind, placement, is_weight, log_pi - np.log(rr), np.exp(log_pi - log_mu))
+
+
+def sample_gradient_coefficient(theta, ref, kind: str = "k3", placement: str = "loss", behaviour=None,
+                                is_weight: str = "none") -> np.ndarray:
+    r"""Per-outcome coefficient :math:`f(y)` of the per-sample KL-penalty gradient :math:`f(y)\,
+abla\log\pi(y)`.
+
+    .. math::
+
+        \hat g = f(y)\,s_y,\qquad s_y = 
+abla_	heta\log\pi(y) = e_y - \pi,\qquad y\sim\mu,
+
+    with :math:`f` from the table of :func:`expected_kl_gradient`; averaging :math:`f(y)s_y` over samples from the
+    behaviour policy estimates that function's exact expectation (the Monte-Carlo check of every row does this).
+
+    Parameters
+    ----------
+    theta : array_like, shape (K,)
+        Policy logits.
+    ref : array_like, shape (K,)
+        Reference probabilities (full support).
+    kind : {"k1", "k2", "k3"}
+        KL estimator.
+    placement : {"reward", "loss", "straight_through"}
+        Where the estimator enters the surrogate.
+    behaviour : array_like, shape (K,), optional
+        Behaviour (sampling) logits for off-policy samples; ``None`` samples on-policy.
+    is_weight : {"none", "detached", "differentiable"}
+        Importance weight :math:`\pi/\mu` applied to the sample.
+
+    Returns
+    -------
+    ndarray, shape (K,)
+        :math:`f(y)` for every outcome :math:`y`.
+
+    References
+    ----------
+    .. [1] Y. Tang, R. Munos, "On a few pitfalls in KL divergence gradient estimation for RL", arXiv:2506.09477.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alignsim.estimators import sample_gradient_coefficient
+    >>> f = sample_gradient_coefficient([0.0, 1.0], [0.5, 0.5], "k1", "loss")   # k1 as a loss: f = 1
+    >>> f.tolist()
+    [1.0, 1.0]
+    """
+    return _sample_gradient(theta, ref, kind, placement, behaviour, is_weight)[2]
 
 
 def _coefficient(kind, placement, is_weight, ell, w):
@@ -542,7 +594,6 @@ def sequence_kl_gradient(theta, q, length: int, kind: str = "k3", placement: str
     >>> [round(float(x), 7) for x in sequence_kl_gradient([0.4, -0.3, 0.1], [0.2, 0.3, 0.5], 3, "k3", "loss")]
     [0.7408399, -0.2341586, -0.5066813]
     """
-    from scipy.special import gammaln
 
     V.choice(kind, "kind", _KINDS)
     V.choice(placement, "placement", _PLACEMENTS)

@@ -1001,20 +1001,3 @@ class JudgeModel:
                                            - math.log(self.error(max(kk / (1 + h), 1.0), T)))
         return e_n / (2 * math.log1p(h)), e_k / (2 * math.log1p(h))
 
-    # -- simulation ---------------------------------------------------------------------------------------------
-    def simulate(self, k, T=0.0, n_test: int = 256, n_trials: int = 64, rng=None):
-        """Finite-``d`` brute force (see :func:`alignsim.mc.simulate_judge`): ``(mean, standard error)`` of the
-        error over independent trials, each with its own teacher, training set, judge and test points.
-
-        Examples
-        --------
-        >>> from alignsim.judge import JudgeModel
-        >>> mean, se = JudgeModel(20, 40, 0.5, 1.0).simulate(4, n_test=64, n_trials=16, rng=0)
-        >>> mean > 0 and se > 0
-        True
-        """
-        from .mc import simulate_judge
-
-        out = simulate_judge(self, k, T, n_test=n_test, n_trials=n_trials, rng=rng)
-        err = out["error"]
-        return float(err.mean()), float(err.std(ddof=1) / math.sqrt(err.size))

@@ -34,12 +34,15 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.optimize import linprog
 from scipy.spatial import ConvexHull
 from scipy.special import gammaln, logsumexp
+from scipy.stats import norm
 
 from . import _validate as V
 from ._lattice import compositions
 from ._moments import tensor_cumulants
+from .models import MemorylessLM
 
 __all__ = [
     "FiniteExpFamily",
@@ -184,7 +187,6 @@ class FiniteExpFamily:
         return bool(inside[0]) if np.ndim(eta) <= 1 else inside
 
     def _interior_lp(self, eta: np.ndarray) -> bool:
-        from scipy.optimize import linprog
 
         K = self.T.shape[0]
         # variables (w_1..w_K, t): maximise t with w_k - t >= 0, sum w = 1, T^T w = eta
@@ -544,7 +546,6 @@ def exact_risk(family, g, n) -> ExactRisk:
     K = fam.T.shape[0]
     integer = fam.p == 1 and np.all(fam.T == np.round(fam.T))
     if integer:
-        from .models import MemorylessLM
 
         s = gg > 0
         levels, probs = MemorylessLM(gg[s], fam.T[s, 0], nn).reward_law()
@@ -615,7 +616,6 @@ def kl_threshold(eps, bound: str = "pinsker") -> float:
         return 8 * e * e
     if bound == "bretagnolle_huber":
         return -math.log1p(-4 * e * e)
-    from scipy.stats import norm
 
     return 2 * norm.ppf(0.5 - e) ** 2
 

@@ -33,7 +33,7 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import brentq, minimize_scalar
+from scipy.optimize import minimize_scalar
 
 from . import _tilt as T
 from . import _validate as V

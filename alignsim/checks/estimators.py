@@ -11,9 +11,9 @@ from scipy.stats import norm
 from ..divergences import kl
 from ..estimators import (
     GRADIENT_ROWS,
-    _coefficient,
     estimator_moments,
     expected_kl_gradient,
+    sample_gradient_coefficient,
     gradient_table,
     kl_estimator,
     kl_gradient_targets,
@@ -140,8 +140,7 @@ def _mc_rows(rng, m):
     worst = 0.0
     for kind, placement, sampling, isw in GRADIENT_ROWS:
         samp = pi if sampling == "on" else mu
-        w = np.exp(log_pi - (log_pi if sampling == "on" else log_mu))
-        f = _coefficient(kind, placement, isw, log_pi - np.log(ref), w)
+        f = sample_gradient_coefficient(theta, ref, kind, placement, old if sampling == "off" else None, isw)
         exact = expected_kl_gradient(theta, ref, kind, placement, old if sampling == "off" else None, isw)
         y = draws[sampling]
         for a in range(k):

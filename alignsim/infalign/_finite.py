@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 from scipy.stats import binom
 
 from .. import _validate as V
@@ -112,7 +113,6 @@ def calibration_moments(p, r, m, transform=None):
     array([[0.25    , 0.015625],
            [0.75    , 0.015625]])
     """
-    import pandas as pd
 
     pp, rr = V.policy_and_rewards(p, r)
     mm = V.length(m, "m")

@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import brentq, minimize_scalar
 
 from .. import _validate as V
@@ -452,7 +453,6 @@ def optimal_frontier(procedure: str, N, betas, *, intervals: int = _GRID_INTERVA
     >>> df["win_rate"].round(6).tolist()
     [0.689661, 0.93117]
     """
-    import pandas as pd
 
     kind, nn = _procedure(procedure, N)
     if procedure == "std":
@@ -517,7 +517,6 @@ def frontier_table(rows=FRONTIER_ROWS, *, intervals: int = _GRID_INTERVALS, prog
     >>> [round(float(row[k]), 4) for k in ("identity", "log", "t_star", "tuned", "optimum", "beta_opt")]
     [0.7998, 0.7682, 12.6338, 0.8727, 0.8733, 0.2166]
     """
-    import pandas as pd
 
     rows = list(rows)
     out = []
