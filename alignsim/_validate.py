@@ -7,8 +7,10 @@ each helper returns a fresh array.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -209,3 +211,41 @@ def softmax_bandit(theta, r, ref, beta):
         raise ValueError("ref must have full support")
     b = real(beta, "beta", low=0.0)
     return th, rr, pr, b
+
+
+def deprecated_alias(func, old: str):
+    """``func`` under its former name ``old``: the same callable, with a :class:`DeprecationWarning` naming the new
+    one at each call (the former name stays out of ``__all__``)."""
+
+    @functools.wraps(func)
+    def alias(*args, **kwargs):
+        warnings.warn(f"{old} is deprecated; use {func.__module__.split('._')[0]}.{func.__name__}",
+                      DeprecationWarning, stacklevel=2)
+        return func(*args, **kwargs)
+
+    alias.__name__ = alias.__qualname__ = old.rsplit(".", 1)[-1]
+    alias.__doc__ = f"Deprecated name of :func:`{func.__name__}` (same arguments and result)."
+    return alias
+
+
+def renamed_keywords(**renames):
+    """Decorator accepting former keyword names (``old="new"``) with a :class:`DeprecationWarning`.
+
+    Positional calls are unaffected; passing both the old and the new keyword is a TypeError.
+    """
+
+    def deco(func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            for old, new in renames.items():
+                if old in kwargs:
+                    if new in kwargs:
+                        raise TypeError(f"{func.__name__}() got both {old!r} (deprecated) and {new!r}")
+                    warnings.warn(f"{func.__name__}(): the keyword {old!r} is deprecated; use {new!r}",
+                                  DeprecationWarning, stacklevel=2)
+                    kwargs[new] = kwargs.pop(old)
+            return func(*args, **kwargs)
+
+        return wrapper
+
+    return deco

@@ -53,7 +53,7 @@ def _oracle(family, t, c, Ns=(4,)):
 
 
 def _uniform(family, t, c):
-    tr = {"exp": lambda: ia.exp(t), "negexp": lambda: ia.negexp(t), "identity": ia.identity, "log": ia.log}[family]()
+    tr = {"exp": lambda: ia.exp_transform(t), "negexp": lambda: ia.negexp(t), "identity": ia.identity, "log": ia.log_transform}[family]()
     # paper scale: exp's beta is e^t times ours
     log_lam = math.log(c) + (t if family == "exp" else 0.0)
     return ia.UniformCTRL(tr, log_lambda=log_lam)
@@ -104,8 +104,8 @@ def test_vc4_won_win_rate_of_beta_laws_is_rational(M, N, value):
 @pytest.mark.parametrize("transform, beta, expected", [
     (ia.identity(), 1.0, (0.0406518523, 0.581976707, 0.603559328, 0.614065101)),  # VC5
     (ia.identity(), 0.2, (0.650116936, 0.806783655, 0.828419135, 0.924273424)),  # VC6
-    (ia.exp(1.0), math.exp(-1.0), (0.125613479, 0.641793776, 0.686374298, 0.682812469)),  # VC7, paper beta 1
-    (ia.exp(3.0), 0.5 * math.exp(-3.0), (3.738875832, 0.991248074, 0.991483083, 0.999999372)),  # VC8
+    (ia.exp_transform(1.0), math.exp(-1.0), (0.125613479, 0.641793776, 0.686374298, 0.682812469)),  # VC7, paper beta 1
+    (ia.exp_transform(3.0), 0.5 * math.exp(-3.0), (3.738875832, 0.991248074, 0.991483083, 0.999999372)),  # VC8
     (ia.negexp(1.0), 1.0, (0.0155677828, 0.550444621, 0.559148786, 0.576452814)),  # VC9
     (ia.negexp(3.0), 0.5, (0.0901519243, 0.613966556, 0.609009622, 0.711041155)),  # VC10
 ])
@@ -126,11 +126,11 @@ def test_vc11_matched_kl_identity_and_log():
 @pytest.mark.parametrize("t, paper_beta, stable_beta, bon4", [(10.0, 7011.907, 0.318340, 0.871512817),
                                                               (12.63, 94850.45, 0.310385, 0.872708886)])
 def test_vc12_exp_transform_at_matched_kl(t, paper_beta, stable_beta, bon4):
-    pol = ia.UniformCTRL(ia.exp(t), kl=0.5)
+    pol = ia.UniformCTRL(ia.exp_transform(t), kl=0.5)
     assert pol.beta == pytest.approx(stable_beta, abs=1e-6)
     assert pol.beta * math.exp(pol.transform.log_scale) == pytest.approx(paper_beta, rel=1e-7)
     assert pol.win_rate("bon", 4) == pytest.approx(bon4, abs=1e-9)
-    assert ia.beta_for_kl(ia.exp(t), 0.5) == pytest.approx(pol.beta, rel=1e-12)
+    assert ia.ctrl_beta_for_kl(ia.exp_transform(t), 0.5) == pytest.approx(pol.beta, rel=1e-12)
 
 
 def test_vc13_best_t_bon4():
@@ -210,7 +210,7 @@ def test_vc21_raw_gaussian_reward_is_the_quantile_transform():
 
 
 def test_vc22_reflection():
-    p = ia.UniformCTRL(ia.exp(1.0), beta=math.exp(-1.0))
+    p = ia.UniformCTRL(ia.exp_transform(1.0), beta=math.exp(-1.0))
     # the reflected density p(1 - u) is the tilt by Phi(1 - u) = e^{-u} (a decreasing transform) at the same beta
     q = ia.UniformCTRL(lambda u: np.exp(-u), beta=math.exp(-1.0))
     assert p.win_rate("won", 4) == pytest.approx(0.682812469, abs=1e-9)
@@ -223,7 +223,7 @@ def test_vc22_reflection():
                                                    (10, 10, 0.5, 493.3136, None),
                                                    (20, 100, 0.95, 1.951973e8, 1.784823e8)])
 def test_vc23_finite_sample_calibration_bias(t, m, C, value, plain):
-    got = ia.smoothed(ia.exp(t), m)(C) * math.exp(t)
+    got = ia.smoothed(ia.exp_transform(t), m)(C) * math.exp(t)
     assert got == pytest.approx(value, rel=1e-6)
     assert got == pytest.approx((1 - C + C * math.exp(t / m)) ** m, rel=1e-12)
     if plain is not None:
@@ -329,8 +329,8 @@ def test_calibrated_reward_properties(law):
 @given(law=laws(min_size=2, max_size=8, ties=True), beta=st.floats(0.05, 5.0), N=st.integers(2, 6))
 def test_ctrl_is_invariant_under_monotone_maps_of_the_reward(law, beta, N):
     p, r = law
-    one = ia.ctrl_policy(p, r, ia.exp(3.0), beta)
-    two = ia.ctrl_policy(p, np.exp(r) - 7.0, ia.exp(3.0), beta)
+    one = ia.ctrl_policy(p, r, ia.exp_transform(3.0), beta)
+    two = ia.ctrl_policy(p, np.exp(r) - 7.0, ia.exp_transform(3.0), beta)
     assert np.allclose(one.policy, two.policy, rtol=0, atol=1e-15)
     assert one.win_rate("bon", N) == pytest.approx(two.win_rate("bon", N), abs=1e-15)
 
@@ -358,7 +358,7 @@ def test_kl_decreases_with_beta_and_matches_level_kl(law, b1, b2):
 
 
 def test_kl_is_monotone_in_beta_in_the_continuous_model():
-    kls = [ia.UniformCTRL(ia.exp(5.0), beta=b, intervals=SMALL).kl for b in np.geomspace(1e-3, 10, 25)]
+    kls = [ia.UniformCTRL(ia.exp_transform(5.0), beta=b, intervals=SMALL).kl for b in np.geomspace(1e-3, 10, 25)]
     assert np.all(np.diff(kls) < 0)
 
 
@@ -405,7 +405,7 @@ def test_finite_optimum_approaches_the_continuous_one():
 @given(law=laws(min_size=2, max_size=5, ties=True), m=st.integers(1, 4))
 def test_calibration_moments_match_enumeration(law, m):
     p, r = law
-    mom = ia.calibration_moments(p, r, m, transform=ia.exp(2.0))
+    mom = ia.calibration_moments(p, r, m, transform=ia.exp_transform(2.0))
     for row in mom.itertuples():
         mean = var_sum = phi = 0.0
         for draw in itertools.product(range(p.size), repeat=m):
@@ -433,9 +433,9 @@ def test_transform_catalogue():
     assert np.all(np.diff(ia.negexp(3.0)(u)) > 0)
     # unified(t > 0) gives exp(t)'s policies at matched KL
     one = ia.UniformCTRL(ia.unified(4.0), kl=0.3, intervals=SMALL)
-    two = ia.UniformCTRL(ia.exp(4.0), kl=0.3, intervals=SMALL)
+    two = ia.UniformCTRL(ia.exp_transform(4.0), kl=0.3, intervals=SMALL)
     assert one.win_rate("bon", 4) == pytest.approx(two.win_rate("bon", 4), abs=1e-11)
-    assert repr(ia.exp(2.0)) == "Transform(name='exp', t=2.0, log_scale=2.0, sign=1.0)"
+    assert repr(ia.exp_transform(2.0)) == "Transform(name='exp', t=2.0, log_scale=2.0, sign=1.0)"
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -450,13 +450,13 @@ def test_transform_catalogue():
     (lambda: ia.inference_time_win_rate([0.5, 0.5], [1.0], [0, 1], "bon", 2), "same length"),
     (lambda: ia.ctrl_policy([0.5, 0.5], [0, 1], "identity", 0.0), "beta"),
     (lambda: ia.ctrl_policy([0.5, 0.5], [0, 1], "cubic", 1.0), "transform must be"),
-    (lambda: ia.exp(-1.0), "t must lie"),
+    (lambda: ia.exp_transform(-1.0), "t must lie"),
     (lambda: ia.UniformCTRL("identity"), "exactly one"),
     (lambda: ia.UniformCTRL("identity", beta=-1.0), "beta must lie"),
     (lambda: ia.UniformCTRL(lambda u: np.minimum(u, 0.5), kl=2.0), "unattainable"),
     (lambda: ia.UniformCTRL(lambda u: u * np.nan, beta=1.0), "NaN"),
-    (lambda: ia.beta_for_kl("identity", 1.0, [0.5, 0.5], [0, 1]), "unattainable"),
-    (lambda: ia.beta_for_kl("identity", -1.0), "kl must lie"),
+    (lambda: ia.ctrl_beta_for_kl("identity", 1.0, [0.5, 0.5], [0, 1]), "unattainable"),
+    (lambda: ia.ctrl_beta_for_kl("identity", -1.0), "kl must lie"),
     (lambda: ia.optimal_transform("std", 1, beta=1.0), "procedure must be"),
     (lambda: ia.optimal_transform("bon", 4), "exactly one"),
     (lambda: ia.optimal_transform("bon", 4, beta=1.0, p=[1.0]), "both p and r"),
@@ -579,11 +579,11 @@ def test_frontier_table_reproduces_the_whole_spec_table():
 @pytest.mark.parametrize("m, value", [(4, 0.848672), (16, 0.870074), (64, 0.872497)])
 def test_finite_sample_calibration_smooths_the_transform(m, value):
     # spec section 6.1: BoN4 win rate at KL 0.5 of exp(12.63) with C estimated from m fresh reference samples
-    pol = ia.UniformCTRL(ia.smoothed(ia.exp(12.63), m), kl=0.5)
+    pol = ia.UniformCTRL(ia.smoothed(ia.exp_transform(12.63), m), kl=0.5)
     assert pol.win_rate("bon", 4) == pytest.approx(value, abs=1e-6)
 
 
 def test_one_calibration_sample_gives_the_identity_transform():
-    one = ia.UniformCTRL(ia.smoothed(ia.exp(12.63), 1), kl=0.5, intervals=SMALL)
+    one = ia.UniformCTRL(ia.smoothed(ia.exp_transform(12.63), 1), kl=0.5, intervals=SMALL)
     assert one.win_rate("bon", 4) == pytest.approx(ia.UniformCTRL("identity", kl=0.5, intervals=SMALL).win_rate(
         "bon", 4), abs=1e-12)

@@ -88,7 +88,7 @@ def test_v8_reverse_kl_dominates_at_matched_kl():
     chi = reg.f_optimum(Q, R, 0.5, "chi2")
     kl_chi = a.kl(chi.pi, Q)
     assert kl_chi == pytest.approx(0.121639532, abs=1e-9)
-    b = reg.beta_for(Q, R, "reverse_kl", kl_chi)
+    b = reg.f_beta_for(Q, R, "reverse_kl", kl_chi)
     assert b == pytest.approx(1.07498676, abs=1e-8)
     assert reg.f_optimum(Q, R, b).expected_reward == pytest.approx(0.755633533, abs=1e-9)
     for name, alpha in SMOOTH[1:]:
@@ -171,15 +171,15 @@ def test_agrees_with_brute_force_on_the_simplex(name, alpha):
 
 
 def test_frontier_and_beta_for():
-    df = reg.frontier(Q, R, ["reverse_kl", "chi2"], [0.1, 0.5])
+    df = reg.f_frontier(Q, R, ["reverse_kl", "chi2"], [0.1, 0.5])
     assert list(df.columns) == ["divergence", "beta", "own_divergence", "kl_reverse", "kl_forward", "reward"]
     chi = df[df.divergence == "chi2"].set_index("beta")
     assert np.isinf(chi.loc[0.1, "kl_forward"])  # exact zeros: KL(q || pi) is infinite, reported as inf, not NaN
     assert chi.loc[0.5, "reward"] == pytest.approx(0.75) and np.isfinite(chi.loc[0.5, "kl_forward"])
     assert not df.isna().any().any()
-    assert reg.beta_for(Q, R, "forward_kl", 1.088297562, on="reward") == pytest.approx(0.5, abs=1e-8)
+    assert reg.f_beta_for(Q, R, "forward_kl", 1.088297562, on="reward") == pytest.approx(0.5, abs=1e-8)
     with pytest.raises(ValueError, match="not attained"):
-        reg.beta_for(Q, R, "reverse_kl", 5.0)
+        reg.f_beta_for(Q, R, "reverse_kl", 5.0)
 
 
 @pytest.mark.parametrize("call, match", [
@@ -188,7 +188,7 @@ def test_frontier_and_beta_for():
     (lambda: reg.f_optimum(Q, R, 1.0, "alpha"), "alpha must be given"),
     (lambda: reg.f_optimum([0.5, 0.6], [0, 1], 1.0), "q must sum to 1"),
     (lambda: reg.f_optimum(Q, [0, 1], 1.0), "same length"),
-    (lambda: reg.beta_for(Q, R, "chi2", 0.1, on="entropy"), "on must be"),
+    (lambda: reg.f_beta_for(Q, R, "chi2", 0.1, on="entropy"), "on must be"),
 ])
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
@@ -412,7 +412,7 @@ def test_v16_single_member():
 def test_v17_peak_gold_along_each_regulariser(name, peak, at_proxy_2):
     df = reg.gold_path(G1.q, G1.proxy, G1.gold, name, np.geomspace(50, 0.002, 700))
     assert df.gold.max() == pytest.approx(peak, abs=6e-5)
-    beta = reg.beta_for(G1.q, G1.proxy, name, 2.0, on="reward")
+    beta = reg.f_beta_for(G1.q, G1.proxy, name, 2.0, on="reward")
     exact = G1.gold @ reg.f_optimum(G1.q, G1.proxy, beta, name).pi
     # a second method: linear interpolation of the 700-point path at proxy 2.0
     path = df.sort_values("proxy")

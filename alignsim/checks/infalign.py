@@ -45,7 +45,7 @@ def _closed_exp(rng):
     Z = (e1 - e0) / t
     kl = c * (math.exp(c * math.exp(t)) - math.exp(c)) / (t * c * Z) - math.log(Z)
     exact = (kl,) + _closed_form_rates(lambda u: (expi(c * math.exp(t * u)) - e0) / (e1 - e0), N)
-    got = _grid_rates(ia.UniformCTRL(ia.exp(t), log_lambda=math.log(c) + t), N)  # paper beta = e^t beta
+    got = _grid_rates(ia.UniformCTRL(ia.exp_transform(t), log_lambda=math.log(c) + t), N)  # paper beta = e^t beta
     return 0.0, float(np.max(np.abs(np.subtract(exact, got))))
 
 
@@ -117,7 +117,7 @@ def _raw_reward_rates(pdf, cdf, lo, hi, phi, beta, N):
        "reward variable, vs the uniform calibrated model: max abs difference over both laws", 1e-9)
 def _invariance(rng):
     t, beta, N = rng.uniform(1.0, 6.0), rng.uniform(0.1, 1.0), int(rng.integers(2, 9))
-    tr = ia.exp(t)
+    tr = ia.exp_transform(t)
     phi = lambda u: float(tr(u))  # noqa: E731
     uniform = ia.UniformCTRL(tr, beta=beta)
     target = (uniform.kl, uniform.win_rate("bon", N))
@@ -133,7 +133,7 @@ def _mc_bon(rng, m):
 
     levels, probs = MemorylessLM([0.5, 0.3, 0.2], [0, 1, 2], 4).reward_law()
     N, beta = int(rng.integers(2, 7)), rng.uniform(0.1, 1.0)
-    pol = ia.ctrl_policy(probs, levels, ia.exp(rng.uniform(1.0, 8.0)), beta)
+    pol = ia.ctrl_policy(probs, levels, ia.exp_transform(rng.uniform(1.0, 8.0)), beta)
     y, y0 = naive_bon(pol.policy, levels, N, m, rng=rng), naive_bon(probs, levels, N, m, rng=rng)
     wins = (levels[y] > levels[y0]) + 0.5 * (levels[y] == levels[y0])
     return (pol.win_rate("bon", N),) + win_interval(wins, bon_law(pol.policy, levels, N),
@@ -159,7 +159,7 @@ def _mc_won(rng, m):
           "compared (no ties)")
 def _mc_uniform(rng, m):
     N = int(rng.integers(2, 9))
-    pol = ia.UniformCTRL(ia.exp(rng.uniform(2.0, 10.0)), kl=rng.uniform(0.1, 1.0))
+    pol = ia.UniformCTRL(ia.exp_transform(rng.uniform(2.0, 10.0)), kl=rng.uniform(0.1, 1.0))
     u, F = pol.u, pol.cdf
     keep = np.concatenate(([True], np.diff(F) > 0))  # a strictly increasing CDF for interpolation
     best = np.interp(rng.random((m, N)), F[keep], u[keep]).max(axis=1)
@@ -177,7 +177,7 @@ def _mc_calibration(rng, m):
     p, r = random_law(rng, 6, ties=True)
     k, t = int(rng.integers(2, 9)), rng.uniform(1.0, 6.0)
     level = float(rng.choice(np.unique(r)))
-    tr = ia.exp(t)
+    tr = ia.exp_transform(t)
     mom = ia.calibration_moments(p, r, k, transform=tr).set_index("level").loc[level]
     second = ia.calibration_moments(p, r, k, transform=lambda u: tr(u) ** 2).set_index("level").loc[level, "phi_mean"]
     z = r[sample_law(p, m * k, rng=rng)].reshape(m, k)

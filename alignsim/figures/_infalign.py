@@ -70,7 +70,7 @@ def infalign_frontier(panels=INFALIGN_PANELS, intervals: int = 2 ** 12, table_in
     table = ia.frontier_table(table_rows, intervals=table_intervals) if table_intervals else None
     for ax, (procedure, N, kl_max) in zip(axes, panels):
         tuned = ia.best_t(procedure, N, 0.5, intervals=intervals)[0]
-        family = ia.exp if procedure == "bon" else ia.negexp
+        family = ia.exp_transform if procedure == "bon" else ia.negexp
         curves = [("identity", "identity", OKABE_ITO[0], "-"), ("log", r"log ($\lambda=N-1$: BoN of ref)",
                                                                OKABE_ITO[4], "-"),
                   (family(tuned), "exp (BoN) / negexp (WoN), t tuned at KL 0.5", OKABE_ITO[2], "-")]
@@ -92,7 +92,7 @@ def infalign_frontier(panels=INFALIGN_PANELS, intervals: int = 2 ** 12, table_in
     ax = axes[len(panels)]
     kls, wins = _ctrl_curve("identity", "std", 1, 2.5, intervals)
     ax.plot(kls, wins, color=OKABE_ITO[0], lw=1.6, label="identity (optimal)")
-    ax.plot(*_ctrl_curve(ia.exp(10.0), "std", 1, 2.5, intervals), color=OKABE_ITO[2], lw=1.6, label="exp(t = 10)")
+    ax.plot(*_ctrl_curve(ia.exp_transform(10.0), "std", 1, 2.5, intervals), color=OKABE_ITO[2], lw=1.6, label="exp(t = 10)")
     ns = np.array([2, 4, 8, 16, 32])
     ax.plot(bon_kl_bound(ns), bon_win_rate_bound(ns), "s", color=OKABE_ITO[4], ms=4, label="best-of-N of reference")
     ax.set_xlim(0, 2.5)
@@ -178,7 +178,7 @@ def infalign_optimal_policies(N: int = 4, kls=(0.1, 0.5, 1.0, 2.0), intervals: i
     fig = Figure(figsize=(9.6, 4.0), layout="constrained")
     axes = fig.subplots(1, 2)
     for ax, procedure in zip(axes, ("bon", "won")):
-        family = ia.exp if procedure == "bon" else ia.negexp
+        family = ia.exp_transform if procedure == "bon" else ia.negexp
         for j, k in enumerate(kls):
             opt = ia.optimal_transform(procedure, N, kl=k, intervals=intervals)
             ax.plot(opt.u, opt.policy, color=OKABE_ITO[j % 8], lw=1.6,
@@ -246,8 +246,8 @@ def infalign_calibration(N: int = 4, ms=(1, 2, 4, 8, 16, 32, 64, 128, 256), t: f
         ax.set_ylim(0.5, 1.0)
         ax.set_title(title, fontsize=10)
         ax.legend(frameon=False, fontsize=6.5, loc="lower right")
-    base = ia.UniformCTRL(ia.exp(t), kl=0.5, intervals=intervals).win_rate("bon", N)
-    wins = [ia.UniformCTRL(ia.smoothed(ia.exp(t), m), kl=0.5, intervals=intervals).win_rate("bon", N) for m in ms]
+    base = ia.UniformCTRL(ia.exp_transform(t), kl=0.5, intervals=intervals).win_rate("bon", N)
+    wins = [ia.UniformCTRL(ia.smoothed(ia.exp_transform(t), m), kl=0.5, intervals=intervals).win_rate("bon", N) for m in ms]
     ax3.semilogx(ms, wins, "o-", color=OKABE_ITO[0], ms=4, base=2, label=r"$\Phi_m$ (m reference samples)")
     ax3.axhline(base, color="0.2", lw=0.8, ls="--", label=r"exact calibration ($m=\infty$)")
     ident = ia.UniformCTRL("identity", kl=0.5, intervals=intervals).win_rate("bon", N)

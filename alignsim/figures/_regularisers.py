@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from ..divergences import kl
 from ..dynamics import pass_at_k
 from ..regularisers import (
-    beta_for,
+    f_beta_for,
     binary_success,
     ensemble_reward,
     f_optimum,
@@ -101,7 +101,7 @@ def regularisers_policies(q=(0.4, 0.3, 0.2, 0.1), r=(0.0, 0.5, 1.0, 1.5), kl_bud
     idx = np.arange(len(q))
     ax.bar(idx - 0.4 + width / 2, q, width, color="0.75", label="reference $q$")
     for j, (name, alpha, label) in enumerate(names):
-        b = beta_for(q, r, name, kl_budget, on="reverse_kl", alpha=alpha)
+        b = f_beta_for(q, r, name, kl_budget, on="reverse_kl", alpha=alpha)
         pi = f_optimum(q, r, b, name, alpha=alpha).pi
         ax.bar(idx - 0.4 + width * (j + 1.5), pi, width, color=OKABE_ITO[j % 8], label=f"{label} ($\\beta$ = {b:.3g})")
     ax.set_xticks(idx, [f"r = {v:g}" for v in r])

@@ -40,12 +40,13 @@ References
 """
 
 
+from .. import _validate as V
 from ..winrate import calibrated_reward
-from ._continuous import UniformCTRL, beta_for_kl
+from ._continuous import UniformCTRL, ctrl_beta_for_kl
 from ._finite import (CTRLPolicy, calibration_moments, ctrl_policy, estimate_calibrated_reward,
                       inference_time_win_rate, transformed_reward)
 from ._optimal import FRONTIER_ROWS, OptimalTransform, best_t, frontier_table, optimal_frontier, optimal_transform, small_kl_t
-from ._transforms import Transform, exp, identity, log, negexp, quantile, smoothed, unified
+from ._transforms import Transform, exp_transform, identity, log_transform, negexp, quantile, smoothed, unified
 
 __all__ = [
     "CTRLPolicy",
@@ -54,15 +55,15 @@ __all__ = [
     "Transform",
     "UniformCTRL",
     "best_t",
-    "beta_for_kl",
+    "ctrl_beta_for_kl",
     "calibrated_reward",
     "calibration_moments",
     "ctrl_policy",
     "estimate_calibrated_reward",
-    "exp",
+    "exp_transform",
     "identity",
     "inference_time_win_rate",
-    "log",
+    "log_transform",
     "negexp",
     "frontier_table",
     "optimal_frontier",
@@ -73,3 +74,9 @@ __all__ = [
     "transformed_reward",
     "unified",
 ]
+
+# Former names, kept working with a DeprecationWarning: ``beta_for_kl`` clashed with :func:`alignsim.beta_for_kl`
+# (another signature), ``exp`` and ``log`` shadowed numpy's.
+beta_for_kl = V.deprecated_alias(ctrl_beta_for_kl, "alignsim.infalign.beta_for_kl")
+exp = V.deprecated_alias(exp_transform, "alignsim.infalign.exp")
+log = V.deprecated_alias(log_transform, "alignsim.infalign.log")

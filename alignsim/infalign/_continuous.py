@@ -140,7 +140,7 @@ class UniformCTRL:
         :math:`0<\beta<\infty`, in the scale of ``transform``. Give exactly one of ``beta``, ``kl``,
         ``log_lambda``.
     kl : float, optional
-        Target KL in nats; :math:`\beta` is found by Brent's method in :math:`\log\lambda` (:func:`beta_for_kl`).
+        Target KL in nats; :math:`\beta` is found by Brent's method in :math:`\log\lambda` (:func:`ctrl_beta_for_kl`).
     log_lambda : float, optional
         :math:`\log(1/\beta)`, for tilts whose :math:`\beta` is below the float range.
     intervals : int
@@ -248,7 +248,7 @@ def _solve_log_lambda(tr: Transform, grid: _Grid, target: float) -> float:
     return brentq(f, lo, hi, xtol=1e-13, rtol=4 * np.finfo(float).eps)
 
 
-def beta_for_kl(transform, kl, p=None, r=None) -> float:
+def ctrl_beta_for_kl(transform, kl, p=None, r=None) -> float:
     r"""KL coefficient :math:`\beta` at which the CTRL policy of ``transform`` has the target KL.
 
     .. math::
@@ -281,7 +281,7 @@ def beta_for_kl(transform, kl, p=None, r=None) -> float:
     Examples
     --------
     >>> from alignsim import infalign as ia
-    >>> round(ia.beta_for_kl("identity", 0.5), 9)
+    >>> round(ia.ctrl_beta_for_kl("identity", 0.5), 9)
     0.242807959
     """
     target = V.real(kl, "kl", low=0.0, low_open=True)

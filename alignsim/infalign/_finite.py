@@ -321,7 +321,7 @@ def ctrl_policy(p, r, transform, beta) -> CTRLPolicy:
         Reference law and rewards.
     transform : Transform, str or callable
     beta : float
-        :math:`0<\beta\le\infty`, in the scale of ``transform`` (see :func:`exp`).
+        :math:`0<\beta\le\infty`, in the scale of ``transform`` (see :func:`exp_transform`).
 
     Returns
     -------

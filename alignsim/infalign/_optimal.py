@@ -17,7 +17,7 @@ from ..divergences import kl as _kl
 from ..tilting import tilt
 from ._continuous import _GRID_INTERVALS, UniformCTRL, _Density, _grid, _intervals
 from ._finite import _decode, _finite_win_rate, _lemma_b
-from ._transforms import _procedure, exp, negexp
+from ._transforms import _procedure, exp_transform, negexp
 
 
 @functools.cache
@@ -27,7 +27,7 @@ def _gauss_legendre():
 
 
 def small_kl_t(N) -> float:
-    r"""Best exponent :math:`t_0(N)` of :func:`exp` (and of :func:`negexp`) as the KL budget tends to 0.
+    r"""Best exponent :math:`t_0(N)` of :func:`exp_transform` (and of :func:`negexp`) as the KL budget tends to 0.
 
     At small KL the optimal policy is :math:`1+\varepsilon(\mathcal R_0-\bar{\mathcal R}_0)` with
     :math:`\mathcal R_0\propto u^{2N-1}` (BoN) or :math:`-(1-u)^{2N-1}` (WoN), and a transform with correlation
@@ -74,11 +74,11 @@ def small_kl_t(N) -> float:
 
 
 def _family(kind):
-    return exp if kind == "bon" else negexp
+    return exp_transform if kind == "bon" else negexp
 
 
 def best_t(procedure: str, N, kl, *, intervals: int = _GRID_INTERVALS) -> tuple[float, float]:
-    r"""Best exponent of the exponential transform for best-of-N (:func:`exp`) or worst-of-N (:func:`negexp`)
+    r"""Best exponent of the exponential transform for best-of-N (:func:`exp_transform`) or worst-of-N (:func:`negexp`)
     at a KL budget, in the continuous model.
 
     .. math::
@@ -485,7 +485,7 @@ def frontier_table(rows=FRONTIER_ROWS, *, intervals: int = _GRID_INTERVALS, prog
     r"""Inference-time win rates at matched KL of the identity, log, tuned exponential and optimal transforms.
 
     For each ``(procedure, N, kl)``: the win rate :math:`W^{\mathcal T}_N` of the identity and log CTRL policies
-    at that KL, the best exponent :math:`t^\star` of :func:`exp` (BoN) or :func:`negexp` (WoN) and its win rate
+    at that KL, the best exponent :math:`t^\star` of :func:`exp_transform` (BoN) or :func:`negexp` (WoN) and its win rate
     (:func:`best_t`), and the optimum with its :math:`\beta` (:func:`optimal_transform`), all in the continuous
     model (spec section 4.4, whose table the defaults reproduce).
 

@@ -26,7 +26,7 @@ _LOG_LAMBDA_MAX = 2000.0
 class Transform:
     r"""A reward transform :math:`\Phi:[0,1]\to\mathbb R` applied to the calibrated reward.
 
-    Built by :func:`identity`, :func:`log`, :func:`exp`, :func:`negexp`, :func:`unified`, :func:`quantile`,
+    Built by :func:`identity`, :func:`log_transform`, :func:`exp_transform`, :func:`negexp`, :func:`unified`, :func:`quantile`,
     :func:`smoothed`, or from any vectorised callable; every function of this module that takes a transform also
     accepts the names ``"identity"`` and ``"log"`` and plain callables.
 
@@ -56,7 +56,7 @@ class Transform:
     Examples
     --------
     >>> from alignsim import infalign as ia
-    >>> ia.exp(2.0)(1.0), ia.negexp(2.0)(0.0)
+    >>> ia.exp_transform(2.0)(1.0), ia.negexp(2.0)(0.0)
     (1.0, -1.0)
     """
 
@@ -116,7 +116,7 @@ def identity() -> Transform:
     return Transform("identity", None, lambda u: u.copy())
 
 
-def log() -> Transform:
+def log_transform() -> Transform:
     r"""The log transform :math:`\Phi(u)=\log u`: :math:`\pi\propto u^{\lambda}`, a Beta(:math:`\lambda+1`, 1)
     law; :math:`\lambda=N-1` is exactly best-of-N of the reference (BoN distillation).
 
@@ -127,7 +127,7 @@ def log() -> Transform:
     Examples
     --------
     >>> from alignsim import infalign as ia
-    >>> ia.log()(1.0)
+    >>> ia.log_transform()(1.0)
     0.0
     """
     def phi(u):
@@ -137,7 +137,7 @@ def log() -> Transform:
     return Transform("log", None, phi)
 
 
-def exp(t) -> Transform:
+def exp_transform(t) -> Transform:
     r"""The best-of-N transform ("positive exponent"), :math:`\Phi(u)=e^{t(u-1)}`, :math:`t>0`.
 
     The paper writes :math:`e^{tu}`; the two differ by the factor :math:`e^{t}`, absorbed by
@@ -151,7 +151,7 @@ def exp(t) -> Transform:
     Examples
     --------
     >>> from alignsim import infalign as ia
-    >>> round(ia.exp(3.0)(0.5), 12)
+    >>> round(ia.exp_transform(3.0)(0.5), 12)
     0.223130160148
     """
     tt = V.real(t, "t", low=0.0, low_open=True)
@@ -180,8 +180,8 @@ def negexp(t) -> Transform:
 def unified(t) -> Transform:
     r"""The unified exponential family :math:`\Phi(u)=(e^{tu}-1)/t` (:math:`t\to0`: identity).
 
-    :math:`t>0` gives the policies of :func:`exp`, :math:`t<0` those of :func:`negexp` (up to scale and shift);
-    :math:`|t|\le700` (use :func:`exp` beyond).
+    :math:`t>0` gives the policies of :func:`exp_transform`, :math:`t<0` those of :func:`negexp` (up to scale and shift);
+    :math:`|t|\le700` (use :func:`exp_transform` beyond).
 
     References
     ----------
@@ -251,7 +251,7 @@ def smoothed(transform, m) -> Transform:
     --------
     >>> import math
     >>> from alignsim import infalign as ia
-    >>> round(ia.smoothed(ia.exp(10.0), 100)(0.5) * math.exp(10.0), 7)   # paper scale e^{tu}
+    >>> round(ia.smoothed(ia.exp_transform(10.0), 100)(0.5) * math.exp(10.0), 7)   # paper scale e^{tu}
     168.1653886
     """
     tr = _transform(transform)
@@ -268,7 +268,7 @@ def smoothed(transform, m) -> Transform:
     return Transform(f"{tr.name}_m{mm}", tr.t, phi, log_scale=tr.log_scale)
 
 
-_NAMED = {"identity": identity, "log": log}
+_NAMED = {"identity": identity, "log": log_transform}
 
 
 def _transform(x, name: str = "transform") -> Transform:

@@ -27,13 +27,18 @@ References
 """
 
 
+from .. import _validate as V
 from ._dpo import DPOSolutionSet, dpo_solution_set
 from ._hacking import GoodhartToy, correlated_proxy_bound, ensemble_reward, gold_path, goodhart_toy
 from ._identities import geometric_mixture, implicit_reward, kl_posterior_gap, nash_gap, nash_kl, single_token_reward
-from ._optimum import FOptimum, beta_for, f_optimum, frontier
+from ._optimum import FOptimum, f_beta_for, f_optimum, f_frontier
 from ._pass_at_k import binary_success, hard_prompt_limit, match_pass1, mixture_pass_at_k, pass_at_k
 
-__all__ = ["FOptimum", "f_optimum", "beta_for", "frontier", "binary_success", "hard_prompt_limit", "mixture_pass_at_k", "pass_at_k",
+__all__ = ["FOptimum", "f_optimum", "f_beta_for", "f_frontier", "binary_success", "hard_prompt_limit", "mixture_pass_at_k", "pass_at_k",
            "match_pass1", "kl_posterior_gap", "geometric_mixture", "implicit_reward", "single_token_reward",
            "nash_kl", "nash_gap", "GoodhartToy", "goodhart_toy", "ensemble_reward", "gold_path",
            "correlated_proxy_bound", "DPOSolutionSet", "dpo_solution_set"]
+
+# Former names, kept working with a DeprecationWarning (too generic beside tilting's beta_for_kl and frontiers).
+beta_for = V.deprecated_alias(f_beta_for, "alignsim.regularisers.beta_for")
+frontier = V.deprecated_alias(f_frontier, "alignsim.regularisers.frontier")

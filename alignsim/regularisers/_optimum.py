@@ -268,7 +268,7 @@ def _measure(opt, pp, on):
     return float(kl(opt.pi, pp)) if on == "reverse_kl" else float(kl(pp, opt.pi))
 
 
-def beta_for(q, r, divergence: str, target, *, on: str = "own", alpha=None) -> float:
+def f_beta_for(q, r, divergence: str, target, *, on: str = "own", alpha=None) -> float:
     r""":math:`\beta` at which the :math:`f`-regularised optimum reaches a target divergence, KL or reward.
 
     .. math::
@@ -295,7 +295,7 @@ def beta_for(q, r, divergence: str, target, *, on: str = "own", alpha=None) -> f
     Examples
     --------
     >>> from alignsim import regularisers as reg
-    >>> b = reg.beta_for([0.4, 0.3, 0.2, 0.1], [0, 0.5, 1, 1.5], "chi2", 0.75, on="reward")
+    >>> b = reg.f_beta_for([0.4, 0.3, 0.2, 0.1], [0, 0.5, 1, 1.5], "chi2", 0.75, on="reward")
     >>> round(b, 10)
     0.5
     """
@@ -309,7 +309,7 @@ def beta_for(q, r, divergence: str, target, *, on: str = "own", alpha=None) -> f
     return _beta_root(f, 1e-8, 1e8, t, f"target={t!r} ({on}) is not attained by the {divergence} optimum")
 
 
-def frontier(q, r, divergences=("reverse_kl", "forward_kl", "js", "chi2", "hellinger"), betas=None):
+def f_frontier(q, r, divergences=("reverse_kl", "forward_kl", "js", "chi2", "hellinger"), betas=None):
     r"""The reward/divergence trade-off of several regularisers over a sweep of :math:`\beta`, as a table.
 
     .. math::
@@ -340,7 +340,7 @@ def frontier(q, r, divergences=("reverse_kl", "forward_kl", "js", "chi2", "helli
     Examples
     --------
     >>> from alignsim import regularisers as reg
-    >>> df = reg.frontier([0.4, 0.3, 0.2, 0.1], [0, 0.5, 1, 1.5], ["chi2"], [0.5])
+    >>> df = reg.f_frontier([0.4, 0.3, 0.2, 0.1], [0, 0.5, 1, 1.5], ["chi2"], [0.5])
     >>> df[["own_divergence", "reward"]].round(6).values.tolist()
     [[0.25, 0.75]]
     """
