@@ -49,7 +49,7 @@ def probabilities(p, name: str = "p", *, axis: int | None = None) -> np.ndarray:
     bad = np.abs(total - 1.0) > PROB_SUM_ATOL
     if np.any(bad):
         raise ValueError(
-            f"{name} must sum to 1 within {PROB_SUM_ATOL:g}; got sum {total[bad].ravel()[0]!r}"
+            f"{name} must sum to 1 within {PROB_SUM_ATOL:g}; got sum {float(total[bad].ravel()[0])!r}"
         )
     return arr / total
 
@@ -68,7 +68,7 @@ def rewards(r, name: str = "r", *, size: int | None = None) -> np.ndarray:
     return arr
 
 
-def policy_and_rewards(p, r, p_name: str = "p", r_name: str = "r"):
+def policy_and_rewards(p, r, p_name: str = "ref", r_name: str = "r"):
     """Validate a reference law and its rewards together (same length)."""
     pp = probabilities(p, p_name)
     rr = rewards(r, r_name, size=pp.size)

@@ -76,7 +76,8 @@ def _solve_s(ps, rs, x):
     return u if upper else -u
 
 
-def rate_function(p, r, x, beta=math.inf):
+@V.renamed_keywords(p="ref")
+def rate_function(ref, r, x, beta=math.inf):
     r"""Cramér rate function of the per-token reward under the reference or under the tilted optimum.
 
     .. math::
@@ -86,7 +87,7 @@ def rate_function(p, r, x, beta=math.inf):
 
     with the endpoint values :math:`I_\lambda(r_{\max}) = -\log\phi_\lambda(A^\star)`,
     :math:`I_\lambda(r_{\min}) = -\log\phi_\lambda(A_\star)` and :math:`+\infty` outside
-    :math:`[r_{\min}, r_{\max}]` (extremes over the support of ``p``). The value is computed as the KL form with the
+    :math:`[r_{\min}, r_{\max}]` (extremes over the support of ``ref``). The value is computed as the KL form with the
     cancellation-free tilt-KL evaluation of :func:`alignsim.tilt_kl` (:math:`\phi_s` is the tilt of
     :math:`\phi_\lambda` by :math:`s-\lambda`); the root :math:`s(x)` is found on the gap scale of the nearer
     endpoint, so :math:`x` within ``1e-20`` of :math:`r_{\max}` is resolved. Properties:
@@ -95,7 +96,7 @@ def rate_function(p, r, x, beta=math.inf):
 
     Parameters
     ----------
-    p, r : array_like, shape (K,)
+    ref, r : array_like, shape (K,)
         Token law and token rewards.
     x : float or array_like
         Per-token reward level(s).
@@ -118,7 +119,7 @@ def rate_function(p, r, x, beta=math.inf):
     >>> round(a.rate_function([0.7, 0.3], [0, 1], 0.5), 12)   # binary KL d(0.5 || 0.3)
     0.087176693572
     """
-    pp, rr = V.policy_and_rewards(p, r)
+    pp, rr = V.policy_and_rewards(ref, r, "ref")
     xs = V.real_array(x, "x")
     lam = T.lam_of(V.beta(beta))
     ps, rs = T.support(pp, rr)
@@ -138,7 +139,8 @@ def rate_function(p, r, x, beta=math.inf):
     return float(out) if out.ndim == 0 else out
 
 
-def scgf(p, r, t, beta=math.inf):
+@V.renamed_keywords(p="ref")
+def scgf(ref, r, t, beta=math.inf):
     r"""Scaled cumulant generating function of the reward under the tilted (or reference) memoryless LM.
 
     .. math::
@@ -157,7 +159,7 @@ def scgf(p, r, t, beta=math.inf):
     >>> round(a.scgf([0.5, 0.3, 0.2], [-1, 0, 2], 2.0), 11)   # Lambda_p(2)
     2.42367799152
     """
-    pp, rr = V.policy_and_rewards(p, r)
+    pp, rr = V.policy_and_rewards(ref, r, "ref")
     ts = V.real_array(t, "t")
     lam = T.lam_of(V.beta(beta))
     ps, rs = T.support(pp, rr)
@@ -165,7 +167,8 @@ def scgf(p, r, t, beta=math.inf):
     return float(out) if np.ndim(out) == 0 else out
 
 
-def scgf_renyi(p, r, t, beta=math.inf):
+@V.renamed_keywords(p="ref")
+def scgf_renyi(ref, r, t, beta=math.inf):
     r"""The SCGF written with a proper Rényi cross-entropy (Yang et al., Theorem Y-T3).
 
     With the softmax of the reward :math:`q_r = e^{r}/\sum_y e^{r(y)}` and :math:`c_r = \log\sum_y e^{r(y)}`
@@ -193,7 +196,7 @@ def scgf_renyi(p, r, t, beta=math.inf):
     >>> round(a.scgf_renyi([0.5, 0.3, 0.2], [-1, 0, 2], 2.0), 11)
     2.42367799152
     """
-    pp, rr = V.policy_and_rewards(p, r)
+    pp, rr = V.policy_and_rewards(ref, r, "ref")
     ts = V.real_array(t, "t")
     lam = T.lam_of(V.beta(beta))
     psi = np.exp(T.tilt_log(pp, rr, lam))
@@ -204,7 +207,8 @@ def scgf_renyi(p, r, t, beta=math.inf):
     return float(out) if out.ndim == 0 else out
 
 
-def cumulants(p, r, order: int = 6, beta=math.inf, length: int = 1) -> np.ndarray:
+@V.renamed_keywords(p="ref")
+def cumulants(ref, r, order: int = 6, beta=math.inf, length: int = 1) -> np.ndarray:
     r"""Exact cumulants :math:`\kappa_1,\dots,\kappa_k` of the sequence reward :math:`R_n` under
     :math:`\phi_\lambda^{\otimes n}`: :math:`\kappa_j(R_n) = n\,\Lambda^{(j)}(\lambda)`.
 
@@ -214,7 +218,7 @@ def cumulants(p, r, order: int = 6, beta=math.inf, length: int = 1) -> np.ndarra
 
     Parameters
     ----------
-    p, r : array_like, shape (K,)
+    ref, r : array_like, shape (K,)
     order : int
         Highest cumulant, :math:`\ge1`.
     beta : float
@@ -236,7 +240,7 @@ def cumulants(p, r, order: int = 6, beta=math.inf, length: int = 1) -> np.ndarra
     >>> a.cumulants([0.5, 0.5], [0, 1], 4).round(12)   # Bernoulli(1/2): 1/2, 1/4, 0, -1/8
     array([ 0.5  ,  0.25 ,  0.   , -0.125])
     """
-    pp, rr = V.policy_and_rewards(p, r)
+    pp, rr = V.policy_and_rewards(ref, r, "ref")
     k = V.length(order, "order")
     n = V.length(length, "length")
     lam = T.lam_of(V.beta(beta))
@@ -244,7 +248,8 @@ def cumulants(p, r, order: int = 6, beta=math.inf, length: int = 1) -> np.ndarra
     return n * _moment_cumulants(_tilted(ps, rs, lam), rs, k)
 
 
-def tail_probability(p, r, n, x, beta=math.inf, *, log: bool = False):
+@V.renamed_keywords(p="ref")
+def tail_probability(ref, r, n, x, beta=math.inf, *, log: bool = False):
     r"""Exact finite-length tail probability :math:`P(\bar R_n\ge x)` of the per-token reward.
 
     .. math::
@@ -258,7 +263,7 @@ def tail_probability(p, r, n, x, beta=math.inf, *, log: bool = False):
 
     Parameters
     ----------
-    p, r : array_like, shape (K,)
+    ref, r : array_like, shape (K,)
     n : int
         Sequence length.
     x : float or array_like
@@ -278,7 +283,7 @@ def tail_probability(p, r, n, x, beta=math.inf, *, log: bool = False):
     >>> round(a.tail_probability([0.5, 0.5], [0, 1], 2, 0.5), 12)
     0.75
     """
-    pp, rr = V.policy_and_rewards(p, r)
+    pp, rr = V.policy_and_rewards(ref, r, "ref")
     length = V.length(n, "n")
     xs = V.real_array(x, "x")
     b = V.beta(beta)
@@ -298,7 +303,8 @@ def tail_probability(p, r, n, x, beta=math.inf, *, log: bool = False):
     return float(out) if out.ndim == 0 else out
 
 
-def bon_vs_rl(p, r, delta, lengths, N: Callable[[int], int] | None = None) -> pd.DataFrame:
+@V.renamed_keywords(p="ref")
+def bon_vs_rl(ref, r, delta, lengths, N: Callable[[int], int] | None = None) -> pd.DataFrame:
     r"""Best-of-N against the KL-regularised optimum on memoryless LMs of growing length (Yang et al., Y-T4).
 
     For each length :math:`n`, :math:`N = \lfloor e^{n\Delta}\rfloor` (or ``N(n)``) samples of whole sequences,
@@ -318,7 +324,7 @@ def bon_vs_rl(p, r, delta, lengths, N: Callable[[int], int] | None = None) -> pd
 
     Parameters
     ----------
-    p, r : array_like, shape (K,)
+    ref, r : array_like, shape (K,)
     delta : float
         Per-token KL budget, :math:`0<\Delta<\Delta_{\max}`.
     lengths : iterable of int
@@ -340,7 +346,7 @@ def bon_vs_rl(p, r, delta, lengths, N: Callable[[int], int] | None = None) -> pd
     >>> df["bon_reward"].round(10).tolist()
     [0.4928857069, 0.5112583172]
     """
-    pp, rr = V.policy_and_rewards(p, r)
+    pp, rr = V.policy_and_rewards(ref, r, "ref")
     ps, rs = T.support(pp, rr)
     dmax = T.max_kl(ps, rs)
     d = V.real(delta, "delta", low=0.0, high=dmax, low_open=True, high_open=True)

@@ -82,20 +82,21 @@ def _log(x):
         return np.log(x)
 
 
-def bon_law(p, r, N, *, ties: str = "random", levels: bool = False):
+@V.renamed_keywords(p="ref")
+def bon_law(ref, r, N, *, ties: str = "random", levels: bool = False):
     r"""Exact law of the best-of-N policy.
 
     .. math::
 
         \pi_N(y) = p(y)\,\frac{F(s)^N - F(s^-)^N}{P(r = s)},\qquad s = r(y),
 
-    where :math:`F` is the reward CDF under ``p``: the mass :math:`F_{\text{hi}}^N - F_{\text{lo}}^N` of a tie
-    group is split in proportion to ``p`` (uniformly random tie-breaking). For distinct rewards this is
+    where :math:`F` is the reward CDF under ``ref``: the mass :math:`F_{\text{hi}}^N - F_{\text{lo}}^N` of a tie
+    group is split in proportion to ``ref`` (uniformly random tie-breaking). For distinct rewards this is
     :math:`F(y)^N - F^-(y)^N` (Beirami et al., Lemma 2).
 
     Parameters
     ----------
-    p : array_like, shape (K,)
+    ref : array_like, shape (K,)
         Reference probabilities.
     r : array_like, shape (K,)
         Rewards (outcomes with equal rewards tie exactly).
@@ -111,7 +112,7 @@ def bon_law(p, r, N, *, ties: str = "random", levels: bool = False):
     -------
     ndarray, shape (K,)
         The law over outcomes; or, with ``levels=True``, a tuple ``(levels, probs)`` with strictly increasing
-        reward levels of the support of ``p``.
+        reward levels of the support of ``ref``.
 
     References
     ----------
@@ -123,7 +124,7 @@ def bon_law(p, r, N, *, ties: str = "random", levels: bool = False):
     >>> a.bon_law([0.2, 0.3, 0.5], [0, 1, 1], 4).round(6)
     array([0.0016, 0.3744, 0.624 ])
     """
-    pp, rr, nn = _prepare(p, r, N, ties)
+    pp, rr, nn = _prepare(ref, r, N, ties)
     return _bon_law(pp, rr, nn, ties, levels)
 
 
@@ -142,14 +143,15 @@ def _bon_law(pp, rr, nn, ties, levels):
     return out
 
 
-def won_law(p, r, N, *, ties: str = "random", levels: bool = False):
+@V.renamed_keywords(p="ref")
+def won_law(ref, r, N, *, ties: str = "random", levels: bool = False):
     r"""Exact law of the worst-of-N policy (the best-of-N policy for the reward :math:`-r`).
 
     .. math::
 
         \pi^{\min}_N(y) = p(y)\,\frac{S(s)^N - S(s^+)^N}{P(r = s)},\qquad S(s) = P(r\ge s),
 
-    with tie groups split in proportion to ``p``. Parameters and returns as in :func:`bon_law`; with
+    with tie groups split in proportion to ``ref``. Parameters and returns as in :func:`bon_law`; with
     ``ties="ordered"`` a larger index is preferred (loses the minimum) among tied outcomes as for :math:`-r`.
 
     References
@@ -162,14 +164,15 @@ def won_law(p, r, N, *, ties: str = "random", levels: bool = False):
     >>> a.won_law([0.5, 0.5], [0, 1], 2)
     array([0.75, 0.25])
     """
-    pp, rr, nn = _prepare(p, r, N, ties)
+    pp, rr, nn = _prepare(ref, r, N, ties)
     if levels:
         lv, g = _bon_law(pp, -rr, nn, ties, True)
         return -lv[::-1], g[::-1]
     return _bon_law(pp, -rr, nn, ties, False)
 
 
-def bon_kl(p, r, N, *, ties: str = "random") -> float:
+@V.renamed_keywords(p="ref")
+def bon_kl(ref, r, N, *, ties: str = "random") -> float:
     r"""Exact KL divergence of the best-of-N policy from the reference, :math:`\mathrm{KL}(\pi_N\|p)` in nats.
 
     With random tie-breaking the within-level conditionals of :math:`\pi_N` and :math:`p` coincide, so
@@ -183,7 +186,7 @@ def bon_kl(p, r, N, *, ties: str = "random") -> float:
 
     Parameters
     ----------
-    p, r : array_like, shape (K,)
+    ref, r : array_like, shape (K,)
     N : int or float
         :math:`N\ge1`.
     ties : {"random", "ordered"}
@@ -202,7 +205,7 @@ def bon_kl(p, r, N, *, ties: str = "random") -> float:
     >>> round(a.bon_kl([0.5, 0.3, 0.2], [1, 1, 2], 4), 12)
     0.364899112283
     """
-    pp, rr, nn = _prepare(p, r, N, ties)
+    pp, rr, nn = _prepare(ref, r, N, ties)
     return _bon_kl(pp, rr, nn, ties)
 
 
@@ -211,7 +214,8 @@ def _bon_kl(pp, rr, nn, ties):
     return kl_logs(bon_log_level_law(lp, *nn), lp)
 
 
-def won_kl(p, r, N, *, ties: str = "random") -> float:
+@V.renamed_keywords(p="ref")
+def won_kl(ref, r, N, *, ties: str = "random") -> float:
     r"""Exact :math:`\mathrm{KL}(\pi^{\min}_N\|p)` of the worst-of-N policy (:func:`bon_kl` for :math:`-r`).
 
     References
@@ -224,11 +228,12 @@ def won_kl(p, r, N, *, ties: str = "random") -> float:
     >>> a.won_kl([0.5, 0.5], [0, 1], 3) == a.bon_kl([0.5, 0.5], [1, 0], 3)
     True
     """
-    pp, rr, nn = _prepare(p, r, N, ties)
+    pp, rr, nn = _prepare(ref, r, N, ties)
     return _bon_kl(pp, -rr, nn, ties)
 
 
-def bon_mean_reward(p, r, N) -> float:
+@V.renamed_keywords(p="ref")
+def bon_mean_reward(ref, r, N) -> float:
     r"""Expected reward of the best-of-N policy, :math:`\sum_k g_k s_k` (independent of tie-breaking).
 
     References
@@ -241,12 +246,13 @@ def bon_mean_reward(p, r, N) -> float:
     >>> round(a.bon_mean_reward([0.5, 0.3, 0.2], [1, 1, 2], 4), 12)
     1.5904
     """
-    pp, rr, nn = _prepare(p, r, N)
+    pp, rr, nn = _prepare(ref, r, N)
     lv, mass, _ = group(pp, rr)
     return float(np.dot(np.exp(bon_log_level_law(_log(mass), *nn)), lv))
 
 
-def bon_win_rate(p, r, N) -> float:
+@V.renamed_keywords(p="ref")
+def bon_win_rate(ref, r, N) -> float:
     r"""Win rate of best-of-N against the reference, ties counting one half.
 
     .. math::
@@ -265,7 +271,7 @@ def bon_win_rate(p, r, N) -> float:
     >>> a.bon_win_rate([0.5, 0.5], [0, 1], 4)
     0.71875
     """
-    pp, rr, nn = _prepare(p, r, N)
+    pp, rr, nn = _prepare(ref, r, N)
     lv, mass, _ = group(pp, rr)
     return float(np.dot(np.exp(bon_log_level_law(_log(mass), *nn)), calibrated(mass, lv)))
 
@@ -318,7 +324,8 @@ def bon_win_rate_bound(N):
     return float(out) if scalar else out
 
 
-def bon_kl_top_bound(p, r, N) -> float:
+@V.renamed_keywords(p="ref")
+def bon_kl_top_bound(ref, r, N) -> float:
     r"""Upper bound :math:`\log\frac{1-(1-\varepsilon_\infty)^N}{\varepsilon_\infty}\le\log\frac1{\varepsilon_\infty}`
     on the best-of-N KL, with :math:`\varepsilon_\infty` the reference mass of the top reward level.
 
@@ -334,7 +341,7 @@ def bon_kl_top_bound(p, r, N) -> float:
     >>> round(a.bon_kl_top_bound([0.5, 0.5], [0, 1], 2), 12) == round(math.log(1.5), 12)
     True
     """
-    pp, rr, nn = _prepare(p, r, N)
+    pp, rr, nn = _prepare(ref, r, N)
     eps = group(pp, rr)[1][-1]
     return float(log1mexp(times_n(*nn, math.log1p(-eps)) if eps < 1 else -np.inf) - math.log(eps))
 
@@ -344,7 +351,8 @@ def _collision(pp, rr):
     return float(np.dot(mass, mass))
 
 
-def bon_kl_gap_bound(p, r, N) -> float:
+@V.renamed_keywords(p="ref")
+def bon_kl_gap_bound(ref, r, N) -> float:
     r"""Upper bound :math:`2N(N-1)\sum_k P_k^2` on the gap :math:`\log N - \frac{N-1}N - \mathrm{KL}(\pi_N\|p)`.
 
     :math:`\sum_k P_k^2 = e^{-H_2}` is the collision probability of the **reward levels** (for distinct rewards,
@@ -360,12 +368,13 @@ def bon_kl_gap_bound(p, r, N) -> float:
     >>> round(a.bon_kl_gap_bound([0.25] * 4, [0, 1, 2, 3], 2), 12)
     1.0
     """
-    pp, rr, nn = _prepare(p, r, N)
+    pp, rr, nn = _prepare(ref, r, N)
     n = nn[0]
     return 2.0 * n * (n - 1.0) * _collision(pp, rr)
 
 
-def bon_win_rate_gap_bound(p, r, N) -> float:
+@V.renamed_keywords(p="ref")
+def bon_win_rate_gap_bound(ref, r, N) -> float:
     r"""Upper bound :math:`\frac{N-1}{2}\sum_k P_k^2` on :math:`\frac N{N+1} - W(\pi_N)`.
 
     References
@@ -378,7 +387,7 @@ def bon_win_rate_gap_bound(p, r, N) -> float:
     >>> round(a.bon_win_rate_gap_bound([0.25] * 4, [0, 1, 2, 3], 3), 12)
     0.25
     """
-    pp, rr, nn = _prepare(p, r, N)
+    pp, rr, nn = _prepare(ref, r, N)
     return 0.5 * (nn[0] - 1.0) * _collision(pp, rr)
 
 
@@ -482,8 +491,9 @@ def bon_kl_estimator(eps, N):
     return float(out) if out.ndim == 0 else out
 
 
-def rewind_repeat(p, r, threshold):
-    r"""Rewind-and-repeat: resample from ``p`` until the reward is at least ``threshold``.
+@V.renamed_keywords(p="ref")
+def rewind_repeat(ref, r, threshold):
+    r"""Rewind-and-repeat: resample from ``ref`` until the reward is at least ``threshold``.
 
     The output law is :math:`p(\cdot\mid A)`, :math:`A = \{y: r(y)\ge\tau\}`, so
 
@@ -493,7 +503,7 @@ def rewind_repeat(p, r, threshold):
 
     Parameters
     ----------
-    p, r : array_like, shape (K,)
+    ref, r : array_like, shape (K,)
     threshold : float
         Acceptance threshold :math:`\tau`; the accepted set must have positive mass.
 
@@ -512,7 +522,7 @@ def rewind_repeat(p, r, threshold):
     >>> round(kl, 12), w
     (0.69314718056, 0.75)
     """
-    pp, rr = V.policy_and_rewards(p, r)
+    pp, rr = V.policy_and_rewards(ref, r, "ref")
     tau = V.real(threshold, "threshold")
     accept = rr >= tau
     mass = pp[accept].sum()
@@ -609,8 +619,9 @@ def winrate_tilt_for_kl(kl):
     return math.exp(brentq(f, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps))
 
 
-def winrate_tilt_policy(p, r, c) -> np.ndarray:
-    r"""Win-rate-optimal policy at fixed KL on a finite law: the tilt of ``p`` by the calibrated reward.
+@V.renamed_keywords(p="ref")
+def winrate_tilt_policy(ref, r, c) -> np.ndarray:
+    r"""Win-rate-optimal policy at fixed KL on a finite law: the tilt of ``ref`` by the calibrated reward.
 
     .. math::
 
@@ -630,7 +641,7 @@ def winrate_tilt_policy(p, r, c) -> np.ndarray:
     array([0.5, 0.5])
     """
 
-    pp, rr = V.policy_and_rewards(p, r)
+    pp, rr = V.policy_and_rewards(ref, r, "ref")
     cc = V.real(c, "c", low=0.0)
     return pp.copy() if cc == 0 else tilt(pp, calibrated(pp, rr), 1.0 / cc)
 
@@ -666,8 +677,9 @@ def _soft_bon_level_law(lv, mass, log_n, beta):
     return out
 
 
-def soft_bon_law(p, r, N, beta, *, levels: bool = False):
-    r"""Exact law of soft best-of-N: draw :math:`N` outcomes from ``p``, select :math:`y_i` with probability
+@V.renamed_keywords(p="ref")
+def soft_bon_law(ref, r, N, beta, *, levels: bool = False):
+    r"""Exact law of soft best-of-N: draw :math:`N` outcomes from ``ref``, select :math:`y_i` with probability
     :math:`\propto e^{r(y_i)/\beta}`.
 
     With :math:`w(y) = e^{(r(y) - r_{\max})/\beta}` and :math:`M(t) = \mathbb E_p e^{-t\,w(Y)}`,
@@ -679,7 +691,7 @@ def soft_bon_law(p, r, N, beta, *, levels: bool = False):
 
     a one-dimensional integral (from :math:`1/x=\int_0^\infty e^{-tx}dt`) evaluated in log space with composite
     16-point Gauss-Legendre in :math:`\log t`; the selection probabilities sum to one exactly in theory, and the
-    quadrature keeps :math:`|\sum\pi - 1|` below ``1e-12``. :math:`\beta\to\infty` gives ``p``,
+    quadrature keeps :math:`|\sum\pi - 1|` below ``1e-12``. :math:`\beta\to\infty` gives ``ref``,
     :math:`\beta\to0` gives :func:`bon_law` (random ties). When the reward range exceeds
     :math:`700\beta` the weights leave the float range: if then
     :math:`N e^{-\mathrm{gap}_{\min}/\beta} < 10^{-16}` the result is :func:`bon_law` (the two laws differ by at
@@ -687,7 +699,7 @@ def soft_bon_law(p, r, N, beta, *, levels: bool = False):
 
     Parameters
     ----------
-    p, r : array_like, shape (K,)
+    ref, r : array_like, shape (K,)
     N : int or float
         :math:`N\ge1` (finite float).
     beta : float
@@ -705,7 +717,7 @@ def soft_bon_law(p, r, N, beta, *, levels: bool = False):
     >>> a.soft_bon_law([0.5, 0.5], [0, 1], 2, 1.0).round(6)
     array([0.384471, 0.615529])
     """
-    pp, rr, nn = _prepare(p, r, N)
+    pp, rr, nn = _prepare(ref, r, N)
     b = V.beta(beta)
     lv, mass, idx = group(pp, rr)
     if b == math.inf or lv.size == 1:

@@ -143,7 +143,8 @@ def _log_ratio(p, ref, p_name="p", ref_name="ref"):
     return pp[s], np.log(pp[s]) - np.log(rr[s]), pp, rr
 
 
-def estimator_moments(p, ref, kind: str = "k3", orders=(1, 2, 3, 4)) -> dict:
+@V.renamed_keywords(p="pi")
+def estimator_moments(pi, ref, kind: str = "k3", orders=(1, 2, 3, 4)) -> dict:
     r"""Exact moments of a KL estimator under :math:`y\sim p`, by finite sums.
 
     .. math::
@@ -152,11 +153,11 @@ def estimator_moments(p, ref, kind: str = "k3", orders=(1, 2, 3, 4)) -> dict:
         \qquad b = \frac{\mathbb E k - D}{D},
 
     with :math:`D = \mathrm{KL}(p\|\mathrm{ref})`. :math:`\mathbb E k_1 = \mathbb E k_3 = D` (``ref`` must be positive
-    where ``p`` is; for :math:`k_3` unbiasedness also needs ``p > 0`` where ``ref > 0``).
+    where ``pi`` is; for :math:`k_3` unbiasedness also needs ``p > 0`` where ``ref > 0``).
 
     Parameters
     ----------
-    p, ref : array_like, shape (K,)
+    pi, ref : array_like, shape (K,)
         Sampling policy and reference.
     kind : {"k1", "k2", "k3"}
     orders : iterable of int
@@ -179,7 +180,7 @@ def estimator_moments(p, ref, kind: str = "k3", orders=(1, 2, 3, 4)) -> dict:
     -0.1423037493
     """
     V.choice(kind, "kind", _KINDS)
-    w, ell, pp, rr = _log_ratio(p, ref)
+    w, ell, pp, rr = _log_ratio(pi, ref)
     vals = _values(ell, kind)
     d = kl(pp, rr)
     mean = math.fsum(w * vals)
@@ -192,10 +193,11 @@ def estimator_moments(p, ref, kind: str = "k3", orders=(1, 2, 3, 4)) -> dict:
     return out
 
 
-def sequence_estimator_moments(p, q, length: int, kind: str = "k3", level: str = "token") -> dict:
+@V.renamed_keywords(p="pi", q="ref")
+def sequence_estimator_moments(pi, ref, length: int, kind: str = "k3", level: str = "token") -> dict:
     r"""Mean and variance of a KL estimator of the **sequence** KL :math:`L\,D` of a memoryless LM, in closed form.
 
-    Tokens i.i.d. from ``p`` (policy) with reference tokens ``q``; :math:`S = \sum_t \ell(y_t)`,
+    Tokens i.i.d. from ``pi`` (policy) with reference tokens ``ref``; :math:`S = \sum_t \ell(y_t)`,
     :math:`D = \mathrm{KL}(p\|q)`, :math:`m_j = \mathbb E_p\ell^j`, :math:`c = \sum_v q_v^2/p_v`,
     :math:`D_q = \mathrm{KL}(q\|p)`.
 
@@ -222,7 +224,7 @@ def sequence_estimator_moments(p, q, length: int, kind: str = "k3", level: str =
     V.choice(kind, "kind", _KINDS)
     V.choice(level, "level", ("sequence", "token", "full"))
     n = V.length(length, "length")
-    w, ell, pp, qq = _log_ratio(p, q, "p", "q")
+    w, ell, pp, qq = _log_ratio(pi, ref, "pi", "ref")
     d = kl(pp, qq)
     if level == "full":
         return {"kl": n * d, "mean": n * d, "var": 0.0}
@@ -566,11 +568,12 @@ def two_step_partial_gradient(theta1=(0.5, -0.5), theta2=((1.0, 0.0), (-1.0, 0.5
     return {"full": partial + missing, "partial": partial, "missing": missing}
 
 
-def sequence_kl_gradient(theta, q, length: int, kind: str = "k3", placement: str = "loss",
+@V.renamed_keywords(q="ref")
+def sequence_kl_gradient(theta, ref, length: int, kind: str = "k3", placement: str = "loss",
                          level: str = "sequence") -> np.ndarray:
     r"""Exact expected gradient of a KL penalty on whole sequences of a memoryless LM (shared token logits).
 
-    Tokens i.i.d. from :math:`p = \mathrm{softmax}(\theta)`, reference tokens ``q``, length :math:`L`, on-policy.
+    Tokens i.i.d. from :math:`p = \mathrm{softmax}(\theta)`, reference tokens ``ref``, length :math:`L`, on-policy.
     ``level="token"`` sums per-token estimators, each using its own token's log-ratio: :math:`L` times the bandit
     gradient of :func:`expected_kl_gradient`. ``level="sequence"`` applies the estimator to
     :math:`S=\sum_t\ell(y_t)`; since :math:`\sum_t s_{y_t} = n - Lp` (``n`` the token counts),
@@ -600,12 +603,12 @@ def sequence_kl_gradient(theta, q, length: int, kind: str = "k3", placement: str
     V.choice(level, "level", ("sequence", "token"))
     n = V.length(length, "length")
     th = _logits(theta)
-    qq = V.probabilities(q, "q")
-    V.same_shape(th, qq, "theta", "q")
+    qq = V.probabilities(ref, "ref")
+    V.same_shape(th, qq, "theta", "ref")
     if level == "token":
         return n * expected_kl_gradient(th, qq, kind, placement)
     if np.any(qq == 0):
-        raise ValueError("q must have full support")
+        raise ValueError("ref must have full support")
     log_p = log_softmax(th)
     p = np.exp(log_p)
     ell = log_p - np.log(qq)

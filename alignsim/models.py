@@ -101,7 +101,7 @@ class MemorylessLM:
     """
 
     def __init__(self, p, r, length):
-        self.p, self.r = V.policy_and_rewards(p, r)
+        self.p, self.r = V.policy_and_rewards(p, r, "p")
         self._r_exact = _exact_rewards(r)
         self.length = V.length(length)
         self.p.flags.writeable = False

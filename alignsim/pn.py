@@ -718,7 +718,8 @@ def estimate_coefficients(samples, family, direction: str = "forward") -> tuple[
     return risk_coefficients(fam, emp, direction)
 
 
-def tilt_family(p, r) -> FiniteExpFamily:
+@V.renamed_keywords(p="ref")
+def tilt_family(ref, r) -> FiniteExpFamily:
     r"""The KL-regularised alignment optimum as an exponential family:
     :math:`\pi_\lambda(y)\propto p(y)e^{\lambda r(y)}`, base measure :math:`h=p`, statistic :math:`T=r`.
 
@@ -738,7 +739,7 @@ def tilt_family(p, r) -> FiniteExpFamily:
     >>> [round(c, 4) for c in pn.risk_coefficients(fam, [0.5, 0.1, 0.1, 0.3])]
     [0.7401, 1.2259]
     """
-    pp, rr = V.policy_and_rewards(p, r)
+    pp, rr = V.policy_and_rewards(ref, r, "ref")
     s = pp > 0
     if np.ptp(rr[s]) == 0:
         raise ValueError("r must not be constant on the support of p (the tilt family would be a single point)")

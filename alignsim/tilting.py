@@ -55,8 +55,9 @@ __all__ = [
 ]
 
 
-def log_partition(p, r, lam) -> float | np.ndarray:
-    r"""Cumulant generating function (log-partition) of the reward under ``p``.
+@V.renamed_keywords(p="ref")
+def log_partition(ref, r, lam) -> float | np.ndarray:
+    r"""Cumulant generating function (log-partition) of the reward under ``ref``.
 
     .. math::
 
@@ -67,7 +68,7 @@ def log_partition(p, r, lam) -> float | np.ndarray:
 
     Parameters
     ----------
-    p : array_like, shape (K,)
+    ref : array_like, shape (K,)
         Reference probabilities.
     r : array_like, shape (K,)
         Rewards.
@@ -89,13 +90,14 @@ def log_partition(p, r, lam) -> float | np.ndarray:
     >>> round(a.log_partition([0.5, 0.3, 0.2], [-1, 0, 2], 2.0), 11)
     2.42367799152
     """
-    pp, rr = V.policy_and_rewards(p, r)
+    pp, rr = V.policy_and_rewards(ref, r, "ref")
     lam_arr = V.real_array(lam, "lam")
     out = T.log_partition(*T.support(pp, rr), lam_arr)
     return float(out) if out.ndim == 0 else out
 
 
-def tilt(p, r, beta) -> np.ndarray:
+@V.renamed_keywords(p="ref")
+def tilt(ref, r, beta) -> np.ndarray:
     r"""The KL-regularised optimum :math:`\phi_{1/\beta}(y)\propto p(y)\,e^{r(y)/\beta}`.
 
     .. math::
@@ -103,11 +105,11 @@ def tilt(p, r, beta) -> np.ndarray:
         \phi_\lambda(y) = p(y)\exp\big(\lambda r(y) - \Lambda(\lambda)\big),\qquad\lambda = 1/\beta,
 
     the unique maximiser of :math:`\mathbb E_\phi r - \beta\,\mathrm{KL}(\phi\|p)`. It never creates mass
-    (:math:`\phi\ll p`); ``beta = inf`` returns ``p``.
+    (:math:`\phi\ll p`); ``beta = inf`` returns ``ref``.
 
     Parameters
     ----------
-    p : array_like, shape (K,)
+    ref : array_like, shape (K,)
     r : array_like, shape (K,)
     beta : float
         KL coefficient, :math:`0 < \beta \le \infty`.
@@ -126,12 +128,13 @@ def tilt(p, r, beta) -> np.ndarray:
     >>> a.tilt([0.5, 0.5], [0.0, 1.0], 1.0).round(6)
     array([0.268941, 0.731059])
     """
-    pp, rr = V.policy_and_rewards(p, r)
+    pp, rr = V.policy_and_rewards(ref, r, "ref")
     b = V.beta(beta)
     return np.exp(T.tilt_log(pp, rr, T.lam_of(b)))
 
 
-def tilt_kl(p, r, beta) -> float:
+@V.renamed_keywords(p="ref")
+def tilt_kl(ref, r, beta) -> float:
     r"""KL divergence of the tilt from the reference, :math:`K(\lambda) = \mathrm{KL}(\phi_\lambda\|p)`.
 
     .. math::
@@ -143,7 +146,7 @@ def tilt_kl(p, r, beta) -> float:
 
     Parameters
     ----------
-    p, r : array_like, shape (K,)
+    ref, r : array_like, shape (K,)
     beta : float
         :math:`0 < \beta \le \infty`.
 
@@ -161,11 +164,12 @@ def tilt_kl(p, r, beta) -> float:
     >>> round(a.tilt_kl([0.7, 0.3], [0, 1], 1.10395862356), 9)
     0.1
     """
-    pp, rr = V.policy_and_rewards(p, r)
+    pp, rr = V.policy_and_rewards(ref, r, "ref")
     return T.tilt_kl(*T.support(pp, rr), T.lam_of(V.beta(beta)))
 
 
-def tilt_mean(p, r, beta) -> float:
+@V.renamed_keywords(p="ref")
+def tilt_mean(ref, r, beta) -> float:
     r"""Expected reward of the tilt, :math:`\Lambda'(\lambda) = \mathbb E_{\phi_\lambda} r`, :math:`\lambda=1/\beta`.
 
     References
@@ -178,14 +182,15 @@ def tilt_mean(p, r, beta) -> float:
     >>> round(a.tilt_mean([0.7, 0.3], [0, 1], 1.10395862356), 9)
     0.514629121
     """
-    pp, rr = V.policy_and_rewards(p, r)
+    pp, rr = V.policy_and_rewards(ref, r, "ref")
     return T.tilt_mean(*T.support(pp, rr), T.lam_of(V.beta(beta)))
 
 
-def max_kl(p, r) -> float:
+@V.renamed_keywords(p="ref")
+def max_kl(ref, r) -> float:
     r"""Largest KL the tilt can reach, :math:`\Delta_{\max} = -\log p(A^\star)`.
 
-    :math:`A^\star` is the set of reward maximisers **on the support** of ``p`` (rewards of zero-probability
+    :math:`A^\star` is the set of reward maximisers **on the support** of ``ref`` (rewards of zero-probability
     outcomes are ignored); ties at the maximum are one set. A constant reward on the support gives 0.
 
     References
@@ -198,7 +203,7 @@ def max_kl(p, r) -> float:
     >>> round(a.max_kl([0.5, 0.5, 0.0], [0, 1, 10]), 12)   # log 2, not inf
     0.69314718056
     """
-    pp, rr = V.policy_and_rewards(p, r)
+    pp, rr = V.policy_and_rewards(ref, r, "ref")
     return T.max_kl(*T.support(pp, rr))
 
 
@@ -207,12 +212,13 @@ def _budget(p, r, delta):
     return T.support(pp, rr) + (V.real(delta, "delta", low=0.0),)
 
 
-def lambda_for_kl(p, r, delta) -> float:
+@V.renamed_keywords(p="ref")
+def lambda_for_kl(ref, r, delta) -> float:
     r"""Inverse temperature :math:`\lambda_\Delta` of the KL-constrained optimum with budget :math:`\Delta`.
 
     Solves :math:`\lambda\Lambda'(\lambda)-\Lambda(\lambda) = \Delta` by bracketing in :math:`\log\lambda` and
     Brent's method (relative tolerance about ``1e-13``). Returns ``0.0`` for ``delta == 0`` and ``inf`` when
-    ``delta >= max_kl(p, r)`` (the constraint is slack; the optimum is ``p`` conditioned on :math:`A^\star`).
+    ``delta >= max_kl(p, r)`` (the constraint is slack; the optimum is ``ref`` conditioned on :math:`A^\star`).
 
     References
     ----------
@@ -224,10 +230,11 @@ def lambda_for_kl(p, r, delta) -> float:
     >>> round(a.lambda_for_kl([0.7, 0.3], [0, 1], 0.1), 10)
     0.9058310508
     """
-    return T.lambda_on_support(*_budget(p, r, delta))
+    return T.lambda_on_support(*_budget(ref, r, delta))
 
 
-def beta_for_kl(p, r, delta, *, strict: bool = False) -> float:
+@V.renamed_keywords(p="ref")
+def beta_for_kl(ref, r, delta, *, strict: bool = False) -> float:
     r"""KL coefficient :math:`\beta_\Delta = 1/\lambda_\Delta` whose tilt has KL exactly :math:`\Delta`.
 
     .. math::
@@ -236,7 +243,7 @@ def beta_for_kl(p, r, delta, *, strict: bool = False) -> float:
 
     Parameters
     ----------
-    p, r : array_like, shape (K,)
+    ref, r : array_like, shape (K,)
     delta : float
         KL budget in nats, ``delta >= 0``.
     strict : bool, default False
@@ -265,13 +272,14 @@ def beta_for_kl(p, r, delta, *, strict: bool = False) -> float:
     >>> round(a.beta_for_kl([0.7, 0.3], [0, 1], 0.1), 11)
     1.10395862356
     """
-    ps, rs, d = _budget(p, r, delta)
+    ps, rs, d = _budget(ref, r, delta)
     if strict and d > T.max_kl(ps, rs):
         raise ValueError(f"delta must lie in [0, max_kl = {T.max_kl(ps, rs):.12g}] with strict=True, got {d!r}")
     return T.beta_of(T.lambda_on_support(ps, rs, d))
 
 
-def optimal_reward(p, r, delta) -> float:
+@V.renamed_keywords(p="ref")
+def optimal_reward(ref, r, delta) -> float:
     r"""Value of the KL-constrained problem, :math:`R^\star(\Delta) = \max\{\mathbb E_\phi r:
     \mathrm{KL}(\phi\|p)\le\Delta\} = \Lambda'(\lambda_\Delta)`.
 
@@ -288,11 +296,12 @@ def optimal_reward(p, r, delta) -> float:
     >>> round(a.optimal_reward([0.7, 0.3], [0, 1], 0.1), 12)
     0.514629121059
     """
-    ps, rs, d = _budget(p, r, delta)
+    ps, rs, d = _budget(ref, r, delta)
     return T.reward_of(ps, rs, T.lambda_on_support(ps, rs, d))
 
 
-def dual_reward(p, r, delta) -> float:
+@V.renamed_keywords(p="ref")
+def dual_reward(ref, r, delta) -> float:
     r"""The dual value :math:`\min_{\lambda>0}\,[\Lambda(\lambda)+\Delta]/\lambda`, computed independently.
 
     By strong duality it equals :func:`optimal_reward`; it is found by a bounded scalar minimisation in
@@ -309,7 +318,7 @@ def dual_reward(p, r, delta) -> float:
     >>> round(a.dual_reward([0.7, 0.3], [0, 1], 0.1), 8)
     0.51462912
     """
-    pp, rr = V.policy_and_rewards(p, r)
+    pp, rr = V.policy_and_rewards(ref, r, "ref")
     d = V.real(delta, "delta", low=0.0, low_open=True)
     ps, rs = T.support(pp, rr)
     if d >= T.max_kl(ps, rs):
@@ -331,7 +340,8 @@ def dual_reward(p, r, delta) -> float:
     return float(min(res.fun, vals[i]))
 
 
-def penalised_value(p, r, beta) -> float:
+@V.renamed_keywords(p="ref")
+def penalised_value(ref, r, beta) -> float:
     r"""Optimal value of the penalised problem, :math:`\max_\phi\,\mathbb E_\phi r - \beta\,\mathrm{KL}(\phi\|p)
     = \beta\,\Lambda(1/\beta)`.
 
@@ -347,7 +357,7 @@ def penalised_value(p, r, beta) -> float:
     >>> round(a.penalised_value([0.5, 0.3, 0.2], [-1, 0, 2], 2.0), 12)
     0.274163133793
     """
-    pp, rr = V.policy_and_rewards(p, r)
+    pp, rr = V.policy_and_rewards(ref, r, "ref")
     b = V.beta(beta)
     ps, rs = T.support(pp, rr)
     if b == math.inf:
@@ -355,7 +365,8 @@ def penalised_value(p, r, beta) -> float:
     return float(b * T.log_partition(ps, rs, 1.0 / b))
 
 
-def kl_reward_frontier(p, r, deltas) -> pd.DataFrame:
+@V.renamed_keywords(p="ref")
+def kl_reward_frontier(ref, r, deltas) -> pd.DataFrame:
     r"""The KL/reward Pareto frontier of the KL-constrained problem.
 
     For each budget :math:`\Delta` the row holds :math:`\beta_\Delta`, :math:`R^\star(\Delta)` and the KL actually
@@ -364,7 +375,7 @@ def kl_reward_frontier(p, r, deltas) -> pd.DataFrame:
 
     Parameters
     ----------
-    p, r : array_like, shape (K,)
+    ref, r : array_like, shape (K,)
     deltas : array_like, shape (M,)
         Non-negative budgets in nats.
 
@@ -385,7 +396,7 @@ def kl_reward_frontier(p, r, deltas) -> pd.DataFrame:
     0    0.1  1.103959  0.514629  0.100000
     1    2.0  0.000000  1.000000  1.203973
     """
-    pp, rr = V.policy_and_rewards(p, r)
+    pp, rr = V.policy_and_rewards(ref, r, "ref")
     ds = V.real_array(deltas, "deltas", low=0.0).ravel()
     ps, rs = T.support(pp, rr)
     dmax = T.max_kl(ps, rs)
@@ -398,7 +409,8 @@ def kl_reward_frontier(p, r, deltas) -> pd.DataFrame:
     })
 
 
-def tradeoff_gap(phi, p, r, delta) -> float:
+@V.renamed_keywords(phi="pi", p="ref")
+def tradeoff_gap(pi, ref, r, delta) -> float:
     r"""Right-hand side of the comparable-trade-off identity (Yang et al., Theorem Y-T1).
 
     For every :math:`\phi\ll p` and :math:`0<\Delta<\Delta_{\max}`,
@@ -415,16 +427,16 @@ def tradeoff_gap(phi, p, r, delta) -> float:
 
     Parameters
     ----------
-    phi : array_like, shape (K,)
-        A policy absolutely continuous with respect to ``p``.
-    p, r : array_like, shape (K,)
+    pi : array_like, shape (K,)
+        A policy absolutely continuous with respect to ``ref``.
+    ref, r : array_like, shape (K,)
     delta : float
         Budget with ``0 < delta < max_kl(p, r)``.
 
     Returns
     -------
     float
-        ``inf`` if ``phi`` charges a zero of ``p``.
+        ``inf`` if ``pi`` charges a zero of ``ref``.
 
     Raises
     ------
@@ -441,9 +453,9 @@ def tradeoff_gap(phi, p, r, delta) -> float:
     >>> round(a.tradeoff_gap([0.4, 0.3, 0.3], [0.5, 0.3, 0.2], [-1, 0, 2], 0.25), 12)
     0.096409983791
     """
-    pp, rr = V.policy_and_rewards(p, r)
-    ph = V.probabilities(phi, "phi")
-    V.same_shape(ph, pp, "phi", "p")
+    pp, rr = V.policy_and_rewards(ref, r, "ref")
+    ph = V.probabilities(pi, "pi")
+    V.same_shape(ph, pp, "pi", "ref")
     ps, rs = T.support(pp, rr)
     dmax = T.max_kl(ps, rs)
     d = V.real(delta, "delta", low=0.0, high=dmax, low_open=True, high_open=True)

@@ -24,8 +24,9 @@ from ._levels import calibrated
 __all__ = ["calibrated_reward", "win_rate"]
 
 
-def calibrated_reward(p, r) -> np.ndarray:
-    r"""Mid-rank calibrated reward of every outcome under the reference ``p``.
+@V.renamed_keywords(p="ref")
+def calibrated_reward(ref, r) -> np.ndarray:
+    r"""Mid-rank calibrated reward of every outcome under the reference ``ref``.
 
     .. math::
 
@@ -36,7 +37,7 @@ def calibrated_reward(p, r) -> np.ndarray:
 
     Parameters
     ----------
-    p, r : array_like, shape (K,)
+    ref, r : array_like, shape (K,)
 
     Returns
     -------
@@ -52,7 +53,7 @@ def calibrated_reward(p, r) -> np.ndarray:
     >>> a.calibrated_reward([0.5, 0.3, 0.2], [1, 1, 2])
     array([0.4, 0.4, 0.9])
     """
-    pp, rr = V.policy_and_rewards(p, r)
+    pp, rr = V.policy_and_rewards(ref, r, "ref")
     return calibrated(pp, rr)
 
 

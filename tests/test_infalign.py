@@ -370,7 +370,7 @@ def test_finite_won_keeps_the_best_stationary_point():
     from scipy.optimize import minimize_scalar
 
     p, r, beta = np.full(4, 0.25), np.array([0.0, -1.0, -1.0, -1.0]), 0.25
-    opt = ia.optimal_transform("won", 4, beta=beta, p=p, r=r)
+    opt = ia.optimal_transform("won", 4, beta=beta, ref=p, r=r)
 
     def objective(x):
         q = np.array([x] + [(1 - x) / 3] * 3)
@@ -386,7 +386,7 @@ def test_finite_won_keeps_the_best_stationary_point():
        beta=st.floats(0.05, 2.0), data=st.data())
 def test_finite_optimum_beats_random_policies(law, kind, N, beta, data):
     p, r = law
-    opt = ia.optimal_transform(kind, N, beta=beta, p=p, r=r)
+    opt = ia.optimal_transform(kind, N, beta=beta, ref=p, r=r)
     assert opt.certificate < 1e-9  # KKT: R - beta log(pi / p) constant on the support
     best = opt.win_rate - beta * a.kl(opt.policy, p)
     for _ in range(5):
@@ -397,7 +397,7 @@ def test_finite_optimum_beats_random_policies(law, kind, N, beta, data):
 
 def test_finite_optimum_approaches_the_continuous_one():
     K = 512
-    opt = ia.optimal_transform("bon", 4, beta=0.1, p=np.full(K, 1 / K), r=np.arange(K))
+    opt = ia.optimal_transform("bon", 4, beta=0.1, ref=np.full(K, 1 / K), r=np.arange(K))
     assert opt.win_rate == pytest.approx(0.9311699775, abs=2e-3)
     assert opt.residual < 1e-10
 
@@ -459,8 +459,8 @@ def test_transform_catalogue():
     (lambda: ia.ctrl_beta_for_kl("identity", -1.0), "kl must lie"),
     (lambda: ia.optimal_transform("std", 1, beta=1.0), "procedure must be"),
     (lambda: ia.optimal_transform("bon", 4), "exactly one"),
-    (lambda: ia.optimal_transform("bon", 4, beta=1.0, p=[1.0]), "both p and r"),
-    (lambda: ia.optimal_transform("bon", 4, kl=5.0, p=[0.5, 0.5], r=[0, 1]), "unattainable"),
+    (lambda: ia.optimal_transform("bon", 4, beta=1.0, ref=[1.0]), "both p and r"),
+    (lambda: ia.optimal_transform("bon", 4, kl=5.0, ref=[0.5, 0.5], r=[0, 1]), "unattainable"),
     (lambda: ia.smoothed("log", 4), "not finite"),
     (lambda: ia.calibration_moments([0.5, 0.5], [0, 1], 0), "m must be"),
     (lambda: ia.best_t("std", 4, 0.5), "procedure"),

@@ -186,7 +186,7 @@ def test_frontier_and_beta_for():
     (lambda: reg.f_optimum(Q, R, 0.0), "beta must lie"),
     (lambda: reg.f_optimum(Q, R, 1.0, "wasserstein"), "unknown divergence"),
     (lambda: reg.f_optimum(Q, R, 1.0, "alpha"), "alpha must be given"),
-    (lambda: reg.f_optimum([0.5, 0.6], [0, 1], 1.0), "q must sum to 1"),
+    (lambda: reg.f_optimum([0.5, 0.6], [0, 1], 1.0), "ref must sum to 1"),
     (lambda: reg.f_optimum(Q, [0, 1], 1.0), "same length"),
     (lambda: reg.f_beta_for(Q, R, "chi2", 0.1, on="entropy"), "on must be"),
 ])
@@ -342,7 +342,7 @@ def test_v23_bt_nash_is_not_the_rlhf_tilt_and_rps_uniform():
 
 @pytest.mark.parametrize("call, match", [
     (lambda: reg.nash_kl([[0.5, 0.9], [0.9, 0.5]], [0.5, 0.5], 0.5), "P \\+ P\\^T = 1"),
-    (lambda: reg.nash_kl(RPS, [0.5, 0.5, 0.0], 0.5), "q must be positive"),
+    (lambda: reg.nash_kl(RPS, [0.5, 0.5, 0.0], 0.5), "ref must be positive"),
     (lambda: reg.nash_kl(RPS[:2], [0.5, 0.3, 0.2], 0.5), "shape"),
     (lambda: reg.geometric_mixture([0.5, 0.5, 0.0], [0.2, 0.3, 0.5], 2.0), "w > 1"),
     (lambda: reg.geometric_mixture([0.5, 0.5], [1.0, 0.0], -1.0), "w < 0"),
@@ -370,7 +370,7 @@ def _peak(q, proxy, gold, name="kl", bounds=(-6.0, 4.0)):
 
 
 def test_v14_kl_rl_overoptimises_then_collapses_onto_the_hack():
-    q, p, g = G1.q, G1.proxy, G1.gold
+    q, p, g = G1.ref, G1.proxy, G1.gold
     assert (q @ g, q @ p) == pytest.approx((-0.003, 0.002), abs=1e-14)
     beta, peak = _peak(q, p, g, bounds=(-2.0, 1.0))
     assert (beta, peak) == pytest.approx((0.666034, 1.08380776), abs=1e-6)
@@ -381,12 +381,12 @@ def test_v14_kl_rl_overoptimises_then_collapses_onto_the_hack():
 
 
 def test_v15_best_of_n_path():
-    df = reg.gold_path(G1.q, G1.proxy, G1.gold, "bon", [2, 64, 81, 1024]).set_index("param")
+    df = reg.gold_path(G1.ref, G1.proxy, G1.gold, "bon", [2, 64, 81, 1024]).set_index("param")
     assert df.loc[2, ["kl", "gold"]].tolist() == pytest.approx([0.19309013, 0.55701258], abs=1e-8)
     assert df.loc[64, ["kl", "gold"]].tolist() == pytest.approx([3.15870103, 2.06540608], abs=1e-8)
     assert df.loc[1024, ["kl", "gold"]].tolist() == pytest.approx([5.42930721, 0.28361569], abs=1e-8)
     assert df.loc[81, "gold"] == pytest.approx(2.07573052, abs=1e-8)
-    around = reg.gold_path(G1.q, G1.proxy, G1.gold, "bon", range(70, 95)).gold
+    around = reg.gold_path(G1.ref, G1.proxy, G1.gold, "bon", range(70, 95)).gold
     assert around.idxmax() == 81 - 70
 
 
@@ -396,13 +396,13 @@ def test_v15_best_of_n_path():
 def test_v16_ensembles(rule, lam, peak, limit, hack):
     agg = reg.ensemble_reward(G2.proxies, rule, lam=lam)
     assert agg[-3] == pytest.approx(hack, abs=1e-8)
-    _, got = _peak(G2.q, agg, G2.gold)
+    _, got = _peak(G2.ref, agg, G2.gold)
     assert got == pytest.approx(peak, abs=1e-7)
-    assert reg.gold_path(G2.q, agg, G2.gold, "kl", [1e-4]).gold.item() == pytest.approx(limit, abs=1e-6)
+    assert reg.gold_path(G2.ref, agg, G2.gold, "kl", [1e-4]).gold.item() == pytest.approx(limit, abs=1e-6)
 
 
 def test_v16_single_member():
-    beta, peak = _peak(G2.q, G2.proxies[0], G2.gold)
+    beta, peak = _peak(G2.ref, G2.proxies[0], G2.gold)
     assert (beta, peak) == pytest.approx((2.819199, 0.26327963), abs=1e-6)
 
 
@@ -410,10 +410,10 @@ def test_v16_single_member():
                                                     ("hellinger", 0.4297, -0.0733), ("js", 0.3339, -0.1787),
                                                     ("forward_kl", 0.2411, -0.3095)])
 def test_v17_peak_gold_along_each_regulariser(name, peak, at_proxy_2):
-    df = reg.gold_path(G1.q, G1.proxy, G1.gold, name, np.geomspace(50, 0.002, 700))
+    df = reg.gold_path(G1.ref, G1.proxy, G1.gold, name, np.geomspace(50, 0.002, 700))
     assert df.gold.max() == pytest.approx(peak, abs=6e-5)
-    beta = reg.f_beta_for(G1.q, G1.proxy, name, 2.0, on="reward")
-    exact = G1.gold @ reg.f_optimum(G1.q, G1.proxy, beta, name).pi
+    beta = reg.f_beta_for(G1.ref, G1.proxy, name, 2.0, on="reward")
+    exact = G1.gold @ reg.f_optimum(G1.ref, G1.proxy, beta, name).pi
     # a second method: linear interpolation of the 700-point path at proxy 2.0
     path = df.sort_values("proxy")
     assert exact == pytest.approx(np.interp(2.0, path.proxy, path.gold), abs=1e-4)
@@ -423,12 +423,12 @@ def test_v17_peak_gold_along_each_regulariser(name, peak, at_proxy_2):
 
 
 def test_v17_tv_jumps_to_the_hack():
-    row = reg.gold_path(G1.q, G1.proxy, G1.gold, "tv", [2.0]).iloc[0]
+    row = reg.gold_path(G1.ref, G1.proxy, G1.gold, "tv", [2.0]).iloc[0]
     assert (row.gold, row.hack_mass) == pytest.approx((-0.93274318, 0.98006), abs=1e-8)
 
 
 def test_v18_bound_and_chi2_linear_gain():
-    q, p, g = G1.q, G1.proxy, G1.gold
+    q, p, g = G1.ref, G1.proxy, G1.gold
     chi = reg.f_optimum(q, p, 2.0, "chi2")
     assert chi.pi @ g - q @ g == pytest.approx(0.245588425931, abs=1e-11)
     cov = float(q @ ((p - q @ p) * (g - q @ g)))

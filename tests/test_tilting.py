@@ -211,7 +211,7 @@ def test_validation_errors_name_the_argument():
         a.tilt([0.5, 0.5], [0.0, np.inf], 1.0)
     with pytest.raises(ValueError, match="same length"):
         a.tilt([0.5, 0.5], [0.0, 1.0, 2.0], 1.0)
-    with pytest.raises(ValueError, match="p must sum to 1"):
+    with pytest.raises(ValueError, match="ref must sum to 1"):
         a.tilt([0.5, 0.6], [0.0, 1.0], 1.0)
     with pytest.raises(TypeError, match="beta"):
         a.tilt(*BERN, "1")

@@ -96,5 +96,5 @@ def _goodhart_mc(rng, m):
 
     toy = goodhart_toy("G1")
     N = int(rng.integers(2, 201))
-    picks = naive_bon(toy.q, toy.proxy, N, m, rng=rng)
-    return mean_test(toy.gold[picks], toy.gold, bon_law(toy.q, toy.proxy, N))
+    picks = naive_bon(toy.ref, toy.proxy, N, m, rng=rng)
+    return mean_test(toy.gold[picks], toy.gold, bon_law(toy.ref, toy.proxy, N))

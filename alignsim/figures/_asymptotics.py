@@ -35,7 +35,7 @@ def frontier_vs_bon(p=(0.7, 0.3), r=(0.0, 1.0), deltas=(0.05, 0.1, 0.2, 0.5),
     >>> len(fig.axes)
     1
     """
-    pp, rr = V.policy_and_rewards(p, r)
+    pp, rr = V.policy_and_rewards(p, r, "p")
     fig = Figure(figsize=(6.4, 4.4), layout="constrained")
     ax = fig.add_subplot()
     grid = np.linspace(0.0, max_kl(pp, rr) * 0.999, 200)
@@ -165,7 +165,7 @@ def ldp_convergence(p=(0.7, 0.3), r=(0.0, 1.0), lengths=(10, 100, 1000)) -> Figu
     >>> len(ldp_convergence(lengths=(10,)).axes)
     1
     """
-    pp, rr = V.policy_and_rewards(p, r)
+    pp, rr = V.policy_and_rewards(p, r, "p")
     fig = Figure(figsize=(6.4, 4.4), layout="constrained")
     ax = fig.add_subplot()
     mean = float(np.dot(pp, rr))

@@ -183,10 +183,10 @@ def regularisers_overoptimisation() -> Figure:
     ax, ax2, ax3 = fig.subplots(1, 3)
     betas = np.geomspace(50.0, 0.002, 300)
     for j, (name, alpha, label) in enumerate(_REGULARISERS[:5]):
-        df = gold_path(g1.q, g1.proxy, g1.gold, name, betas)
+        df = gold_path(g1.ref, g1.proxy, g1.gold, name, betas)
         ax.plot(df.proxy, df.gold, color=OKABE_ITO[j], lw=1.5, label=f"{label} (peak {df.gold.max():.3f})")
         ax3.plot(df.sqrt_kl, df.gold, color=OKABE_ITO[j], lw=1.5, label=label)
-    bon = gold_path(g1.q, g1.proxy, g1.gold, "bon")
+    bon = gold_path(g1.ref, g1.proxy, g1.gold, "bon")
     ax.plot(bon.proxy, bon.gold, color="0.1", lw=1.2, ls="--", label=f"best-of-N (peak {bon.gold.max():.3f})")
     ax3.plot(bon.sqrt_kl, bon.gold, color="0.1", lw=1.2, ls="--", label="best-of-N")
     ax.set_xlabel(r"proxy reward $\mathbb{E}_\pi\tilde r$")
@@ -198,7 +198,7 @@ def regularisers_overoptimisation() -> Figure:
              (r"UWO $\lambda$ = 0.01", ensemble_reward(g2.proxies, "uwo", lam=0.01)),
              (r"UWO $\lambda$ = 0.1", ensemble_reward(g2.proxies, "uwo", lam=0.1))]
     for j, (label, agg) in enumerate(rules):
-        df = gold_path(g2.q, agg, g2.gold, "kl", betas)
+        df = gold_path(g2.ref, agg, g2.gold, "kl", betas)
         ax2.plot(df.sqrt_kl, df.gold, color=OKABE_ITO[j], lw=1.5, ls="-" if j < 3 else "--", label=label)
     ax2.set_xlabel(r"$\sqrt{\mathrm{KL}(\pi\|q)}$")
     ax2.set_ylabel("gold reward")

@@ -248,7 +248,8 @@ def _solve_log_lambda(tr: Transform, grid: _Grid, target: float) -> float:
     return brentq(f, lo, hi, xtol=1e-13, rtol=4 * np.finfo(float).eps)
 
 
-def ctrl_beta_for_kl(transform, kl, p=None, r=None) -> float:
+@V.renamed_keywords(p="ref")
+def ctrl_beta_for_kl(transform, kl, ref=None, r=None) -> float:
     r"""KL coefficient :math:`\beta` at which the CTRL policy of ``transform`` has the target KL.
 
     .. math::
@@ -265,7 +266,7 @@ def ctrl_beta_for_kl(transform, kl, p=None, r=None) -> float:
     transform : Transform, str or callable
     kl : float
         Target KL in nats, > 0.
-    p, r : array_like, optional
+    ref, r : array_like, optional
         A finite law; without them, the continuous model (:class:`UniformCTRL`).
 
     Returns
@@ -286,9 +287,9 @@ def ctrl_beta_for_kl(transform, kl, p=None, r=None) -> float:
     """
     target = V.real(kl, "kl", low=0.0, low_open=True)
     tr = _transform(transform)
-    if p is None and r is None:
+    if ref is None and r is None:
         return math.exp(-_solve_log_lambda(tr, _grid(), target))
-    pp, rr = V.policy_and_rewards(p, r)
+    pp, rr = V.policy_and_rewards(ref, r, "ref")
     values = _finite_phi(tr, pp, rr)
     top = max_kl(pp, values)
     if target >= top:

@@ -76,7 +76,8 @@ def _trinomial_mean(values_of, m, lo, eq):
     return total
 
 
-def calibration_moments(p, r, m, transform=None):
+@V.renamed_keywords(p="ref")
+def calibration_moments(ref, r, m, transform=None):
     r"""Exact moments of the estimated calibrated reward :math:`\hat C_m` of each reward level.
 
     .. math::
@@ -89,7 +90,7 @@ def calibration_moments(p, r, m, transform=None):
 
     Parameters
     ----------
-    p, r : array_like, shape (K,)
+    ref, r : array_like, shape (K,)
         Reference law and rewards.
     m : int
         Number of reference samples, ``m >= 1``.
@@ -114,7 +115,7 @@ def calibration_moments(p, r, m, transform=None):
            [0.75    , 0.015625]])
     """
 
-    pp, rr = V.policy_and_rewards(p, r)
+    pp, rr = V.policy_and_rewards(ref, r, "ref")
     mm = V.length(m, "m")
     levels, inv = np.unique(rr, return_inverse=True)
     eq = np.bincount(inv, weights=pp, minlength=levels.size)
@@ -304,7 +305,8 @@ def _finite_phi(tr, pp, rr):
     return np.where(np.isfinite(values), values, 0.0)
 
 
-def ctrl_policy(p, r, transform, beta) -> CTRLPolicy:
+@V.renamed_keywords(p="ref")
+def ctrl_policy(ref, r, transform, beta) -> CTRLPolicy:
     r"""The CTRL policy of a finite law: the KL-regularised optimum for the reward :math:`\Phi(C(y))`.
 
     .. math::
@@ -317,7 +319,7 @@ def ctrl_policy(p, r, transform, beta) -> CTRLPolicy:
 
     Parameters
     ----------
-    p, r : array_like, shape (K,)
+    ref, r : array_like, shape (K,)
         Reference law and rewards.
     transform : Transform, str or callable
     beta : float
@@ -338,7 +340,7 @@ def ctrl_policy(p, r, transform, beta) -> CTRLPolicy:
     >>> pol.policy.round(6)
     array([0.377541, 0.622459])
     """
-    pp, rr = V.policy_and_rewards(p, r)
+    pp, rr = V.policy_and_rewards(ref, r, "ref")
     tr = _transform(transform)
     b = V.beta(beta)
     return CTRLPolicy(pp, rr, tr, b, tilt(pp, _finite_phi(tr, pp, rr), b))

@@ -228,7 +228,8 @@ def _fixed_point(step, phi0, alpha, tol, max_iter, memory=3, patience=300):
                      "lower alpha or raise max_iter (or the grid cannot resolve the optimum's spike)")
 
 
-def optimal_transform(procedure: str, N, *, beta=None, kl=None, p=None, r=None, alpha: float = 0.05,
+@V.renamed_keywords(p="ref")
+def optimal_transform(procedure: str, N, *, beta=None, kl=None, ref=None, r=None, alpha: float = 0.05,
                       tol: float = 1e-12, max_iter: int = 20_000, intervals: int = _GRID_INTERVALS,
                       ) -> OptimalTransform:
     r"""The optimal inference-aware policy: maximiser of :math:`W^{\mathcal T}_N(\pi)-\beta\,\mathrm{KL}(\pi\|\pi_{\rm ref})`.
@@ -258,7 +259,7 @@ def optimal_transform(procedure: str, N, *, beta=None, kl=None, p=None, r=None, 
         :math:`N\ge1`.
     beta, kl : float
         Exactly one: the KL coefficient, or a KL target in nats.
-    p, r : array_like, optional
+    ref, r : array_like, optional
         A finite law (exact, on reward levels); without them the continuous model.
     alpha : float
         Damping in (0, 1]; 0.05 converges in every case of the spec (larger values oscillate at small beta).
@@ -292,12 +293,12 @@ def optimal_transform(procedure: str, N, *, beta=None, kl=None, p=None, r=None, 
     iters = V.length(max_iter, "max_iter")
     if (beta is None) == (kl is None):
         raise ValueError("give exactly one of beta and kl")
-    if (p is None) != (r is None):
+    if (ref is None) != (r is None):
         raise ValueError("give both p and r (a finite law) or neither (the continuous model)")
-    if p is None:
+    if ref is None:
         problem = _ContinuousProblem(_grid(_intervals(intervals)), kind, n)
     else:
-        problem = _FiniteProblem(*V.policy_and_rewards(p, r), kind, nn)
+        problem = _FiniteProblem(*V.policy_and_rewards(ref, r, "ref"), kind, nn)
     warm, count = [problem.start()], [0]
 
     def solve(b):
@@ -329,7 +330,7 @@ def optimal_transform(procedure: str, N, *, beta=None, kl=None, p=None, r=None, 
                 raise ValueError(f"kl={target!r} needs beta below 1e-26; not supported")
         b = math.exp(brentq(f, lo, hi, xtol=1e-12))
     phi, _ = solve(b)
-    if p is not None and procedure == "won" and beta is not None:
+    if ref is not None and procedure == "won" and beta is not None:
         # On a finite law WoN's objective can have several stationary points (a large tie at the bottom makes the
         # reference a local maximum and leaves a local minimum between it and the top: found by hypothesis), so
         # also start from the reference and from policies piled on the top level, and keep the best objective.

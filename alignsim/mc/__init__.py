@@ -151,7 +151,8 @@ def simulate_rewards(lm: MemorylessLM, size, *, rng=None, counts: bool = False):
     return K.token_rewards(t.threshold, *_reward_tables(t, lm.r), t.shift, t.mask, lm.length, n, states, block)
 
 
-def naive_bon(p, r, N, size, *, worst: bool = False, rng=None):
+@V.renamed_keywords(p="ref")
+def naive_bon(ref, r, N, size, *, worst: bool = False, rng=None):
     r"""Best-of-N (or worst-of-N) on a bandit by simulation: draw ``N`` outcomes, keep one with the largest
     (smallest) reward, ties broken uniformly at random (reservoir sampling; memory independent of ``N``).
 
@@ -159,7 +160,7 @@ def naive_bon(p, r, N, size, *, worst: bool = False, rng=None):
 
     Parameters
     ----------
-    p, r : array_like, shape (K,)
+    ref, r : array_like, shape (K,)
     N : int
         Sample count, an integer :math:`\ge1`; the cost is ``size * N`` draws.
     size : int
@@ -182,7 +183,7 @@ def naive_bon(p, r, N, size, *, worst: bool = False, rng=None):
     >>> bool(abs(x.mean() - 0.75) < 0.01)
     True
     """
-    pp, rr = V.policy_and_rewards(p, r)
+    pp, rr = V.policy_and_rewards(ref, r, "ref")
     n_samples = _integer_n(N)
     n = V.length(size, "size")
     t = K.alias_table(pp)
@@ -217,7 +218,8 @@ def naive_bon_rewards(lm: MemorylessLM, N, size, *, worst: bool = False, rng=Non
                                        n, _spawn(rng, n, block), block, bool(worst))
 
 
-def naive_soft_bon(p, r, N, beta, size, *, rng=None):
+@V.renamed_keywords(p="ref")
+def naive_soft_bon(ref, r, N, beta, size, *, rng=None):
     r"""Soft best-of-N on a bandit by simulation: draw ``N`` outcomes, select draw :math:`i` with probability
     :math:`\propto e^{r_i/\beta}` (one pass, weighted reservoir). Compare with :func:`alignsim.soft_bon_law`.
 
@@ -232,7 +234,7 @@ def naive_soft_bon(p, r, N, beta, size, *, rng=None):
     >>> bool(abs(x.mean() - 0.615529) < 0.005)
     True
     """
-    pp, rr = V.policy_and_rewards(p, r)
+    pp, rr = V.policy_and_rewards(ref, r, "ref")
     n_samples = _integer_n(N)
     b = V.real(beta, "beta", low=0.0, low_open=True)
     n = V.length(size, "size")
@@ -242,7 +244,8 @@ def naive_soft_bon(p, r, N, beta, size, *, rng=None):
                             _spawn(rng, n, block), block)
 
 
-def sample_bon(p, r, N, size, *, worst: bool = False, ties: str = "random", rng=None):
+@V.renamed_keywords(p="ref")
+def sample_bon(ref, r, N, size, *, worst: bool = False, ties: str = "random", rng=None):
     r"""Draw best-of-N (or worst-of-N) outcomes of a bandit directly from the exact law.
 
     The law :math:`\pi_N` (:func:`alignsim.bon_law` / :func:`alignsim.won_law`) is computed once and sampled with an
@@ -259,7 +262,7 @@ def sample_bon(p, r, N, size, *, worst: bool = False, ties: str = "random", rng=
     >>> int(x.min())
     1
     """
-    law = (won_law if worst else bon_law)(p, r, N, ties=ties)
+    law = (won_law if worst else bon_law)(ref, r, N, ties=ties)
     return sample_law(law, size, rng=rng)
 
 

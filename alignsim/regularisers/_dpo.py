@@ -2,6 +2,7 @@ r"""DPO under partial coverage: the solution set on the comparison graph and its
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,7 +42,7 @@ class DPOSolutionSet:
     min_kl : ndarray
         The minimiser closest to :math:`q` in KL (each component and the uncovered set keep their reference mass).
     beta : float
-    q : ndarray
+    ref : ndarray
 
     References
     ----------
@@ -63,7 +64,7 @@ class DPOSolutionSet:
     gd_limit: np.ndarray
     min_kl: np.ndarray
     beta: float
-    q: np.ndarray
+    ref: np.ndarray
 
     def online_rlhf(self, extension) -> np.ndarray:
         r"""Online RLHF with a reward model equal to :math:`\hat h` on covered responses and ``extension`` (a
@@ -74,10 +75,17 @@ class DPOSolutionSet:
         if ext.size not in (1, n_unc):
             raise ValueError(f"extension must be a scalar or have {n_unc} values (one per uncovered response)")
         r_hat[self.uncovered] = ext
-        return tilt(self.q, r_hat, self.beta)
+        return tilt(self.ref, r_hat, self.beta)
+
+    @property
+    def q(self) -> np.ndarray:
+        """Former name of :attr:`ref` (warns)."""
+        warnings.warn(f"{type(self).__name__}.q is deprecated; use .ref", DeprecationWarning, stacklevel=2)
+        return self.ref
 
 
-def dpo_solution_set(q, comparisons, beta) -> DPOSolutionSet:
+@V.renamed_keywords(q="ref")
+def dpo_solution_set(ref, comparisons, beta) -> DPOSolutionSet:
     r"""The set of DPO minimisers on a comparison graph, and which of them training picks.
 
     .. math::
@@ -91,7 +99,7 @@ def dpo_solution_set(q, comparisons, beta) -> DPOSolutionSet:
 
     Parameters
     ----------
-    q : array_like, shape (K,)
+    ref : array_like, shape (K,)
         Reference, positive.
     comparisons : iterable of (winner, loser, count)
     beta : float
@@ -111,9 +119,9 @@ def dpo_solution_set(q, comparisons, beta) -> DPOSolutionSet:
     2.249340578475
     """
 
-    pp = V.probabilities(q, "q")
+    pp = V.probabilities(ref, "ref")
     if np.any(pp == 0):
-        raise ValueError("q must be positive")
+        raise ValueError("ref must be positive")
     b = V.real(beta, "beta", low=0.0, low_open=True)
     K = pp.size
     wins = np.zeros((K, K))

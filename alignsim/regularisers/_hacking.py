@@ -4,6 +4,7 @@ correlated-proxy bound."""
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +30,7 @@ class GoodhartToy:
 
     Attributes
     ----------
-    q : ndarray
+    ref : ndarray
         Reference law.
     gold : ndarray
     proxies : ndarray, shape (M, K)
@@ -43,11 +44,11 @@ class GoodhartToy:
     --------
     >>> from alignsim import regularisers as reg
     >>> toy = reg.goodhart_toy("G1")
-    >>> round(float(toy.q @ toy.gold), 6), toy.proxies.shape
+    >>> round(float(toy.ref @ toy.gold), 6), toy.proxies.shape
     (-0.003, (1, 103))
     """
 
-    q: np.ndarray
+    ref: np.ndarray
     gold: np.ndarray
     proxies: np.ndarray
 
@@ -55,6 +56,12 @@ class GoodhartToy:
     def proxy(self) -> np.ndarray:
         """The single proxy (first reward model)."""
         return self.proxies[0]
+
+    @property
+    def q(self) -> np.ndarray:
+        """Former name of :attr:`ref` (warns)."""
+        warnings.warn(f"{type(self).__name__}.q is deprecated; use .ref", DeprecationWarning, stacklevel=2)
+        return self.ref
 
 
 def goodhart_toy(kind: str = "G1", *, eps: float = 0.003, hack_reward: float | None = None,
@@ -152,7 +159,8 @@ def ensemble_reward(members, rule: str = "mean", *, lam: float = 0.0, ddof: int 
     return M.mean(axis=0) - lm * M.var(axis=0, ddof=ddof)
 
 
-def gold_path(q, proxy, gold, method: str = "kl", grid=None, *, alpha=None):
+@V.renamed_keywords(q="ref")
+def gold_path(ref, proxy, gold, method: str = "kl", grid=None, *, alpha=None):
     r"""Gold and proxy rewards along an optimisation path on the proxy: a :math:`\beta` sweep of an
     :math:`f`-regularised optimum (``method`` a divergence name, ``"kl"`` for reverse KL) or best-of-N under the
     proxy (``"bon"``, ties broken at random), all exact.
@@ -164,7 +172,7 @@ def gold_path(q, proxy, gold, method: str = "kl", grid=None, *, alpha=None):
 
     Parameters
     ----------
-    q, proxy, gold : array_like, shape (K,)
+    ref, proxy, gold : array_like, shape (K,)
     method : str
         ``"kl"``/``"reverse_kl"``, another divergence of :func:`f_optimum`, or ``"bon"``.
     grid : array_like, optional
@@ -184,13 +192,13 @@ def gold_path(q, proxy, gold, method: str = "kl", grid=None, *, alpha=None):
     --------
     >>> from alignsim import regularisers as reg
     >>> toy = reg.goodhart_toy("G1")
-    >>> df = reg.gold_path(toy.q, toy.proxy, toy.gold, "bon", [2, 81])
+    >>> df = reg.gold_path(toy.ref, toy.proxy, toy.gold, "bon", [2, 81])
     >>> df["gold"].round(6).tolist()
     [0.557013, 2.075731]
     """
 
 
-    pp = V.probabilities(q, "q")
+    pp = V.probabilities(ref, "ref")
     pr = V.rewards(proxy, "proxy", size=pp.size)
     gd = V.rewards(gold, "gold", size=pp.size)
     hack = pr > gd
@@ -212,7 +220,8 @@ def gold_path(q, proxy, gold, method: str = "kl", grid=None, *, alpha=None):
     return pd.DataFrame(rows, columns=["param", "kl", "sqrt_kl", "own_divergence", "proxy", "gold", "hack_mass"])
 
 
-def correlated_proxy_bound(pi, q, proxy, gold) -> float:
+@V.renamed_keywords(q="ref")
+def correlated_proxy_bound(pi, ref, proxy, gold) -> float:
     r"""Lower bound on the gold gain of any policy from its proxy gain and its :math:`\chi^2` divergence.
 
     .. math::
@@ -224,7 +233,7 @@ def correlated_proxy_bound(pi, q, proxy, gold) -> float:
     Maximising the right side is a :math:`\sqrt{\chi^2}`-penalised objective with weight
     :math:`\lambda=\sigma_{\tilde r}\sqrt{1-\rho^2}/\rho`; the summary of Laidlaw et al. quotes
     :math:`\sigma_{\tilde R}\sqrt{1-r^2}` without the :math:`1/\rho` — the constant is an open question (we implement
-    our derivation). ``-inf`` when ``pi`` leaves the support of ``q``.
+    our derivation). ``-inf`` when ``pi`` leaves the support of ``ref``.
 
     References
     ----------
@@ -238,8 +247,8 @@ def correlated_proxy_bound(pi, q, proxy, gold) -> float:
     0.0
     """
     ppi = V.probabilities(pi, "pi")
-    pp = V.probabilities(q, "q")
-    V.same_shape(ppi, pp, "pi", "q")
+    pp = V.probabilities(ref, "ref")
+    V.same_shape(ppi, pp, "pi", "ref")
     pr = V.rewards(proxy, "proxy", size=pp.size)
     gd = V.rewards(gold, "gold", size=pp.size)
     chi2 = f_divergence(ppi, pp, "chi2")

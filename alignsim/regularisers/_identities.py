@@ -17,7 +17,8 @@ from ..tilting import log_partition, tilt
 # --------------------------------------------------------------------------------------------------------------
 # Identities (spec section 5)
 # --------------------------------------------------------------------------------------------------------------
-def kl_posterior_gap(pi, q, r, beta) -> tuple[float, float]:
+@V.renamed_keywords(q="ref")
+def kl_posterior_gap(pi, ref, r, beta) -> tuple[float, float]:
     r"""Both sides of the variational identity of KL-regularised RL (Korbak et al.):
 
     .. math::
@@ -30,8 +31,8 @@ def kl_posterior_gap(pi, q, r, beta) -> tuple[float, float]:
     Returns
     -------
     (objective, right_hand_side) : tuple of float
-        Computed independently (the left from :func:`alignsim.kl` to ``q``, the right from the partition function
-        and :func:`alignsim.kl` to the tilt); ``inf`` / ``-inf`` when ``pi`` leaves the support of ``q``.
+        Computed independently (the left from :func:`alignsim.kl` to ``ref``, the right from the partition function
+        and :func:`alignsim.kl` to the tilt); ``inf`` / ``-inf`` when ``pi`` leaves the support of ``ref``.
 
     References
     ----------
@@ -46,8 +47,8 @@ def kl_posterior_gap(pi, q, r, beta) -> tuple[float, float]:
     True
     """
     ppi = V.probabilities(pi, "pi")
-    pp, rr = V.policy_and_rewards(q, r, "q", "r")
-    V.same_shape(ppi, pp, "pi", "q")
+    pp, rr = V.policy_and_rewards(ref, r, "ref", "r")
+    V.same_shape(ppi, pp, "pi", "ref")
     b = V.real(beta, "beta", low=0.0, low_open=True)
     lhs = float(np.dot(ppi, rr)) - b * float(kl(ppi, pp))
     rhs = b * float(log_partition(pp, rr, 1.0 / b)) - b * float(kl(ppi, tilt(pp, rr, b)))
@@ -106,7 +107,8 @@ def geometric_mixture(p_ref, p_other, w) -> tuple[np.ndarray, float]:
     return np.exp(logw - log_z), log_z
 
 
-def implicit_reward(pi, q, beta) -> np.ndarray:
+@V.renamed_keywords(q="ref")
+def implicit_reward(pi, ref, beta) -> np.ndarray:
     r"""The implicit reward :math:`\beta\log(\pi_i/q_i)` (DPO); at the KL optimum it equals
     :math:`r_i-\beta\log Z`, the reward up to one constant.
 
@@ -114,7 +116,7 @@ def implicit_reward(pi, q, beta) -> np.ndarray:
 
         \beta\log\frac{\pi^\star_i}{q_i} = r_i-\beta\log Z .
 
-    ``-inf`` where ``pi`` is 0 and ``q`` is not; ``ValueError`` where ``q`` is 0 and ``pi`` is not.
+    ``-inf`` where ``pi`` is 0 and ``ref`` is not; ``ValueError`` where ``ref`` is 0 and ``pi`` is not.
 
     References
     ----------
@@ -129,8 +131,8 @@ def implicit_reward(pi, q, beta) -> np.ndarray:
     [0.773977966789, 0.773977966789, 0.773977966789, 0.773977966789]
     """
     ppi = V.probabilities(pi, "pi")
-    pp = V.probabilities(q, "q")
-    V.same_shape(ppi, pp, "pi", "q")
+    pp = V.probabilities(ref, "ref")
+    V.same_shape(ppi, pp, "pi", "ref")
     b = V.real(beta, "beta", low=0.0, low_open=True)
     if np.any((pp == 0) & (ppi > 0)):
         raise ValueError("pi puts mass where q is 0: the implicit reward is +inf there")
@@ -198,7 +200,8 @@ def _preferences(P, k):
     return PP
 
 
-def nash_gap(P, q, tau, pi) -> float:
+@V.renamed_keywords(q="ref")
+def nash_gap(P, ref, tau, pi) -> float:
     r"""Duality gap of a policy in the KL-regularised preference game (zero exactly at the Nash equilibrium).
 
     .. math::
@@ -218,15 +221,16 @@ def nash_gap(P, q, tau, pi) -> float:
     >>> reg.nash_gap(rps, [1/3] * 3, 0.5, [1/3] * 3) < 1e-15
     True
     """
-    pp = V.probabilities(q, "q")
+    pp = V.probabilities(ref, "ref")
     PP = _preferences(P, pp.size)
     t = V.real(tau, "tau", low=0.0, low_open=True)
     ppi = V.probabilities(pi, "pi")
-    V.same_shape(ppi, pp, "pi", "q")
+    V.same_shape(ppi, pp, "pi", "ref")
     return float(t * log_partition(pp, PP @ ppi, 1.0 / t) - 0.5 + t * float(kl(ppi, pp)))
 
 
-def nash_kl(P, q, tau, *, steps: int = 20_000, eta: float = 0.5, tol: float = 1e-15) -> np.ndarray:
+@V.renamed_keywords(q="ref")
+def nash_kl(P, ref, tau, *, steps: int = 20_000, eta: float = 0.5, tol: float = 1e-15) -> np.ndarray:
     r"""Nash equilibrium of the KL-regularised two-player preference game (symmetric, unique).
 
     .. math::
@@ -243,7 +247,7 @@ def nash_kl(P, q, tau, *, steps: int = 20_000, eta: float = 0.5, tol: float = 1e
     ----------
     P : array_like, shape (K, K)
         :math:`P_{ij}=\Pr(y_i\succ y_j)`, with :math:`P+P^\top=1`.
-    q : array_like, shape (K,)
+    ref : array_like, shape (K,)
         Reference, positive.
     tau : float
     steps, eta, tol
@@ -262,9 +266,9 @@ def nash_kl(P, q, tau, *, steps: int = 20_000, eta: float = 0.5, tol: float = 1e
     array([0.416417, 0.316837, 0.266746])
     """
 
-    pp = V.probabilities(q, "q")
+    pp = V.probabilities(ref, "ref")
     if np.any(pp == 0):
-        raise ValueError("q must be positive (the equilibrium has the support of q; drop responses with q = 0)")
+        raise ValueError("ref must be positive (the equilibrium has the support of ref; drop responses with ref = 0)")
     PP = _preferences(P, pp.size)
     t = V.real(tau, "tau", low=0.0, low_open=True)
     e = V.real(eta, "eta", low=0.0, low_open=True)

@@ -156,7 +156,8 @@ def _tv(pp, rr, b):
     return pi, dest_r - b, unique
 
 
-def f_optimum(q, r, beta, divergence: str = "reverse_kl", *, alpha=None) -> FOptimum:
+@V.renamed_keywords(q="ref")
+def f_optimum(ref, r, beta, divergence: str = "reverse_kl", *, alpha=None) -> FOptimum:
     r"""The :math:`f`-divergence-regularised optimum on a finite law (spec Theorem 1 and section 2.1-2.5).
 
     .. math::
@@ -179,7 +180,7 @@ def f_optimum(q, r, beta, divergence: str = "reverse_kl", *, alpha=None) -> FOpt
 
     Parameters
     ----------
-    q : array_like, shape (K,)
+    ref : array_like, shape (K,)
         Reference law (zeros allowed).
     r : array_like, shape (K,)
     beta : float
@@ -204,7 +205,7 @@ def f_optimum(q, r, beta, divergence: str = "reverse_kl", *, alpha=None) -> FOpt
     >>> reg.f_optimum([0.4, 0.3, 0.2, 0.1], [0, 0.5, 1, 1.5], 0.5, "chi2").pi
     array([0.2, 0.3, 0.3, 0.2])
     """
-    pp = V.probabilities(q, "q")
+    pp = V.probabilities(ref, "ref")
     rr = V.rewards(r, "r", size=pp.size)
     b = V.real(beta, "beta", low=0.0, low_open=True)
     gen = generator(divergence, alpha=alpha)
@@ -268,7 +269,8 @@ def _measure(opt, pp, on):
     return float(kl(opt.pi, pp)) if on == "reverse_kl" else float(kl(pp, opt.pi))
 
 
-def f_beta_for(q, r, divergence: str, target, *, on: str = "own", alpha=None) -> float:
+@V.renamed_keywords(q="ref")
+def f_beta_for(ref, r, divergence: str, target, *, on: str = "own", alpha=None) -> float:
     r""":math:`\beta` at which the :math:`f`-regularised optimum reaches a target divergence, KL or reward.
 
     .. math::
@@ -281,7 +283,7 @@ def f_beta_for(q, r, divergence: str, target, *, on: str = "own", alpha=None) ->
 
     Parameters
     ----------
-    q, r : array_like
+    ref, r : array_like
     divergence : str
     target : float
     on : {"own", "reward", "reverse_kl", "forward_kl"}
@@ -299,7 +301,7 @@ def f_beta_for(q, r, divergence: str, target, *, on: str = "own", alpha=None) ->
     >>> round(b, 10)
     0.5
     """
-    pp = V.probabilities(q, "q")
+    pp = V.probabilities(ref, "ref")
     V.choice(on, "on", _ON)
     t = V.real(target, "target")
 
@@ -309,7 +311,8 @@ def f_beta_for(q, r, divergence: str, target, *, on: str = "own", alpha=None) ->
     return _beta_root(f, 1e-8, 1e8, t, f"target={t!r} ({on}) is not attained by the {divergence} optimum")
 
 
-def f_frontier(q, r, divergences=("reverse_kl", "forward_kl", "js", "chi2", "hellinger"), betas=None):
+@V.renamed_keywords(q="ref")
+def f_frontier(ref, r, divergences=("reverse_kl", "forward_kl", "js", "chi2", "hellinger"), betas=None):
     r"""The reward/divergence trade-off of several regularisers over a sweep of :math:`\beta`, as a table.
 
     .. math::
@@ -322,7 +325,7 @@ def f_frontier(q, r, divergences=("reverse_kl", "forward_kl", "js", "chi2", "hel
 
     Parameters
     ----------
-    q, r : array_like
+    ref, r : array_like
     divergences : iterable of str
     betas : array_like, optional
         Default: 60 values from 1e-2 to 1e2 times the reward range.
@@ -345,7 +348,7 @@ def f_frontier(q, r, divergences=("reverse_kl", "forward_kl", "js", "chi2", "hel
     [[0.25, 0.75]]
     """
 
-    pp = V.probabilities(q, "q")
+    pp = V.probabilities(ref, "ref")
     rr = V.rewards(r, "r", size=pp.size)
     if betas is None:
         spread = max(float(np.ptp(rr[pp > 0])), 1e-12)
