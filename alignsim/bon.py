@@ -333,7 +333,7 @@ def bon_kl_top_bound(ref, r, N) -> float:
 
     References
     ----------
-    .. [1] Beirami et al., arXiv:2401.01879, Theorem 3.6 (exact form derived in the alignsim spec).
+    .. [1] Beirami et al., arXiv:2401.01879, Theorem 3.6 (exact form derived).
 
     Examples
     --------
@@ -425,7 +425,7 @@ def bonbon_beta(N):
     r"""BoNBoN's KL coefficient :math:`\beta^\star = \frac{1}{2(N-1)H_{N-1}}` for the IPO-type target.
 
     :math:`H_{N-1}` is the harmonic number, from :math:`\mathbb E[\log F(r_{\text{best}}) - \log F(r_{\text{worst}})]
-    = H_{N-1}` for the best and worst of :math:`N` atomless draws (reconstruction in the alignsim spec; the
+    = H_{N-1}` for the best and worst of :math:`N` atomless draws (reconstruction; the
     derivation is exact).
 
     References

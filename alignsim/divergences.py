@@ -11,7 +11,7 @@ References
 .. [2] T. van Erven and P. Harremoës, "Rényi divergence and Kullback-Leibler divergence",
    IEEE Trans. Inf. Theory 60(7), 2014.
 .. [3] J. Q. Yang, S. Salamatian, Z. Sun, A. T. Suresh, A. Beirami, "Asymptotics of language model alignment",
-   arXiv:2404.01730, 2024 (Rényi cross-entropy of Theorem Y-T3).
+   arXiv:2404.01730, 2024 (Rényi cross-entropy of scaled cumulants and Rényi cross-entropy).
 """
 
 from __future__ import annotations
@@ -215,7 +215,7 @@ def renyi_divergence(p, q, alpha: float) -> float:
 
 
 def renyi_cross_entropy(psi, q, alpha: float) -> float:
-    r"""Rényi cross-entropy of order :math:`\alpha` (the "proper" form of Yang et al., Theorem Y-T3), in nats.
+    r"""Rényi cross-entropy of order :math:`\alpha` (the "proper" form of Yang et al., scaled cumulants and Rényi cross-entropy), in nats.
 
     .. math::
 
@@ -236,7 +236,7 @@ def renyi_cross_entropy(psi, q, alpha: float) -> float:
 
     References
     ----------
-    .. [1] Yang et al., arXiv:2404.01730 (2024), Theorem Y-T3 in the alignsim spec.
+    .. [1] Yang et al., arXiv:2404.01730 (2024), scaled cumulants and Rényi cross-entropy.
     .. [2] F. C. Thierrin et al., "On the Rényi cross-entropy", 2022.
 
     Examples

@@ -15,7 +15,7 @@ Only exact expected updates live here; stochastic trainers agree with them for o
 References
 ----------
 .. [1] R. J. Williams (1992), REINFORCE; S. Kakade (2001), natural policy gradient.
-.. [2] Z. Shao et al., "DeepSeekMath", arXiv:2402.03300 (GRPO); spec estimators_dynamics.md, section 4.
+.. [2] Z. Shao et al., "DeepSeekMath", arXiv:2402.03300 (GRPO).
 .. [3] G. Cui et al., "The entropy mechanism of reinforcement learning for reasoning language models",
    arXiv:2505.22617 (entropy change).
 """
@@ -70,7 +70,8 @@ def pg_gradient(theta, r, ref, beta) -> np.ndarray:
 
     References
     ----------
-    .. [1] spec estimators_dynamics.md, section 4.1 (case B1).
+    .. [1] J. Mei, C. Xiao, C. Szepesvári, D. Schuurmans, "On the global convergence rates of softmax policy gradient
+       methods", ICML 2020, arXiv:2005.06392.
 
     Examples
     --------
@@ -88,7 +89,8 @@ def pg_iterate(theta0, r, ref, beta, eta, steps: int) -> np.ndarray:
 
     References
     ----------
-    .. [1] spec estimators_dynamics.md, section 4.1 (case B11).
+    .. [1] J. Mei, C. Xiao, C. Szepesvári, D. Schuurmans, "On the global convergence rates of softmax policy gradient
+       methods", ICML 2020, arXiv:2005.06392.
 
     Examples
     --------
@@ -114,7 +116,8 @@ def pg_flow(theta0, r, ref, beta, t_eval) -> np.ndarray:
 
     References
     ----------
-    .. [1] spec estimators_dynamics.md, section 4.1 (case B2).
+    .. [1] J. Mei, C. Xiao, C. Szepesvári, D. Schuurmans, "On the global convergence rates of softmax policy gradient
+       methods", ICML 2020, arXiv:2005.06392.
 
     Examples
     --------
@@ -135,7 +138,8 @@ def pg_local_rate(r, ref, beta) -> float:
 
     References
     ----------
-    .. [1] spec estimators_dynamics.md, section 4.1 (case B2).
+    .. [1] J. Mei, C. Xiao, C. Szepesvári, D. Schuurmans, "On the global convergence rates of softmax policy gradient
+       methods", ICML 2020, arXiv:2005.06392.
 
     Examples
     --------
@@ -166,7 +170,7 @@ def npg_iterate(pi0, r, ref, beta, eta, steps: int) -> np.ndarray:
 
     References
     ----------
-    .. [1] Kakade (2001); spec estimators_dynamics.md, section 4.2 (case B3).
+    .. [1] Kakade (2001).
 
     Examples
     --------
@@ -211,7 +215,7 @@ def grpo_expected_update(pi, r, G: int, ddof: int = 1, eps: float = 0.0) -> np.n
 
     References
     ----------
-    .. [1] Shao et al., arXiv:2402.03300; spec estimators_dynamics.md, section 4.3 (cases B4, B5).
+    .. [1] Shao et al., arXiv:2402.03300.
 
     Examples
     --------
@@ -263,7 +267,7 @@ def grpo_binary_factor(p, G: int, ddof: int = 1, eps: float = 0.0) -> float:
 
     References
     ----------
-    .. [1] spec estimators_dynamics.md, section 4.3 (case B5).
+    .. [1] Z. Shao et al., "DeepSeekMath", arXiv:2402.03300 (GRPO's group-normalised advantage).
 
     Examples
     --------
@@ -297,7 +301,7 @@ def forward_kl_fixed_point(r, ref, beta):
 
     References
     ----------
-    .. [1] spec estimators_dynamics.md, section 3.6 (case B10); spec regularisers.md, section 2.1.
+    .. [1] Y. Tang, R. Munos, arXiv:2506.09477 (the k3 loss follows the forward KL).
 
     Examples
     --------
@@ -340,7 +344,7 @@ def entropy_change(theta, delta, order: int = 1) -> float:
 
     References
     ----------
-    .. [1] Cui et al., arXiv:2505.22617; spec estimators_dynamics.md, section 4.4 (case B7).
+    .. [1] Cui et al., arXiv:2505.22617.
 
     Examples
     --------
@@ -371,8 +375,7 @@ def reinforce_expected_update(pi, r, N: int, baseline: str = "rloo") -> np.ndarr
 
     References
     ----------
-    .. [1] W. Kool, H. van Hoof, M. Welling, "Buy 4 REINFORCE samples, get a baseline for free!", 2019;
-       spec estimators_dynamics.md, section 4.3 (case B8).
+    .. [1] W. Kool, H. van Hoof, M. Welling, "Buy 4 REINFORCE samples, get a baseline for free!", 2019.
 
     Examples
     --------
@@ -392,12 +395,12 @@ def grpo_iterate(theta0, r, ref, beta, eta, steps: int, G: int, ddof: int = 1, e
     r"""Exact expected GRPO iterates with the correct KL gradient:
     :math:`\theta_{t+1} = \theta_t + \eta\,(\mathbb E\hat g_{\rm GRPO} - \beta\nabla\mathrm{KL}(\pi\|\pi_{\rm ref}))`.
 
-    GRPO's normalised advantages rescale the reward, so the iterates do **not** approach the tilt (spec B11).
+    GRPO's normalised advantages rescale the reward, so the iterates do **not** approach the tilt.
     Returns ``(steps + 1, K)`` policies.
 
     References
     ----------
-    .. [1] spec estimators_dynamics.md, section 4.3 (case B11).
+    .. [1] Z. Shao et al., "DeepSeekMath", arXiv:2402.03300 (GRPO).
 
     Examples
     --------
@@ -422,7 +425,7 @@ def shared_policy_pass_at_k(pi, correct_sets, k):
     r"""Mean pass@k over problems that share one policy: :math:`\frac1J\sum_j\big[1-(1-\pi(C_j))^k\big]`.
 
     With a single problem pass@k increases with pass@1; with a shared policy, maximising mean pass@1 can
-    concentrate on the arms that solve most problems and lower pass@k (spec B6).
+    concentrate on the arms that solve most problems and lower pass@k.
 
     Parameters
     ----------
@@ -433,7 +436,7 @@ def shared_policy_pass_at_k(pi, correct_sets, k):
 
     References
     ----------
-    .. [1] spec estimators_dynamics.md, section 4.3 (case B6); Chen et al., arXiv:2107.03374.
+    .. [1] M. Chen et al., "Evaluating large language models trained on code", arXiv:2107.03374 (pass@k).
 
     Examples
     --------
@@ -462,7 +465,7 @@ def fit_entropy_reward_law(H, R) -> dict:
 
     References
     ----------
-    .. [1] Cui et al., arXiv:2505.22617 (empirical law); spec estimators_dynamics.md, section 4.4.
+    .. [1] Cui et al., arXiv:2505.22617 (empirical law).
 
     Examples
     --------

@@ -1,6 +1,6 @@
 r"""Sampled KL estimators k1, k2, k3 as numbers: stable values and exact moments.
 
-Convention (spec ``estimators_dynamics.md`` section 1; say which argument is sampled): samples :math:`y\sim\pi`
+Convention: samples :math:`y\sim\pi`
 (the policy, the **first** argument of the KL), log-ratio **policy minus reference**
 :math:`\ell(y) = \log\pi(y) - \log\pi_{\rm ref}(y)`, ratio :math:`\rho = \pi_{\rm ref}/\pi = e^{-\ell}`, and
 
@@ -170,7 +170,7 @@ def estimator_moments(pi, ref, kind: str = "k3", orders=(1, 2, 3, 4)) -> dict:
 
     References
     ----------
-    .. [1] Schulman (2020); spec estimators_dynamics.md, section 2.1 (case A1).
+    .. [1] Schulman (2020).
 
     Examples
     --------
@@ -212,7 +212,7 @@ def sequence_estimator_moments(pi, ref, length: int, kind: str = "k3", level: st
 
     References
     ----------
-    .. [1] spec estimators_dynamics.md, section 2.2 (cases A4, A5).
+    .. [1] J. Schulman, "Approximating KL divergence" (2020), http://joschu.net/blog/kl-approx.html.
 
     Examples
     --------
@@ -256,7 +256,7 @@ def gaussian_estimator_stats(mu) -> dict:
 
     References
     ----------
-    .. [1] Schulman (2020); spec known_values.md (KL estimators).
+    .. [1] Schulman (2020).
 
     Examples
     --------
@@ -276,7 +276,7 @@ def gaussian_estimator_stats(mu) -> dict:
 
 
 # -----------------------------------------------------------------------------------------------------------------
-# The estimators as gradients (spec section 3): exact expected gradients on a softmax over a finite set
+# The estimators as gradients: exact expected gradients on a softmax over a finite set
 # -----------------------------------------------------------------------------------------------------------------
 _PLACEMENTS = ("reward", "loss", "straight_through")
 _IS = ("none", "detached", "differentiable")
@@ -345,7 +345,7 @@ def expected_kl_gradient(theta, ref, kind: str = "k3", placement: str = "loss", 
 
     References
     ----------
-    .. [1] Tang and Munos (2025); spec estimators_dynamics.md, sections 3.1-3.3.
+    .. [1] Tang and Munos (2025).
 
     Examples
     --------
@@ -451,7 +451,7 @@ def kl_gradient_targets(theta, ref, behaviour=None) -> dict:
 
     References
     ----------
-    .. [1] spec estimators_dynamics.md, section 1 (closed forms).
+    .. [1] Y. Tang, R. Munos, arXiv:2506.09477 (the gradients a KL penalty may follow).
 
     Examples
     --------
@@ -472,7 +472,7 @@ def kl_gradient_targets(theta, ref, behaviour=None) -> dict:
     return out
 
 
-#: The rows of the spec's gradient table: (estimator, placement, sampling, IS weight).
+#: The rows of the gradient table: (estimator, placement, sampling, IS weight).
 GRADIENT_ROWS = [
     ("k1", "reward", "on", "none"), ("k1", "reward", "off", "detached"), ("k1", "reward", "off", "none"),
     ("k2", "reward", "on", "none"), ("k3", "reward", "on", "none"),
@@ -487,7 +487,7 @@ GRADIENT_ROWS = [
 
 
 def gradient_table(theta, ref, theta_old, rtol: float = 1e-9, *, with_gradients: bool = False) -> pd.DataFrame:
-    r"""Every row of the spec's gradient table, evaluated exactly, with the target each row follows.
+    r"""Every row of the gradient table of Tang and Munos (2025), evaluated exactly, with the target each row follows.
 
     Columns ``k`` (estimator), ``placement``, ``policy`` (``"on"``, or ``"off"``: samples from
     ``softmax(theta_old)``), ``is_weight``, ``target``, ``cos_rev``, ``err_rev``. For each row the expected gradient of :func:`expected_kl_gradient` is
@@ -498,7 +498,7 @@ def gradient_table(theta, ref, theta_old, rtol: float = 1e-9, *, with_gradients:
 
     References
     ----------
-    .. [1] Tang and Munos (2025); spec estimators_dynamics.md, section 3.3 (case G1).
+    .. [1] Tang and Munos (2025).
 
     Examples
     --------
@@ -545,7 +545,7 @@ def two_step_partial_gradient(theta1=(0.5, -0.5), theta2=((1.0, 0.0), (-1.0, 0.5
 
     References
     ----------
-    .. [1] Tang and Munos (2025); spec estimators_dynamics.md, section 3.4 (case G4).
+    .. [1] Tang and Munos (2025).
 
     Examples
     --------
@@ -589,7 +589,7 @@ def sequence_kl_gradient(theta, ref, length: int, kind: str = "k3", placement: s
 
     References
     ----------
-    .. [1] spec estimators_dynamics.md, section 3.4 (case G3).
+    .. [1] Y. Tang, R. Munos, arXiv:2506.09477 (sequence-level KL gradients).
 
     Examples
     --------

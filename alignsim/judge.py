@@ -14,21 +14,22 @@ test points in the proportional limit ``d, n -> inf`` with :math:`\alpha=d/n` fi
 answers the paper's questions: the :math:`1/k^2` law of best-of-k and where it breaks (:meth:`JudgeModel.best_of_k`),
 the optimal number of samples, temperature and judge, and what inference compute is worth in training data.
 
-Conventions (spec ``judge.md``; the paper's body could not be read, its authors' code could):
+Conventions:
 
 * :math:`\alpha=d/n` is parameters per sample, as in the paper (not ``n/d``);
 * the softmax weight is :math:`e^{-(Y-y_R)^2/T}` with ``T`` in absolute units (the authors' code quotes
   :math:`T/(2\sigma^2)`; the natural dimensionless temperature is :math:`T/(2s^2)`);
-* the offset variance over test points is the **corrected** deterministic equivalent (spec 2.3,
-  derived there): the authors' code uses :math:`\mu=-a_1y_T`, which drops the estimation noise and is right only
-  for :math:`\alpha\to0`; ``de="paper"`` reproduces it.
+* the offset variance over test points is the **corrected** deterministic equivalent (derived for this package,
+  see :meth:`JudgeModel.offset_law`): the authors' code uses :math:`\mu=-a_1y_T`, which drops the estimation noise
+  and is right only for :math:`\alpha\to0`; ``de="paper"`` reproduces it.
+
+The corrected deterministic equivalent, the exact per-point errors, the best-of-k asymptotics and the optimal k,
+T and judge are derived for this package and checked in ``alignsim verify --only judge``.
 
 References
 ----------
 .. [1] I. Halder, C. Pehlevan, "Demystifying LLM-as-a-Judge: Analytically Tractable Model for Inference-Time
    Scaling", arXiv:2512.19905 (2025).
-.. [2] Spec ``judge.md`` (sections 2-6: the deterministic equivalent, the exact per-point errors, the best-of-k
-   asymptotics and the optimal k, T and judge are derived there [D]).
 """
 
 from __future__ import annotations
@@ -120,7 +121,8 @@ class DeterministicEquivalent:
 
     References
     ----------
-    .. [1] Spec judge.md, sections 2.2-2.3.
+    .. [1] I. Halder, C. Pehlevan, "Demystifying LLM-as-a-Judge", arXiv:2512.19905 (the deterministic equivalent; the
+       corrected offset variance is derived for this package).
 
     Examples
     --------
@@ -153,7 +155,7 @@ def deterministic_equivalent(alpha, sigma2, prior_var, *, S2=1.0, tau2=1.0, de: 
 
         s^2=\sigma^2+\gamma^2S^2a_1,\qquad V_\mu=S^2\big[\tau^2a_2+\gamma^2(a_1-a_2)\big].
 
-    ``de="corrected"`` (default) is the offset variance derived in the spec: :math:`\mu=-a_1y_T+\xi` with
+    ``de="corrected"`` (default) is the offset variance derived for this package: :math:`\mu=-a_1y_T+\xi` with
     :math:`\xi` the estimation noise of variance :math:`S^2[\tau^2(a_2-a_1^2)+\gamma^2(a_1-a_2)]`; it satisfies the
     Bayes identity :math:`V_\mu=s^2-\sigma^2` when :math:`\tau^2=\gamma^2` and matches finite-``d`` simulation.
     ``de="paper"`` is the authors' code, :math:`V_\mu=S^2\tau^2a_1^2` (no :math:`\xi`): right only as
@@ -176,7 +178,7 @@ def deterministic_equivalent(alpha, sigma2, prior_var, *, S2=1.0, tau2=1.0, de: 
 
     References
     ----------
-    .. [1] Halder and Pehlevan, arXiv:2512.19905; spec judge.md, sections 2.2-2.3 (verification case V1).
+    .. [1] Halder and Pehlevan, arXiv:2512.19905.
 
     Examples
     --------
@@ -231,7 +233,7 @@ def exact_predictive(X, y, x, sigma2, prior_var):
 
     References
     ----------
-    .. [1] C. M. Bishop, *Pattern Recognition and Machine Learning* (2006), section 3.3.2; spec judge.md 2.1.
+    .. [1] C. M. Bishop, *Pattern Recognition and Machine Learning* (2006), section 3.3.2.
 
     Examples
     --------
@@ -298,7 +300,7 @@ def point_error(k, T, mu, rho, s, *, excess: bool = False):
       :math:`E_{k,T}=k\int_0^\infty E[U^2we^{-tw}]\,(E\,e^{-tw})^{k-1}dt`, :math:`w=e^{-(U-\rho)^2/T}`.
 
     The integrals are composite Gauss rules on grids adapted to each point (see :mod:`alignsim._judge_quad`);
-    relative accuracy about 1e-11 (best-of-k 1e-12), checked against the spec's independent quadratures (V3-V8).
+    relative accuracy about 1e-11 (best-of-k 1e-12), checked against independent adaptive quadratures (``alignsim verify --only judge``).
 
     Parameters
     ----------
@@ -321,7 +323,7 @@ def point_error(k, T, mu, rho, s, *, excess: bool = False):
 
     References
     ----------
-    .. [1] Halder and Pehlevan, arXiv:2512.19905; spec judge.md, section 3 (cases V3, V5, V7).
+    .. [1] Halder and Pehlevan, arXiv:2512.19905.
 
     Examples
     --------
@@ -360,7 +362,7 @@ def high_temperature_error(k, T, mu, rho, s):
     .. math:: E\approx A_0+B_0(1-\tfrac1k)+C_0(1-\tfrac1k)(1-\tfrac2k),\quad A_0=\mu^2+s^2,\
               B_0=-x(2m_Rm_T+s^2),\ C_0=x^2(m_R(2m_T+m_R)+s^2).
 
-    The code's third-order term :math:`D_0` is **not** the exact :math:`O(T^{-3})` term (spec 3.4, V6: the residual
+    The code's third-order term :math:`D_0` is **not** the exact :math:`O(T^{-3})` term (the residual
     after it still scales as :math:`T^{-3}`), so it is left out; the residual here is :math:`O(T^{-3})`.
 
     Parameters
@@ -378,7 +380,7 @@ def high_temperature_error(k, T, mu, rho, s):
 
     References
     ----------
-    .. [1] Halder and Pehlevan, authors' code ``BLR_non_zero_T.py``; spec judge.md 3.4.
+    .. [1] Halder and Pehlevan, authors' code ``BLR_non_zero_T.py``.
 
     Examples
     --------
@@ -420,7 +422,7 @@ def best_of_k_constant(mu, rho, s):
 
     References
     ----------
-    .. [1] Halder and Pehlevan (the :math:`\rho=0` case, :math:`\pi s^2e^{\mu^2/s^2}`); spec judge.md 4 (V4).
+    .. [1] Halder and Pehlevan (the :math:`\rho=0` case, :math:`\pi s^2e^{\mu^2/s^2}`).
 
     Examples
     --------
@@ -512,7 +514,8 @@ def point_optimal_k(mu, rho, s, T=0.0, k_max: int = 1 << 16):
 
     References
     ----------
-    .. [1] Spec judge.md, section 5 (V7: ``k* = 4`` at :math:`(\mu,\rho,s)=(-0.5,0.8,1)`).
+    .. [1] I. Halder, C. Pehlevan, "Demystifying LLM-as-a-Judge", arXiv:2512.19905 (a finite optimal k;
+       ``k* = 4`` at :math:`(\mu,\rho,s)=(-0.5,0.8,1)`).
 
     Examples
     --------
@@ -550,7 +553,8 @@ def point_optimal_temperature(k, mu, rho, s):
 
     References
     ----------
-    .. [1] Spec judge.md, section 5 (V8: :math:`T^*=0.252561386477` at ``k = 8``, :math:`(-0.6, 0.6, 1)`).
+    .. [1] I. Halder, C. Pehlevan, "Demystifying LLM-as-a-Judge", arXiv:2512.19905 (an interior optimal
+       temperature; :math:`T^*=0.252561386477` at ``k = 8``, :math:`(\mu,\rho,s)=(-0.6, 0.6, 1)`).
 
     Examples
     --------
@@ -594,7 +598,8 @@ def point_optimal_judge(k, T, mu, s):
 
     References
     ----------
-    .. [1] Spec judge.md, section 5 (V8b: 0.1287 at ``k = 4``, 0.1279 at 32, 0.125 at infinity for
+    .. [1] I. Halder, C. Pehlevan, "Demystifying LLM-as-a-Judge", arXiv:2512.19905 (the best judge is not the teacher:
+       0.1287 at ``k = 4``, 0.1279 at 32, 0.125 at infinity for
        :math:`\mu=-0.5, s=1, T=0.5`).
 
     Examples
@@ -628,7 +633,8 @@ class BestOfK(NamedTuple):
 
     References
     ----------
-    .. [1] Spec judge.md, section 4 (V4b, V10).
+    .. [1] I. Halder, C. Pehlevan, "Demystifying LLM-as-a-Judge", arXiv:2512.19905 (the 1/k^2 law and its
+       exponent against task difficulty).
 
     Examples
     --------
@@ -679,7 +685,7 @@ class JudgeModel:
 
     References
     ----------
-    .. [1] Halder and Pehlevan, arXiv:2512.19905; spec judge.md, sections 1-6.
+    .. [1] Halder and Pehlevan, arXiv:2512.19905.
 
     Examples
     --------

@@ -21,7 +21,7 @@ whose exact sums round to the same float are merged.
 References
 ----------
 .. [1] J. Q. Yang et al., "Asymptotics of language model alignment", arXiv:2404.01730 (memoryless model,
-   tensorisation of the optimum, Y-P1 in the alignsim spec).
+   tensorisation of the optimum, tensorisation).
 """
 
 from __future__ import annotations
@@ -240,7 +240,7 @@ class MemorylessLM:
 
     # -- alignment objects -----------------------------------------------------------------------------------------
     def tilt(self, beta) -> "MemorylessLM":
-        r"""The KL-regularised optimum of the sequence problem, which is again memoryless (tensorisation, Y-P1).
+        r"""The KL-regularised optimum of the sequence problem, which is again memoryless (tensorisation, tensorisation).
 
         :math:`\boldsymbol\phi(\mathbf y)\propto\prod_i p(y_i)e^{r(y_i)/\beta} = \prod_i\phi_{1/\beta}(y_i)`, with
         the same :math:`\beta` as the single-token problem; KL and reward scale linearly in the length.

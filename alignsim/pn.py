@@ -9,12 +9,12 @@ For a finite exponential family :math:`f_\theta(x) = h(x)\exp\{\theta\cdot T(x)-
     R_n = E\,D[f_{\theta_*}\,|\,f_{\hat\theta}] = \frac{c_1}{n}+\frac{c_2}{n^2}+O(n^{-3}),\qquad
     c_1 = \tfrac12\mathrm{tr}(G^{-1}\Sigma_g),
 
-with :math:`c_2` from the third and fourth cumulants of :math:`T` (spec ``pn_criterion.md`` section 2.2). The
+with :math:`c_2` from the third and fourth cumulants of :math:`T`. The
 criterion accepts :math:`(p, n)` when :math:`\hat R_n\le\tau(\varepsilon)=8\varepsilon^2`, which guarantees an
 average Bayes error :math:`\ge\frac12-\varepsilon` between :math:`f_{\hat\theta}` and :math:`f_{\theta_*}` (Pinsker
-and Jensen). The expansion and the exact identities are derived in the spec [D]; the form of the decision rule
-is a reconstruction [R] (the paper's body could not be read); the threshold constant :math:`8\varepsilon^2`
-matches the author's companion paper.
+and Jensen). The expansion and the exact identities are derived for this package and checked by exact enumeration; the
+form of the decision rule is this package's reading of the paper; the threshold constant
+:math:`8\varepsilon^2` matches the author's companion paper.
 
 Pitfall handled throughout: in discrete settings the MLE fails to exist with positive probability (the sample
 mean on the boundary of the convex support), and the unconditional risk is infinite; :func:`exact_risk` reports
@@ -88,7 +88,7 @@ class FiniteExpFamily:
 
     References
     ----------
-    .. [1] Sheena, arXiv:2105.08947, section 2; spec ``pn_criterion.md`` sections 1-2.
+    .. [1] Sheena, arXiv:2105.08947, section 2.
 
     Examples
     --------
@@ -177,7 +177,7 @@ class FiniteExpFamily:
         For :math:`p\le` 8: strict inequality on every facet of the hull (tolerance :math:`10^{-12}` of the scale
         of ``T``). Beyond, where the hull has too many facets to list: the linear programme
         :math:`\max t` s.t. :math:`w\ge t`, :math:`\sum w=1`, :math:`w^\top T=\eta` (interior iff some
-        representation has all weights positive, :math:`t>10^{-12}`; spec pitfall 3)."""
+        representation has all weights positive, :math:`t>10^{-12}`"""
         e = np.atleast_2d(np.asarray(eta, dtype=float))
         if self.p > _MAX_HULL_DIM:
             inside = np.array([self._interior_lp(row) for row in e])
@@ -279,7 +279,7 @@ def info_projection(family, g) -> np.ndarray:
         E_{\theta_*}T = \mu_g = E_gT\qquad\text{(moment matching)},
 
     unique when :math:`\mu_g` is interior to the convex support (``ValueError`` otherwise: the projection does not
-    exist, spec pitfall 5). Pythagoras holds exactly: :math:`D[g|f_\theta]=D[g|f_{\theta_*}]+D[f_{\theta_*}|f_\theta]`.
+    exist). Pythagoras holds exactly: :math:`D[g|f_\theta]=D[g|f_{\theta_*}]+D[f_{\theta_*}|f_\theta]`.
 
     References
     ----------
@@ -315,7 +315,7 @@ def mle(family, samples=None, counts=None) -> np.ndarray:
 
     References
     ----------
-    .. [1] Barndorff-Nielsen, "Information and exponential families" (1978), Theorem 9.13; spec pitfall 3.
+    .. [1] Barndorff-Nielsen, "Information and exponential families" (1978), Theorem 9.13.
 
     Examples
     --------
@@ -346,7 +346,7 @@ def mle(family, samples=None, counts=None) -> np.ndarray:
 
 # -------------------------------------------------------------------------------------------------- expansion
 def _tensor_terms(G, k3, k4, Sigma, k3g):
-    """phi_ijk . kappa^g_ijk and phi_ijkl . Sigma_ij Sigma_kl in the lowered form of spec section 2.2."""
+    """phi_ijk . kappa^g_ijk and phi_ijkl . Sigma_ij Sigma_kl in the lowered (index-contracted) form of :func:`risk_expansion`."""
     A = np.linalg.inv(G)
     B = A @ Sigma @ A
     kg = np.einsum("ai,bj,ck,ijk->abc", A, A, A, k3g, optimize=True)
@@ -371,10 +371,10 @@ def risk_coefficients(family, g, direction: str = "forward") -> tuple[float, flo
         c_2=\tfrac13\varphi_{ijk}\kappa^g_{ijk}+\tfrac38\varphi_{ijkl}\Sigma_{ij}\Sigma_{kl},
 
     :math:`\varphi` the convex conjugate of :math:`\psi` at :math:`\mu_g` (derivatives from the model cumulants at
-    :math:`\theta_*`, lowered form of spec section 2.2), :math:`\Sigma_g,\kappa^g` the covariance and third
+    :math:`\theta_*`, in lowered form), :math:`\Sigma_g,\kappa^g` the covariance and third
     cumulant of :math:`T` under ``g``. ``direction="reverse"`` is :math:`E\,D[f_{\hat\theta}|f_{\theta_*}]`
     (coefficients 1/6, 1/8), ``"sym"`` their sum (:math:`c_1=\mathrm{tr}(G^{-1}\Sigma_g)`, coefficients 1/2, 1/2:
-    the optimism of the maximised log-likelihood, spec section 5). :math:`4c_1` is the TIC penalty; with ``g`` in
+    the optimism of the maximised log-likelihood). :math:`4c_1` is the TIC penalty; with ``g`` in
     the family :math:`c_1=p/2`. The expansion is that of the risk *conditional on the MLE existing*.
 
     Parameters
@@ -390,7 +390,7 @@ def risk_coefficients(family, g, direction: str = "forward") -> tuple[float, flo
 
     References
     ----------
-    .. [1] Sheena, arXiv:2105.08947, section 2; spec ``pn_criterion.md`` section 2.2 (derived, checked by exact
+    .. [1] Sheena, arXiv:2105.08947, section 2
        enumeration).
 
     Examples
@@ -405,7 +405,7 @@ def risk_coefficients(family, g, direction: str = "forward") -> tuple[float, flo
     V.choice(direction, "direction", tuple(_DIRECTIONS))
     theta = info_projection(fam, gg)
     pr = fam.probs(theta)
-    # c1, c2 are invariant under affine maps of T (spec section 1.2): work in coordinates where G = I, so that a
+    # c1, c2 are invariant under affine maps of T: work in coordinates where G = I, so that a
     # nearly degenerate family (cond G ~ 1e8) does not lose digits to the powers of G^{-1} in the tensor terms
     mean, G = tensor_cumulants(pr, fam.T, 2)
     s, U = np.linalg.eigh(G)
@@ -428,7 +428,7 @@ def risk_coefficients_1d(k_model, k_truth) -> tuple[float, float, float]:
         c_1=\frac{g_2}{2k_2},\quad c_2=\frac{27g_2^2k_3^2-9g_2^2k_2k_4-8g_3k_2^2k_3}{24k_2^5},\quad
         c_3=\tfrac18\varphi^{(4)}g_4+\tfrac13\varphi^{(5)}g_2g_3+\tfrac5{48}\varphi^{(6)}g_2^3,
 
-    with :math:`\varphi^{(4..6)}` from series reversion (spec section 2.2).
+    with :math:`\varphi^{(4..6)}` from series reversion.
 
     Parameters
     ----------
@@ -511,7 +511,7 @@ def exact_risk(family, g, n) -> ExactRisk:
     by enumeration: of the exact lattice law of :math:`\sum_iT(X_i)` when :math:`p=1` and :math:`T` is integer
     (the lattice convolution of :class:`alignsim.MemorylessLM`), otherwise of all multinomial count vectors
     (:math:`\binom{n+K-1}{K-1}` of them, at most :data:`MAX_OUTCOMES`), weights in log space. The unconditional
-    risk is infinite in discrete settings (spec pitfall 1): it is never reported.
+    risk is infinite in discrete settings: it is never reported.
 
     Parameters
     ----------
@@ -528,7 +528,7 @@ def exact_risk(family, g, n) -> ExactRisk:
 
     References
     ----------
-    .. [1] Sheena, arXiv:2105.08947; spec ``pn_criterion.md`` section 6 (verification by enumeration).
+    .. [1] Sheena, arXiv:2105.08947.
 
     Examples
     --------
@@ -602,7 +602,7 @@ def kl_threshold(eps, bound: str = "pinsker") -> float:
 
     References
     ----------
-    .. [1] Sheena, arXiv:2105.08947 (Bayes-error calibration); spec ``pn_criterion.md`` sections 1.3, 3.2.
+    .. [1] Sheena, arXiv:2105.08947 (Bayes-error calibration).
 
     Examples
     --------
@@ -629,7 +629,7 @@ def pn_criterion(n, eps, c1, c2: float = 0.0, *, bound: str = "pinsker") -> dict
         n_{\rm req}=\Big\lceil\frac{c_1+\sqrt{c_1^2+4\tau c_2}}{2\tau}\Big\rceil,\qquad p_{\max}=\lfloor16\varepsilon^2n\rfloor.
 
     The first-order, well-specified form (:math:`c_1=p/2`, :math:`c_2=0`, Pinsker) is the "p-n" rule
-    :math:`p\le16\varepsilon^2n`. **Reconstructed** (spec section 3.2 [R]): the paper's exact decision rule could
+    :math:`p\le16\varepsilon^2n`. **Reconstructed**: the paper's exact decision rule could
     not be read; the expansion it rests on is derived and verified, the threshold is Pinsker + Jensen.
     ``p_max`` is the largest dimension accepted to first order in a well-specified model at this ``n`` (with
     the chosen bound's :math:`\tau`: :math:`\lfloor2\tau n\rfloor`).
@@ -654,7 +654,7 @@ def pn_criterion(n, eps, c1, c2: float = 0.0, *, bound: str = "pinsker") -> dict
 
     References
     ----------
-    .. [1] Sheena, arXiv:2105.08947, section 3; spec ``pn_criterion.md`` section 3.
+    .. [1] Sheena, arXiv:2105.08947, section 3.
 
     Examples
     --------
@@ -684,7 +684,7 @@ def estimate_coefficients(samples, family, direction: str = "forward") -> tuple[
         \hat c_1=\tfrac12\mathrm{tr}\big(G(\hat\theta)^{-1}\hat\Sigma\big),\qquad \hat c_2 = c_2(\hat G,\hat\kappa_3,
         \hat\kappa_4,\hat\Sigma,\hat\kappa^g_3).
 
-    Sample third cumulants make :math:`\hat c_2` the noisy part (spec pitfall 10); report the decision with
+    Sample third cumulants make :math:`\hat c_2` the noisy part; report the decision with
     :math:`\hat c_1` alone as well.
 
     Parameters
@@ -696,7 +696,7 @@ def estimate_coefficients(samples, family, direction: str = "forward") -> tuple[
 
     References
     ----------
-    .. [1] Sheena, arXiv:2105.08947, section 3 (algorithm); spec ``pn_criterion.md`` section 3.3.
+    .. [1] Sheena, arXiv:2105.08947, section 3 (algorithm).
 
     Examples
     --------
@@ -725,12 +725,12 @@ def tilt_family(ref, r) -> FiniteExpFamily:
 
     Fitting :math:`\lambda` by maximum likelihood from :math:`n` samples of a policy :math:`q` targets the tilt with
     the same expected reward (the information projection), with risk :math:`c_1/n+c_2/n^2`,
-    :math:`c_1=\mathrm{Var}_q(r)/(2\mathrm{Var}_{\pi_{\lambda_*}}(r))` (spec section 8). Outcomes with
+    :math:`c_1=\mathrm{Var}_q(r)/(2\mathrm{Var}_{\pi_{\lambda_*}}(r))`. Outcomes with
     :math:`p(y)=0` are dropped.
 
     References
     ----------
-    .. [1] Spec ``pn_criterion.md`` section 8; Korbak, Perez, Buckley (2022) (the tilt).
+    .. [1] Y. Sheena, arXiv:2105.08947 (the p-n criterion); Korbak, Perez, Buckley (2022) (the tilt).
 
     Examples
     --------

@@ -1,6 +1,6 @@
 r"""The closed-form KL-constrained optimum: exponential tilting of a finite law.
 
-Notation (spec ``asymptotics.md`` section 1): reference :math:`p` over outcomes with rewards :math:`r`,
+Notation: reference :math:`p` over outcomes with rewards :math:`r`,
 :math:`\lambda = 1/\beta \ge 0`,
 
 .. math::
@@ -82,7 +82,7 @@ def log_partition(ref, r, lam) -> float | np.ndarray:
 
     References
     ----------
-    .. [1] Yang et al. (2024), section 1 of the alignsim asymptotics spec.
+    .. [1] Yang et al. (2024), section 1.
 
     Examples
     --------
@@ -120,7 +120,7 @@ def tilt(ref, r, beta) -> np.ndarray:
 
     References
     ----------
-    .. [1] Korbak, Perez, Buckley (2022), eq. (3); Yang et al. (2024), Lemma Y-L1.
+    .. [1] Korbak, Perez, Buckley (2022), eq. (3); Yang et al. (2024), the closed-form KL-constrained optimum.
 
     Examples
     --------
@@ -156,7 +156,7 @@ def tilt_kl(ref, r, beta) -> float:
 
     References
     ----------
-    .. [1] Yang et al. (2024), section 1 of the alignsim asymptotics spec.
+    .. [1] Yang et al. (2024), section 1.
 
     Examples
     --------
@@ -174,7 +174,7 @@ def tilt_mean(ref, r, beta) -> float:
 
     References
     ----------
-    .. [1] Yang et al. (2024), section 1 of the alignsim asymptotics spec (:math:`\Lambda'` is the tilted mean).
+    .. [1] Yang et al. (2024), section 1 (:math:`\Lambda'` is the tilted mean).
 
     Examples
     --------
@@ -195,7 +195,7 @@ def max_kl(ref, r) -> float:
 
     References
     ----------
-    .. [1] Yang et al. (2024), Lemma Y-L1 (boundary case :math:`\Delta\ge\Delta_{\max}`).
+    .. [1] Yang et al. (2024), the closed-form KL-constrained optimum (boundary case :math:`\Delta\ge\Delta_{\max}`).
 
     Examples
     --------
@@ -222,7 +222,7 @@ def lambda_for_kl(ref, r, delta) -> float:
 
     References
     ----------
-    .. [1] Yang et al. (2024), Lemma Y-L1; spec section 5, recipe 2.
+    .. [1] Yang et al. (2024), the closed-form KL-constrained optimum.
 
     Examples
     --------
@@ -264,7 +264,7 @@ def beta_for_kl(ref, r, delta, *, strict: bool = False) -> float:
 
     References
     ----------
-    .. [1] Yang et al. (2024), Lemma Y-L1; spec section 5, recipe 2.
+    .. [1] Yang et al. (2024), the closed-form KL-constrained optimum.
 
     Examples
     --------
@@ -288,7 +288,7 @@ def optimal_reward(ref, r, delta) -> float:
 
     References
     ----------
-    .. [1] Yang et al. (2024), Lemma Y-L1.
+    .. [1] Yang et al. (2024), the closed-form KL-constrained optimum.
 
     Examples
     --------
@@ -310,7 +310,7 @@ def dual_reward(ref, r, delta) -> float:
 
     References
     ----------
-    .. [1] Yang et al. (2024), Lemma Y-L1 (dual form); S. Boyd and L. Vandenberghe, *Convex Optimization*, sec. 5.2.
+    .. [1] Yang et al. (2024), the closed-form KL-constrained optimum (dual form); S. Boyd and L. Vandenberghe, *Convex Optimization*, sec. 5.2.
 
     Examples
     --------
@@ -349,7 +349,7 @@ def penalised_value(ref, r, beta) -> float:
 
     References
     ----------
-    .. [1] Korbak, Perez, Buckley (2022); Yang et al. (2024), Lemma Y-L1 (penalised form).
+    .. [1] Korbak, Perez, Buckley (2022); Yang et al. (2024), the closed-form KL-constrained optimum (penalised form).
 
     Examples
     --------
@@ -386,7 +386,7 @@ def kl_reward_frontier(ref, r, deltas) -> pd.DataFrame:
 
     References
     ----------
-    .. [1] Yang et al. (2024), Lemma Y-L1: the frontier is concave with slope :math:`\beta_\Delta`.
+    .. [1] Yang et al. (2024), the closed-form KL-constrained optimum: the frontier is concave with slope :math:`\beta_\Delta`.
 
     Examples
     --------
@@ -411,7 +411,7 @@ def kl_reward_frontier(ref, r, deltas) -> pd.DataFrame:
 
 @V.renamed_keywords(phi="pi", p="ref")
 def tradeoff_gap(pi, ref, r, delta) -> float:
-    r"""Right-hand side of the comparable-trade-off identity (Yang et al., Theorem Y-T1).
+    r"""Right-hand side of the comparable-trade-off identity (Yang et al., the trade-off identity).
 
     For every :math:`\phi\ll p` and :math:`0<\Delta<\Delta_{\max}`,
 
@@ -423,7 +423,7 @@ def tradeoff_gap(pi, ref, r, delta) -> float:
     so a policy within :math:`\varepsilon_1` of the budget and :math:`\varepsilon_2` of the optimal reward is
     within :math:`\varepsilon_1+\lambda_\Delta\varepsilon_2` of the optimum in KL. This function returns the
     right-hand side; comparing it with ``kl(phi, tilt(p, r, beta_for_kl(p, r, delta)))`` checks the identity.
-    The identity is exact (derived in the alignsim spec; the paper's constants were not visible).
+    The identity is exact (derived for this package; the paper states it up to constants).
 
     Parameters
     ----------
@@ -445,7 +445,7 @@ def tradeoff_gap(pi, ref, r, delta) -> float:
 
     References
     ----------
-    .. [1] Yang et al. (2024), Theorem Y-T1 of the alignsim spec (identity derived there).
+    .. [1] Yang et al. (2024), the trade-off identity (identity derived there).
 
     Examples
     --------

@@ -14,7 +14,7 @@ from ._registry import check, mc_check
 from ._stats import batch_ci, random_law
 
 
-@check("asymptotics.key_identity", "Yang et al. 2024, Theorem Y-T2 (key identity)",
+@check("asymptotics.key_identity", "Yang et al. 2024, the large-deviation principle of the RL-optimal reward (key identity)",
        "I_0(x_delta) vs delta, with x_delta = E_phi r at the budget's optimum", 1e-11)
 def _key_identity(rng):
 
@@ -23,7 +23,7 @@ def _key_identity(rng):
     return delta, rate_function(p, r, optimal_reward(p, r, delta))
 
 
-@check("asymptotics.rate_closed_form", "Yang et al. 2024, Theorem Y-T2",
+@check("asymptotics.rate_closed_form", "Yang et al. 2024, the large-deviation principle of the RL-optimal reward",
        "KL(phi_s || phi_lam) (the implementation) vs (s - lam) x - Lambda(s) + Lambda(lam), s from a separate root", 1e-10)
 def _rate_closed(rng):
 
@@ -35,7 +35,7 @@ def _rate_closed(rng):
     return closed, rate_function(p, r, x, beta=1.0 / lam)
 
 
-@check("asymptotics.rate_tilt_relation", "Yang et al. 2024, Theorem Y-T2",
+@check("asymptotics.rate_tilt_relation", "Yang et al. 2024, the large-deviation principle of the RL-optimal reward",
        "I_lam(x) vs I_0(x) - lam x + Lambda(lam) at a random interior x", 1e-10)
 def _rate_relation(rng):
 
@@ -45,7 +45,7 @@ def _rate_relation(rng):
     return rate_function(p, r, x) - lam * x + log_partition(p, r, lam), rate_function(p, r, x, beta=1.0 / lam)
 
 
-@check("asymptotics.scgf_renyi", "Yang et al. 2024, Theorem Y-T3 (convention in scgf_renyi)",
+@check("asymptotics.scgf_renyi", "Yang et al. 2024, scaled cumulants and Rényi cross-entropy (convention in scgf_renyi)",
        "Lambda(lam + t) - Lambda(lam) vs t (c_r - H_{1+t}(phi_lam; softmax r))", 1e-10)
 def _scgf_renyi(rng):
 
@@ -54,7 +54,7 @@ def _scgf_renyi(rng):
     return scgf(p, r, t, beta=beta), scgf_renyi(p, r, t, beta=beta)
 
 
-@check("asymptotics.ldp_log_n_over_n", "Yang et al. 2024, Theorem Y-T2; Bahadur-Rao (lattice case)",
+@check("asymptotics.ldp_log_n_over_n", "Yang et al. 2024, the large-deviation principle of the RL-optimal reward; Bahadur-Rao (lattice case)",
        "slope of n(-log P(mean >= x)/n - I(x)) in log n between n = 1e3 and 1e4 vs 1/2, x on the lattice "
        "(asymptotic; tol 0.05)", 0.05)
 def _ldp(rng):
@@ -68,7 +68,7 @@ def _ldp(rng):
     return 0.5, (err[1] - err[0]) / math.log(10.0)
 
 
-@check("asymptotics.bon_rl_gaps_shrink", "Yang et al. 2024, Theorem Y-T4",
+@check("asymptotics.bon_rl_gaps_shrink", "Yang et al. 2024, best-of-N is asymptotically KL-RL",
        "per-token reward gap and KL(BoN || RL)/n along N = floor(e^{n delta}), n = 50, 200, 1000: largest increase",
        0.0, "<=")
 def _gaps(rng):
@@ -81,7 +81,7 @@ def _gaps(rng):
     return 0.0, float(max(np.max(np.diff(per_token_gap)), np.max(np.diff(kl_rl))))
 
 
-@check("asymptotics.bon_below_frontier", "Yang et al. 2024, Theorem Y-T1 (consequence)",
+@check("asymptotics.bon_below_frontier", "Yang et al. 2024, the trade-off identity (consequence)",
        "E_BoN R_n/n - R*(KL(BoN || p)/n) on memoryless LMs, N = floor(e^{n delta}) (must be <= 0)", 1e-12, "<=")
 def _below_frontier(rng):
 
@@ -91,7 +91,7 @@ def _below_frontier(rng):
     return 0.0, float(max(row.bon_reward - optimal_reward(p, r, row.kl_bon_ref) for row in df.itertuples()))
 
 
-@mc_check("asymptotics.scgf_vs_mc", "Yang et al. 2024, Theorem Y-T3",
+@mc_check("asymptotics.scgf_vs_mc", "Yang et al. 2024, scaled cumulants and Rényi cross-entropy",
           "SCGF (1/n) log E e^{t R_n} vs the log-mean-exp of simulated sequences (n = 8, batch means)")
 def _mc_scgf(rng, m):
 
@@ -104,7 +104,7 @@ def _mc_scgf(rng, m):
     return scgf(p, r, t), est, half
 
 
-@mc_check("asymptotics.cumulants_vs_mc", "Yang et al. 2024, Theorem Y-T3 (kappa_k(R_n) = n Lambda^(k))",
+@mc_check("asymptotics.cumulants_vs_mc", "Yang et al. 2024, scaled cumulants and Rényi cross-entropy (kappa_k(R_n) = n Lambda^(k))",
           "third cumulant of R_n (n = 6) vs the sample third central moment of simulated sequences (batch means)")
 def _mc_cumulants(rng, m):
 

@@ -72,7 +72,7 @@ def _bon_ties(rng):
     return bon_kl(p, r, N, ties="ordered"), bon_kl(p, r, N)
 
 
-@check("bon.binary_is_tilt", "Yang et al. 2024, open question Y-O1 (binary case)",
+@check("bon.binary_is_tilt", "Yang et al. 2024, open question on when best-of-N equals KL-RL (binary case)",
        "two-arm BoN law vs the tilt at lambda_N = log((1 - a^N) a / (a^N b)) / (r_b - r_a): max |log ratio|", 1e-12)
 def _binary_tilt(rng):
     q = rng.uniform(0.1, 0.9)

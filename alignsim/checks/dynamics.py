@@ -27,7 +27,7 @@ def _grpo_groups(pi, r, groups, ddof=1):
     return (onehot - adv.sum(axis=1, keepdims=True) * pi[None, :]) / g
 
 
-@check("dynamics.grpo_compositions", "Shao et al. 2024 (GRPO); spec estimators_dynamics.md section 4.3",
+@check("dynamics.grpo_compositions", "Shao et al. 2024 (GRPO)",
        "expected GRPO update by compositions vs brute force over all K^G ordered groups (K=3, G=5)", 1e-12)
 def _grpo_exact(rng):
 
@@ -39,7 +39,7 @@ def _grpo_exact(rng):
     return 0.0, float(np.max(np.abs(grpo_expected_update(pi, r, 5) - brute)))
 
 
-@check("dynamics.npg_closed_form", "Kakade 2001; spec estimators_dynamics.md section 4.2",
+@check("dynamics.npg_closed_form", "Kakade 2001",
        "pi_t from pi_0^alpha_t pi*^(1-alpha_t) vs iterating the NPG step 7 times (random eta beta in (0, 1.9))", 1e-12)
 def _npg(rng):
 
@@ -55,7 +55,7 @@ def _npg(rng):
     return 0.0, float(np.max(np.abs(npg_iterate(pi0, r, ref, beta, eta, 7)[-1] - pi / pi.sum())))
 
 
-@check("dynamics.pg_fixed_point_is_tilt", "spec estimators_dynamics.md section 4.1",
+@check("dynamics.pg_fixed_point_is_tilt", "Korbak et al. 2022 (the KL-regularised optimum is the tilt)",
        "max |grad J| at the tilt pi* = ref e^{r/beta}/Z (the exact PG flow's fixed point)", 1e-13)
 def _pg_fixed(rng):
 
@@ -64,7 +64,7 @@ def _pg_fixed(rng):
     return 0.0, float(np.max(np.abs(pg_gradient(np.log(tilt(ref, r, beta)), r, ref, beta))))
 
 
-@check("dynamics.entropy_change", "Cui et al. 2025; spec estimators_dynamics.md section 4.4",
+@check("dynamics.entropy_change", "Cui et al. 2025",
        "dH/d eps = -Cov(log pi, delta) vs a central difference with h = 1e-5", 1e-9)
 def _entropy(rng):
 
@@ -78,7 +78,7 @@ def _entropy(rng):
     return entropy_change(theta, delta), (H(1e-5) - H(-1e-5)) / 2e-5
 
 
-@mc_check("dynamics.grpo_vs_mc", "Shao et al. 2024 (GRPO); spec estimators_dynamics.md section 4.3",
+@mc_check("dynamics.grpo_vs_mc", "Shao et al. 2024 (GRPO)",
           "first component of the exact expected GRPO update (K=4, G=8) vs the mean over simulated groups "
           "(batch means)")
 def _mc_grpo(rng, m):

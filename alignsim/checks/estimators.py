@@ -25,7 +25,7 @@ from ._registry import Z, check, mc_check
 from ._stats import bernstein, mean_test
 
 
-@check("estimators.sequence_closed_forms", "spec estimators_dynamics.md, section 2.2",
+@check("estimators.sequence_closed_forms", "Schulman 2020 (k1, k2, k3 of a sequence: sums of token estimators)",
        "closed-form variance of sequence-level k2 and k3 vs the exact law of S = sum of log-ratios (the core's "
        "memoryless reward law with the token log-ratios as rewards, L = 6): max relative difference", 1e-11)
 def _seq_closed(rng):
@@ -43,7 +43,7 @@ def _seq_closed(rng):
     return 0.0, worst
 
 
-@check("estimators.gradient_rows_vs_fd", "Tang & Munos 2025; spec estimators_dynamics.md section 3.3",
+@check("estimators.gradient_rows_vs_fd", "Tang & Munos 2025",
        "every table row labelled reverse / forward / k2-divergence vs central finite differences of KL(pi||ref), "
        "KL(ref||pi), E_pi k2 in the logits (random instance): max abs difference", 1e-8)
 def _grad_rows(rng):
@@ -88,7 +88,7 @@ def _mc_k2(rng, m):
     return estimator_moments(p, ref, "k2")["mean"], est, half
 
 
-@mc_check("estimators.token_sum_k3_vs_mc", "spec estimators_dynamics.md, section 2.2",
+@mc_check("estimators.token_sum_k3_vs_mc", "Schulman 2020 (k1, k2, k3 of a sequence: sums of token estimators)",
           "mean of the per-token sum of k3 over simulated sequences (L = 16) vs L * KL")
 def _mc_tok(rng, m):
 
@@ -123,7 +123,7 @@ def _mc_k3_grad(rng, m):
     return 0.0, worst, 1.0
 
 
-@mc_check("estimators.gradient_rows_vs_mc", "Tang & Munos 2025; spec estimators_dynamics.md section 3.3 (G2)",
+@mc_check("estimators.gradient_rows_vs_mc", "Tang & Munos 2025",
           "every row of the gradient table: mean per-sample gradient f(y) s_y over draws from the sampling policy vs "
           "the exact expected gradient; largest deviation in units of its Bernstein half-width (Bonferroni over "
           "rows and components)")

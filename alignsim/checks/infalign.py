@@ -26,7 +26,7 @@ _QUAD = {"epsabs": 1e-14, "epsrel": 1e-13, "limit": 400}
 
 
 def _closed_form_rates(F, N):
-    """(BoN_N, WoN_N) win rates from a closed-form CDF by adaptive quadrature (spec table 3.1)."""
+    """(BoN_N, WoN_N) win rates from a closed-form CDF by adaptive quadrature."""
     bon = 1.0 - quad(lambda u: N * u ** (N - 1) * F(u) ** N, 0.0, 1.0, **_QUAD)[0]
     won = quad(lambda u: N * (1.0 - u) ** (N - 1) * (1.0 - F(u)) ** N, 0.0, 1.0, **_QUAD)[0]
     return bon, won
@@ -36,7 +36,7 @@ def _grid_rates(pol, N):
     return pol.kl, pol.win_rate("bon", N), pol.win_rate("won", N)
 
 
-@check("infalign.closed_form_exp", "spec infalign.md section 3.2 (exact, through Ei)",
+@check("infalign.closed_form_exp", "Balashankar et al. 2025 (exponential transform; closed form through Ei)",
        "exp transform: KL, BoN_N and WoN_N win rates from Ei closed forms + adaptive quadrature vs the graded "
        "grid: max abs difference", 1e-10)
 def _closed_exp(rng):
@@ -49,7 +49,7 @@ def _closed_exp(rng):
     return 0.0, float(np.max(np.abs(np.subtract(exact, got))))
 
 
-@check("infalign.closed_form_negexp", "spec infalign.md section 3.2 (exact, through E1)",
+@check("infalign.closed_form_negexp", "Balashankar et al. 2025 (negative exponential transform; closed form through E1)",
        "negexp transform: KL, BoN_N and WoN_N win rates from E1 closed forms + adaptive quadrature vs the graded "
        "grid: max abs difference", 1e-10)
 def _closed_negexp(rng):
@@ -62,7 +62,7 @@ def _closed_negexp(rng):
     return 0.0, float(np.max(np.abs(np.subtract(exact, got))))
 
 
-@check("infalign.certificate_bon", "spec infalign.md section 2 (optimality certificate, by parts)",
+@check("infalign.certificate_bon", "Balashankar et al. 2025, main theorem (optimality certificate, by parts)",
        "W* of the optimal BoN_N policy vs (beta / N)(p*(1) - 1), random N and beta", 1e-8)
 def _cert_bon(rng):
     N, beta = int(rng.integers(2, 17)), rng.uniform(0.05, 1.0)
@@ -70,7 +70,7 @@ def _cert_bon(rng):
     return beta / N * (opt.policy[-1] - 1.0), opt.win_rate
 
 
-@check("infalign.certificate_won", "spec infalign.md section 2 (optimality certificate, by parts)",
+@check("infalign.certificate_won", "Balashankar et al. 2025, main theorem (optimality certificate, by parts)",
        "W* of the optimal WoN_N policy vs 1 - (beta / N)(1 - p*(0)), random N and beta", 1e-8)
 def _cert_won(rng):
     N, beta = int(rng.integers(2, 17)), rng.uniform(0.05, 1.0)
@@ -78,7 +78,7 @@ def _cert_won(rng):
     return 1.0 - beta / N * (1.0 - opt.policy[0]), opt.win_rate
 
 
-@check("infalign.lemma_b_vs_differences", "InfAlign main theorem; spec Lemma B",
+@check("infalign.lemma_b_vs_differences", "InfAlign main theorem",
        "transformed reward R_i - R_j vs central differences of the exact win rate along e_i - e_j (7 arms, ties, "
        "BoN and WoN, both comparators): max abs difference", 1e-8)
 def _lemma_b(rng):
@@ -112,7 +112,7 @@ def _raw_reward_rates(pdf, cdf, lo, hi, phi, beta, N):
     return kl, 1.0 - sol.y[1, -1]
 
 
-@check("infalign.calibration_invariance", "InfAlign (calibration); spec Theorem C",
+@check("infalign.calibration_invariance", "InfAlign (calibration)",
        "KL and BoN_N win rate of the CTRL policy for a Gaussian and an exponential raw reward, integrated in the "
        "reward variable, vs the uniform calibrated model: max abs difference over both laws", 1e-9)
 def _invariance(rng):
@@ -126,7 +126,7 @@ def _invariance(rng):
     return 0.0, float(np.max(np.abs(np.subtract([gauss, expo], [target, target]))))
 
 
-@mc_check("infalign.bon_decoding_vs_mc", "InfAlign inference-time win rate; spec section 3.6 (case 27 model)",
+@mc_check("infalign.bon_decoding_vs_mc", "InfAlign inference-time win rate",
           "exact BoN_N win rate of a CTRL policy on a memoryless LM's reward levels vs simulated BoN decoding of the "
           "policy against simulated BoN decoding of the reference (ties one half)")
 def _mc_bon(rng, m):
@@ -140,7 +140,7 @@ def _mc_bon(rng, m):
                                                      bon_law(probs, levels, N), levels)[1:]
 
 
-@mc_check("infalign.won_decoding_vs_mc", "InfAlign best-of-N jailbreaking (worst-of-N); spec section 6.2",
+@mc_check("infalign.won_decoding_vs_mc", "InfAlign best-of-N jailbreaking (worst-of-N)",
           "exact WoN_N win rate of a negexp CTRL policy on a bandit with ties vs simulated WoN decoding on both "
           "sides")
 def _mc_won(rng, m):
@@ -154,7 +154,7 @@ def _mc_won(rng, m):
     return (pol.win_rate("won", N),) + win_interval(wins, won_law(pol.policy, r, N), won_law(p, r, N), r)[1:]
 
 
-@mc_check("infalign.uniform_bon_vs_mc", "spec infalign.md sections 3.1 and 4.3 (Monte-Carlo overlay)",
+@mc_check("infalign.uniform_bon_vs_mc", "Balashankar et al. 2025 (continuous model; Monte-Carlo overlay)",
           "BoN_N win rate of an exp CTRL policy in the continuous model vs N inverse-CDF draws per side, maximum "
           "compared (no ties)")
 def _mc_uniform(rng, m):
@@ -169,7 +169,7 @@ def _mc_uniform(rng, m):
     return exact, est, bernstein(exact * (1.0 - exact), max(exact, 1.0 - exact), m)
 
 
-@mc_check("infalign.calibration_bias_vs_mc", "InfAlign reward calibration; spec section 6.1",
+@mc_check("infalign.calibration_bias_vs_mc", "InfAlign reward calibration",
           "exact E exp(t(C_m - 1)) of the m-sample calibrated reward (ties, trinomial sum) vs simulated reference "
           "sets")
 def _mc_calibration(rng, m):

@@ -20,14 +20,14 @@ from ..mc import sample_judge_point, simulate_judge
 from ._registry import Z, check, mc_check
 from ._stats import batch_ci
 
-_SOURCE = "Halder and Pehlevan, arXiv:2512.19905; spec judge.md"
+_SOURCE = "Halder and Pehlevan, arXiv:2512.19905"
 
 
 def _point(rng):
     return rng.uniform(-0.8, 0.8), rng.uniform(-0.6, 0.6), rng.uniform(0.5, 1.5)
 
 
-@check("judge.de_bayes_identity", f"{_SOURCE} 2.3 (Bayes calibration of the corrected offset variance)",
+@check("judge.de_bayes_identity", f"{_SOURCE} (Bayes calibration of the corrected offset variance)",
        "V_mu vs s^2 - sigma^2 when the teacher is drawn from the prior (tau^2 = gamma^2), random alpha, sigma^2, "
        "gamma^2, S^2", 1e-12)
 def _bayes(rng):
@@ -36,7 +36,7 @@ def _bayes(rng):
     return q.s2 - sigma2, q.var_mu
 
 
-@check("judge.de_traces_vs_finite_d", f"{_SOURCE} 2.2",
+@check("judge.de_traces_vs_finite_d", f"{_SOURCE}",
        "a1 = tr lambda (K + lambda)^-1 / d against the same trace of sampled X (d = 1000, n = 1000 / alpha, "
        "3 draws); tolerance covers the O(1/d) finite-size fluctuation", 1e-2)
 def _traces(rng):
@@ -52,7 +52,7 @@ def _traces(rng):
     return q.a1, float(np.mean(vals))
 
 
-@check("judge.softmax_vs_2d_quadrature", f"{_SOURCE} 3.2 (exponential-race integral)",
+@check("judge.softmax_vs_2d_quadrature", f"{_SOURCE} (exponential-race integral)",
        "E_{2,T} from the 1-D exponential-race integral vs nested adaptive quadrature (scipy quad, breakpoints at "
        "u2 = u1 and u2 = 2 rho - u1) of 2 E[U1^2 w1 / (w1 + w2)], random point and T in [0.2, 2] s^2", 1e-10)
 def _softmax_2d(rng):
@@ -74,16 +74,16 @@ def _softmax_2d(rng):
     return J.point_error(2, T, mu, rho, s), val
 
 
-@check("judge.inverse_square_law", f"{_SOURCE} 4 (extreme-value constant)",
+@check("judge.inverse_square_law", f"{_SOURCE} (extreme-value constant)",
        "(k+1)(k+2) E_k / C at k = 1e5 (teacher judge, random point) vs 1, where C = pi s^2 exp(mu^2/s^2) and the "
-       "correction is O(k^-2) (6e-10 in V4)", 1e-8)
+       "correction is O(k^-2) (6e-10 at k = 1e5)", 1e-8)
 def _inverse_square(rng):
     mu, _, s = _point(rng)
     k = 1e5
     return 1.0, (k + 1) * (k + 2) * J.point_error(k, 0.0, mu, 0.0, s) / J.best_of_k_constant(mu, 0.0, s)
 
 
-@check("judge.inverse_square_rate", f"{_SOURCE} 4",
+@check("judge.inverse_square_rate", f"{_SOURCE}",
        "k^2 ((k+1)(k+2) E_k / C - 1) at k = 1e2, 1e3, 1e4, 1e5 settles (a wrong constant or a 1/k^2 law with "
        "the wrong shift would diverge): the value at 1e5 vs at 1e4, relative; needs E_k to ~1e-12", 1e-2)
 def _inverse_square_rate(rng):
@@ -94,7 +94,7 @@ def _inverse_square_rate(rng):
     return q[0], q[1]
 
 
-@check("judge.large_k_limit", f"{_SOURCE} 3.1 (tilted-Gaussian limit)",
+@check("judge.large_k_limit", f"{_SOURCE} (tilted-Gaussian limit)",
        "|gap| E_{k,T} - E_inf at k = 1e4 / Ew over |gap| at k = 1e3 / Ew (Ew the rivals' mean weight), E_inf the "
        "closed form (theta mu + (1-theta) rho)^2 + theta s^2: at most 0.15 (0.1 for an O(1/k) approach, plus "
        "the 1/k^2 term) when the limit is right", 0.0, "<=")
@@ -107,7 +107,7 @@ def _limit(rng):
     return 0.15, abs(gaps[1]) / max(abs(gaps[0]), 1e-14)
 
 
-@check("judge.zero_temperature_limit", f"{_SOURCE} 3.2-3.3",
+@check("judge.zero_temperature_limit", f"{_SOURCE}",
        "softmax E_{k,T} at T = 1e-4 s^2 vs best-of-k E_k (same k in [2, 50]): the gap is O(T)", 1e-3)
 def _zero_T(rng):
     mu, rho, s = _point(rng)
@@ -115,7 +115,7 @@ def _zero_T(rng):
     return J.point_error(k, 0.0, mu, rho, s), J.point_error(k, 1e-4 * s * s, mu, rho, s)
 
 
-@check("judge.high_temperature_order", f"{_SOURCE} 3.4 (authors' expansion)",
+@check("judge.high_temperature_order", f"{_SOURCE} (authors' expansion)",
        "residual of the expansion truncated after C0 at T and 2T (T = 80 s^2): their ratio vs 8 (an O(T^-3) "
        "remainder; a wrong C0 would give 4)", 0.05)
 def _hte(rng):
@@ -125,7 +125,7 @@ def _hte(rng):
     return 1.0, res[0] / res[1] / 8.0
 
 
-@check("judge.optimal_k_vs_scan", f"{_SOURCE} 5 (finite optimal k when C-bar < 0)",
+@check("judge.optimal_k_vs_scan", f"{_SOURCE} (finite optimal k when C-bar < 0)",
        "optimal_k of a misspecified judge (rho = 0.6 y_T, alpha = 0.05) vs the argmin of the averaged error over "
        "every k = 1..40: the minimal errors (equal iff the same k)", 1e-13)
 def _optimal_k(rng):
@@ -137,7 +137,7 @@ def _optimal_k(rng):
     return e_star, min(scan)
 
 
-@check("judge.optimal_temperature_vs_grid", f"{_SOURCE} 5",
+@check("judge.optimal_temperature_vs_grid", f"{_SOURCE}",
        "E at the optimal T (k = 8, random point with 2 rho (rho - mu) > s^2) minus the minimum over a 400-point "
        "log grid of T in [1e-3, 10] s^2: must not be positive", 1e-12, "<=")
 def _optimal_T(rng):
@@ -159,14 +159,14 @@ def _mc_point(rng, m, softmax):
     return J.point_error(k, T, mu, rho, s), est, half
 
 
-@mc_check("judge.point_best_of_k_vs_mc", f"{_SOURCE} 3.3",
+@mc_check("judge.point_best_of_k_vs_mc", f"{_SOURCE}",
           "mean of U_sel^2 over sampled best-of-k selections (k in [2, 32], random point) vs the exact "
           "order-statistic error; batch-means interval")
 def _mc_bok(rng, m):
     return _mc_point(rng, m, softmax=False)
 
 
-@mc_check("judge.point_softmax_vs_mc", f"{_SOURCE} 3.2",
+@mc_check("judge.point_softmax_vs_mc", f"{_SOURCE}",
           "mean of U_sel^2 over sampled softmax selections (k in [2, 32], T in [0.05, 2] s^2) vs the exact "
           "exponential-race error; batch-means interval")
 def _mc_softmax(rng, m):
@@ -182,7 +182,7 @@ def _finite_d(rng, m, key, k=1):
     return float(out.mean()), Z * float(out.std(ddof=1)) / math.sqrt(trials)
 
 
-@mc_check("judge.offset_variance_finite_d", f"{_SOURCE} 2.3 (V2)",
+@mc_check("judge.offset_variance_finite_d", f"{_SOURCE} (offset variance)",
           "E mu^2 over test points of finite-d simulations (d = 400, n = 800) vs the corrected deterministic "
           "equivalent V_mu = 0.2808; interval from independent trials (finite-d bias O(1/d) is far below it)")
 def _mc_vmu(rng, m):
@@ -190,14 +190,14 @@ def _mc_vmu(rng, m):
     return _PROPORTIONAL.offset_law()["var_mu"], est, half
 
 
-@mc_check("judge.naive_offset_excluded", f"{_SOURCE} 2.3 (negative control)",
+@mc_check("judge.naive_offset_excluded", f"{_SOURCE} (negative control)",
           "the same simulation must EXCLUDE the authors' naive V_mu = S^2 tau^2 a1^2 = 0.0788", "!=")
 def _mc_naive(rng, m):
     est, half = _finite_d(rng, m, "mu2")
     return J.deterministic_equivalent(0.5, 0.5, 1.0, de="paper").var_mu, est, half
 
 
-@mc_check("judge.best_of_16_finite_d", f"{_SOURCE} 2-4 (V2b)",
+@mc_check("judge.best_of_16_finite_d", f"{_SOURCE} (best-of-16)",
           "best-of-16 error of finite-d simulations (d = 400, n = 800, teacher judge) vs the averaged exact error "
           "of the deterministic equivalent, 0.013859")
 def _mc_bo16(rng, m):
@@ -205,7 +205,7 @@ def _mc_bo16(rng, m):
     return _PROPORTIONAL.error(16), est, half
 
 
-@mc_check("judge.best_of_16_naive_excluded", f"{_SOURCE} 2.3 (negative control)",
+@mc_check("judge.best_of_16_naive_excluded", f"{_SOURCE} (negative control)",
           "the same simulation must EXCLUDE the naive-DE best-of-16 error 0.009123", "!=")
 def _mc_bo16_naive(rng, m):
     est, half = _finite_d(rng, m, "error", k=16)

@@ -15,7 +15,7 @@ from scipy.stats import poisson
 from .. import pn
 from ._registry import check
 
-_SOURCE = "Sheena, arXiv:2105.08947, section 2; spec pn_criterion.md section 6"
+_SOURCE = "Sheena, arXiv:2105.08947, section 2"
 
 
 def _richardson(fam, g, n):
@@ -43,7 +43,7 @@ def _bernoulli(rng):
     return 1.0, _richardson(pn.FiniteExpFamily([0, 1]), [1 - q, q], 1000)[1] * c2 / closed
 
 
-@check("pn.tilt_expansion", "spec pn_criterion.md sections 6 (cases 7, 8) and 8 (the alignment tilt family)",
+@check("pn.tilt_expansion", "Sheena, arXiv:2105.08947 (risk expansion) on the alignment tilt family",
        "c2 of the tilt family p e^{lambda r} (r = 0..3, misspecified random truth) vs Richardson of the exact "
        "conditional risk (lattice, n = 500, 1000): ratio Richardson / c2", 1e-2)
 def _tilt(rng):
@@ -51,7 +51,7 @@ def _tilt(rng):
     return _richardson(fam, rng.dirichlet(np.full(4, 3.0)), 500)
 
 
-@check("pn.poisson_expansion", "spec pn_criterion.md section 2.3 (Poisson model, Poisson truth)",
+@check("pn.poisson_expansion", "Sheena, arXiv:2105.08947 (risk expansion; Poisson model, Poisson truth)",
        "c2 = 5/(12 lambda) from the one-parameter cumulant formula vs Richardson of the exact conditional risk, "
        "sum over k of Poisson(k; n lambda) D(lambda | k/n) (n = 500, 1000): ratio Richardson / c2", 1e-2)
 def _poisson(rng):
@@ -69,7 +69,7 @@ def _poisson(rng):
     return 1.0, (2 * r[1] - r[0]) / c2
 
 
-@check("pn.c1_is_tic_over_4n", "spec pn_criterion.md section 5 (first-order risk = TIC penalty / 4n)",
+@check("pn.c1_is_tic_over_4n", "Takeuchi 1976 (TIC): first-order risk = TIC penalty / 4n",
        "c1 vs tr(J^-1 K) / 2 with J the Hessian of E_g log f by central differences and K = E_g[s s^T] of the "
        "score, random 2-parameter family on 6 points", 1e-7)
 def _tic(rng):

@@ -1,7 +1,7 @@
 """Checks of the f-regularised optima in ``alignsim verify`` (registered into :data:`alignsim.checks.CHECKS`).
 
 Each optimum is compared with a brute-force constrained optimisation on the simplex (scipy SLSQP, an independent
-method; the spec's tolerance for it is 1e-6), and the frontier's slope with the envelope theorem.
+method; its stated accuracy is 1e-6), and the frontier's slope with the envelope theorem.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ _NAMES = [("forward_kl", None), ("js", None), ("chi2", None), ("hellinger", None
           ("tv", None)]
 
 
-@check("regularisers.optimum_vs_slsqp", "Wang et al. 2023 (KKT form); spec regularisers.md Theorem 1",
+@check("regularisers.optimum_vs_slsqp", "Wang et al. 2023 (KKT form)",
        "objective of the KKT/closed-form optimum minus that of SLSQP on the simplex, every regulariser, random "
        "6-response law: max gap (must be >= -1e-12 and small)", 1e-6)
 def _vs_slsqp(rng):
@@ -54,7 +54,7 @@ def _vs_slsqp(rng):
     return 0.0, worst
 
 
-@check("regularisers.frontier_slope", "envelope theorem; spec regularisers.md section 2.4",
+@check("regularisers.frontier_slope", "envelope theorem",
        "dE[r]/dD_f along the path by central differences in beta vs beta, every smooth regulariser", 1e-6)
 def _slope(rng):
     q, r = rng.dirichlet(np.ones(5)), rng.normal(size=5)
@@ -66,7 +66,7 @@ def _slope(rng):
     return 0.0, worst
 
 
-@check("regularisers.nash_gap_zero", "Zhang et al. 2024 (INPO); spec regularisers.md section 5.5",
+@check("regularisers.nash_gap_zero", "Zhang et al. 2024 (INPO)",
        "duality gap of the computed KL-regularised Nash equilibrium, random 5x5 preference matrix (P + P^T = 1)",
        1e-12)
 def _nash(rng):
@@ -77,7 +77,7 @@ def _nash(rng):
     return 0.0, nash_gap(P, q, tau, nash_kl(P, q, tau))
 
 
-@check("regularisers.identities", "Korbak et al. 2022; RLG (Jin et al. 2025); spec regularisers.md 5.1-5.4",
+@check("regularisers.identities", "Korbak et al. 2022; RLG (Jin et al. 2025)",
        "max over: J(pi) - [beta log Z - beta KL(pi||pi*)] for a random pi; geometric mixture of q and pi*_beta "
        "with weight w vs the tilt at beta / w; r - implicit reward constant across responses", 1e-12)
 def _identities(rng):
@@ -90,7 +90,7 @@ def _identities(rng):
     return 0.0, max(abs(lhs - rhs), float(np.max(np.abs(mix - tilt(q, r, beta / w)))), float(np.ptp(implicit)))
 
 
-@mc_check("regularisers.goodhart_bon_vs_mc", "Gao et al. 2023; spec regularisers.md section 4.2 (toy G1, V15)",
+@mc_check("regularisers.goodhart_bon_vs_mc", "Gao et al. 2023",
           "exact gold reward of best-of-N under the proxy (N random in [2, 200]) vs naive simulation of BoN on G1")
 def _goodhart_mc(rng, m):
 

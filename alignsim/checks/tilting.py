@@ -25,7 +25,7 @@ from ._registry import check, mc_check
 from ._stats import batch_ci, random_law
 
 
-@check("tilt.primal_dual", "Yang et al. 2024, Lemma Y-L1 (strong duality)",
+@check("tilt.primal_dual", "Yang et al. 2024, the closed-form KL-constrained optimum (strong duality)",
        "R*(delta) = Lambda'(lambda_delta) vs min_lambda (Lambda + delta)/lambda by scalar minimisation", 1e-8)
 def _primal_dual(rng):
     p, r = random_law(rng, 6)
@@ -33,14 +33,14 @@ def _primal_dual(rng):
     return optimal_reward(p, r, delta), dual_reward(p, r, delta)
 
 
-@check("tilt.budget_roundtrip", "Yang et al. 2024, Lemma Y-L1", "KL(tilt(beta_for_kl(delta)) || p) vs delta", 1e-12)
+@check("tilt.budget_roundtrip", "Yang et al. 2024, the closed-form KL-constrained optimum", "KL(tilt(beta_for_kl(delta)) || p) vs delta", 1e-12)
 def _roundtrip(rng):
     p, r = random_law(rng, 8)
     delta = max_kl(p, r) * rng.uniform(0.01, 0.99)
     return delta, kl(tilt(p, r, beta_for_kl(p, r, delta)), p)
 
 
-@check("tilt.tradeoff_identity", "Yang et al. 2024, Theorem Y-T1 (exact identity)",
+@check("tilt.tradeoff_identity", "Yang et al. 2024, the trade-off identity (exact identity)",
        "KL(phi || phi_delta) by the divergence vs the identity's right-hand side, random phi", 1e-11)
 def _tradeoff(rng):
     p, r = random_law(rng, 7)
@@ -52,7 +52,7 @@ def _tradeoff(rng):
     return tradeoff_gap(phi, p, r, delta), float(np.sum(phi * (np.log(phi) - log_tilt)))
 
 
-@check("tilt.optimality", "Yang et al. 2024, Lemma Y-L1",
+@check("tilt.optimality", "Yang et al. 2024, the closed-form KL-constrained optimum",
        "E_phi r of 200 random policies with KL(phi||p) <= delta never exceeds R*(delta)", 1e-12, "<=")
 def _optimality(rng):
     p, r = random_law(rng, 5)
@@ -65,7 +65,7 @@ def _optimality(rng):
     return 0.0, best
 
 
-@check("tilt.jeffreys", "Theoretical limits of LM alignment (arXiv 2605.07105); spec VC9",
+@check("tilt.jeffreys", "Theoretical limits of LM alignment (arXiv 2605.07105)",
        "E_phi r - E_p r vs [KL(phi||p) + KL(p||phi)] / lambda", 1e-12)
 def _jeffreys(rng):
     p, r = random_law(rng, 6)
@@ -74,7 +74,7 @@ def _jeffreys(rng):
     return float(np.dot(phi - p, r)), (kl(phi, p) + kl(p, phi)) / lam
 
 
-@check("tilt.tensorisation", "Yang et al. 2024, Y-P1 (the optimum is memoryless)",
+@check("tilt.tensorisation", "Yang et al. 2024, tensorisation (the optimum is memoryless)",
        "KL of the tilted length-n LM from the LM vs n * delta", 1e-12)
 def _tensor(rng):
     p, r = random_law(rng, 4)
@@ -84,7 +84,7 @@ def _tensor(rng):
     return n * delta, lm.tilt(beta_for_kl(p, r, delta)).kl(lm)
 
 
-@mc_check("mc.tilt_reward_is", "Korbak et al. 2022; Yang et al. 2024, Lemma Y-L1",
+@mc_check("mc.tilt_reward_is", "Korbak et al. 2022; Yang et al. 2024, the closed-form KL-constrained optimum",
           "E_phi r vs self-normalised importance weights exp(r/beta) on draws from p (batch-means CI)")
 def _mc_tilt_reward(rng, m):
 

@@ -21,8 +21,8 @@ def frontier_vs_bon(p=(0.7, 0.3), r=(0.0, 1.0), deltas=(0.05, 0.1, 0.2, 0.5),
     r"""Per-token reward vs per-token KL: the KL-RL frontier and best-of-N with :math:`N=\lfloor e^{n\Delta}\rfloor`.
 
     Best-of-N points :math:`(\mathrm{KL}(\boldsymbol\pi_N\|\mathbf p)/n,\ \mathbb E R_n/n)` on a memoryless LM of
-    length :math:`n` approach the frontier :math:`R^\star(\Delta)` as :math:`n` grows (Yang et al., Theorem Y-T4;
-    spec VC18). Everything is exact (no sampling), including :math:`N` up to :math:`e^{500}`.
+    length :math:`n` approach the frontier :math:`R^\star(\Delta)` as :math:`n` grows (Yang et al., best-of-N is
+    asymptotically KL-RL). Everything is exact (no sampling), including :math:`N` up to :math:`e^{500}`.
 
     References
     ----------
@@ -68,7 +68,7 @@ def bon_kl_vs_formula(sizes=(10, 100, 1000, 10_000), max_log10_n: float = 6.0, t
     Left: uniform references with distinct rewards; the exact KL saturates at :math:`\log L` once
     :math:`N\gtrsim L`, the folklore formula does not; the estimator :math:`\widehat D_N(1/L)` (dotted) tracks the
     exact value. Right: a "cherry-picked" reference (top outcome of mass ``top_mass``, ten equal lower outcomes):
-    the exact KL climbs in a staircase towards :math:`\log(1/\varepsilon)` (spec VC21).
+    the exact KL climbs in a staircase towards :math:`\log(1/\varepsilon)`.
 
     References
     ----------
@@ -123,7 +123,7 @@ def rate_functions(delta_bernoulli: float = 0.1, delta_ternary: float = 0.25) ->
 
     References
     ----------
-    .. [1] Yang et al., arXiv:2404.01730, Theorem Y-T2 (spec VC4, VC5).
+    .. [1] Yang et al., arXiv:2404.01730, the large-deviation principle of the RL-optimal reward.
 
     Examples
     --------
@@ -153,11 +153,11 @@ def rate_functions(delta_bernoulli: float = 0.1, delta_ternary: float = 0.25) ->
 
 def ldp_convergence(p=(0.7, 0.3), r=(0.0, 1.0), lengths=(10, 100, 1000)) -> Figure:
     r""":math:`-\frac1n\log P(\bar R_n\ge x)` from the exact law for several lengths, converging to the rate
-    function :math:`I_0(x)` above the mean (the error is :math:`O(\log n/n)`; spec VC20).
+    function :math:`I_0(x)` above the mean (the error is :math:`O(\log n/n)`).
 
     References
     ----------
-    .. [1] Yang et al., arXiv:2404.01730, Theorem Y-T2; Dembo and Zeitouni (1998), Theorem 2.2.3.
+    .. [1] Yang et al., arXiv:2404.01730, the large-deviation principle of the RL-optimal reward; Dembo and Zeitouni (1998), Theorem 2.2.3.
 
     Examples
     --------
@@ -186,11 +186,11 @@ def bon_vs_rl_rates(p=(0.7, 0.3), r=(0.0, 1.0), delta: float = 0.1,
                     lengths=(10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000)) -> Figure:
     r"""Best-of-:math:`\lfloor e^{n\Delta}\rfloor` against the KL-RL optimum as the length grows, on log axes:
     :math:`\mathrm{KL}(\text{BoN}\|\text{RL})/n` and the per-token reward gap, with the guides
-    :math:`\frac{\log n}{2n}` and :math:`\frac{\log n}{2\lambda n}` (spec section 2.2, rates).
+    :math:`\frac{\log n}{2n}` and :math:`\frac{\log n}{2\lambda n}`.
 
     References
     ----------
-    .. [1] Yang et al., arXiv:2404.01730, Theorem Y-T4 (spec VC18).
+    .. [1] Yang et al., arXiv:2404.01730, best-of-N is asymptotically KL-RL.
 
     Examples
     --------

@@ -17,12 +17,13 @@ def dynamics_trajectories(r=(1.0, 0.5, 0.0), ref=(0.2, 0.3, 0.5), beta: float = 
     r"""Exact expected trajectories on the 3-arm simplex (barycentric coordinates) from the reference: policy gradient
     and natural gradient with the correct KL gradient converge to the tilt; policy gradient with :math:`k_3` as a loss
     (GRPO's placement without importance weights) converges to the forward-KL optimum instead; GRPO's advantage
-    normalisation with the correct KL term stops elsewhere (spec B10, B11). Right: entropy along policy gradient
+    normalisation with the correct KL term stops elsewhere. Right: entropy along policy gradient
     with the first-order prediction :math:`-\eta\,\mathrm{Cov}_\pi(\log\pi, \delta)` per step overlaid.
 
     References
     ----------
-    .. [1] spec estimators_dynamics.md, sections 3.6 and 4; Cui et al., arXiv:2505.22617.
+    .. [1] S. Kakade, "A natural policy gradient", NeurIPS 2001; Z. Shao et al., arXiv:2402.03300 (GRPO);
+       G. Cui et al., arXiv:2505.22617 (entropy mechanism).
 
     Examples
     --------

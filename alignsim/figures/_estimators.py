@@ -19,7 +19,7 @@ def estimators_std_over_kl(max_mu: float = 2.0) -> Figure:
 
     References
     ----------
-    .. [1] J. Schulman, "Approximating KL divergence" (2020); spec estimators_dynamics.md, section 2.1.
+    .. [1] J. Schulman, "Approximating KL divergence" (2020).
 
     Examples
     --------
@@ -65,7 +65,7 @@ def estimators_gradient_table(theta=(0.3, -0.2, 1.1, 0.0, -0.7), ref=(0.1, 0.2, 
 
     References
     ----------
-    .. [1] Tang and Munos (2025); spec estimators_dynamics.md, section 3.3 (case G1).
+    .. [1] Tang and Munos (2025).
 
     Examples
     --------

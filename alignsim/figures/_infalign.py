@@ -44,14 +44,14 @@ def infalign_frontier(panels=INFALIGN_PANELS, intervals: int = 2 ** 12, table_in
         W^{\mathcal T}_N(\pi) = W\big(\mathcal T_N(\pi)\succ\mathcal T_N(\pi_{\rm ref})\big),\qquad
         \pi_{\Phi,\beta}\propto\pi_{\rm ref}e^{\Phi(C)/\beta}.
 
-    Markers are the rows of :func:`alignsim.infalign.frontier_table` at the panel's :math:`N` (the spec's
-    section 4.4 table, reproduced to its printed digits): the exponential tuned at each KL (open) and the optimum
+    Markers are the rows of :func:`alignsim.infalign.frontier_table` at the panel's :math:`N` (the comparison of
+    transforms of [1]): the exponential tuned at each KL (open) and the optimum
     (filled). The last panel is the standard win rate, where the identity transform is optimal and best-of-N of
     the reference (:math:`\log N-\frac{N-1}N`, :math:`\frac N{N+1}`) lies just below it.
 
     References
     ----------
-    .. [1] Balashankar et al., "InfAlign", arXiv:2412.19792 (analytical comparison of transforms); spec
+    .. [1] Balashankar et al., "InfAlign", arXiv:2412.19792 (analytical comparison of transforms)
        ``infalign.md`` sections 4.3-4.4.
 
     Examples
@@ -120,7 +120,7 @@ def infalign_best_t(ns=(2, 4, 8, 16, 32), kls=(0.02, 0.05, 0.1, 0.25, 0.5, 1.0),
     References
     ----------
     .. [1] Balashankar et al., arXiv:2412.19792 ("exponential transforms target different quantiles for different
-       t"); spec ``infalign.md``, "How t is chosen".
+       t")"How t is chosen".
 
     Examples
     --------
@@ -160,13 +160,13 @@ def infalign_optimal_policies(N: int = 4, kls=(0.1, 0.5, 1.0, 2.0), intervals: i
 
     .. math::
 
-        p^\star(u) = \frac{e^{\Phi^\star(u)/\beta}}{Z},\qquad \Phi^\star = \mathcal R_{p^\star}\ \text{(Lemma B)}.
+        p^\star(u) = \frac{e^{\Phi^\star(u)/\beta}}{Z},\qquad \Phi^\star = \mathcal R_{p^\star}\ \text{(result (B) of alignsim.infalign)}.
 
     Dashed: the exponential transform tuned at the same KL.
 
     References
     ----------
-    .. [1] Balashankar et al., arXiv:2412.19792; spec ``infalign.md`` section 3.4 (shape of the optimum).
+    .. [1] Balashankar et al., arXiv:2412.19792.
 
     Examples
     --------
@@ -204,7 +204,7 @@ def infalign_calibration(N: int = 4, ms=(1, 2, 4, 8, 16, 32, 64, 128, 256), t: f
     r"""Calibrated vs raw-reward RLHF, and the cost of estimating the calibrated reward from :math:`m` samples.
 
     Raw-reward RLHF :math:`\pi\propto\pi_{\rm ref}e^{r/\beta}` is CTRL with the reward's quantile function
-    (spec Proposition D): its trade-off depends on the reward law (Gaussian: standard win rate
+: its trade-off depends on the reward law (Gaussian: standard win rate
     :math:`\Phi_{\mathcal N}(\sqrt{\mathrm{KL}})`, and :math:`W^{\rm bon}_N=W^{\rm won}_N`), while the calibrated
     identity is the same for every atomless reward and optimal for the standard win rate. Right: best-of-N win rate
     at KL 0.5 of the exponential transform when :math:`C` is estimated from :math:`m` fresh reference samples (the
@@ -216,7 +216,7 @@ def infalign_calibration(N: int = 4, ms=(1, 2, 4, 8, 16, 32, 64, 128, 256), t: f
 
     References
     ----------
-    .. [1] Balashankar et al., arXiv:2412.19792 (reward calibration); spec ``infalign.md`` Proposition D, 6.1.
+    .. [1] Balashankar et al., arXiv:2412.19792 (reward calibration).
 
     Examples
     --------

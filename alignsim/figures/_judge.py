@@ -36,8 +36,7 @@ def judge_error_vs_k(ns=(100, 200, 800), betas=(0.45, 0.6, 0.75), k_max: int = 1
 
     References
     ----------
-    .. [1] Halder and Pehlevan, arXiv:2512.19905 (the authors' ``BLR_zero_T.py`` figure); spec ``judge.md``
-       sections 4-5 (V4b, V7b).
+    .. [1] Halder and Pehlevan, arXiv:2512.19905 (the authors' ``BLR_zero_T.py`` figure).
 
     Examples
     --------
@@ -101,7 +100,7 @@ def judge_error_vs_temperature(ks=(2, 8, 32, 128), beta: float = 0.85, points: i
 
     References
     ----------
-    .. [1] Halder and Pehlevan, arXiv:2512.19905 (claim iv); spec ``judge.md`` section 5 (V8).
+    .. [1] Halder and Pehlevan, arXiv:2512.19905 (claim iv).
 
     Examples
     --------
@@ -154,7 +153,7 @@ def judge_compute_vs_data(d: int = 100, n_steps: int = 16, k_steps: int = 21) ->
 
     References
     ----------
-    .. [1] Halder and Pehlevan, arXiv:2512.19905 (claim vi); spec ``judge.md`` section 6 (V9).
+    .. [1] Halder and Pehlevan, arXiv:2512.19905 (claim vi).
 
     Examples
     --------
@@ -209,7 +208,7 @@ def judge_decay_exponent(ratios=None, ks=(1e2, 1e4, 1e6)) -> Figure:
 
     References
     ----------
-    .. [1] Halder and Pehlevan, arXiv:2512.19905 (claims v, vii); spec ``judge.md`` section 4 (V10).
+    .. [1] Halder and Pehlevan, arXiv:2512.19905 (claims v, vii).
 
     Examples
     --------

@@ -23,7 +23,7 @@ def pn_convergence(ns=(10, 20, 40, 80, 160, 320)) -> Figure:
 
     References
     ----------
-    .. [1] Sheena, arXiv:2105.08947, section 2; spec ``pn_criterion.md`` section 6 (cases 3, 4, 7).
+    .. [1] Sheena, arXiv:2105.08947, section 2.
 
     Examples
     --------
@@ -67,7 +67,7 @@ def pn_acceptance(eps=(0.05, 0.03, 0.02, 0.01), p_max: int = 200) -> Figure:
 
     References
     ----------
-    .. [1] Sheena, arXiv:2105.08947, section 3; spec ``pn_criterion.md`` section 3.2 (decision rule, reconstructed).
+    .. [1] Sheena, arXiv:2105.08947, section 3.
 
     Examples
     --------
@@ -104,7 +104,7 @@ def _loglinear(d, order):
 
 
 def pn_synthetic(seed: int = 1599, sizes=(1599, 4177, 4898)) -> Figure:
-    r"""Synthetic stand-in for the paper's practical demonstrations (spec section 4, case 15): log-linear models of
+    r"""Synthetic stand-in for the paper's practical demonstrations: log-linear models of
     increasing order on six binary variables fitted to a truth with 2-, 3- and 4-way interactions. Left: the
     estimation risk :math:`c_1/n+c_2/n^2` against the thresholds :math:`8\varepsilon^2`; right: the approximation
     error :math:`D[g|f_{\theta_*}]` falls with :math:`p` while the estimation risk grows (their sum is the total
@@ -116,7 +116,7 @@ def pn_synthetic(seed: int = 1599, sizes=(1599, 4177, 4898)) -> Figure:
 
     References
     ----------
-    .. [1] Sheena, arXiv:2105.08947, sections 3-4; spec ``pn_criterion.md`` sections 4-5.
+    .. [1] Sheena, arXiv:2105.08947, sections 3-4.
 
     Examples
     --------

@@ -35,11 +35,11 @@ def regularisers_frontier(q=(0.4, 0.3, 0.2, 0.1), r=(0.0, 0.5, 1.0, 1.5)) -> Fig
         \pi_\beta=\arg\max_\pi\mathbb E_\pi r-\beta D_f(\pi\|q);\qquad \frac{d\,\mathbb E r}{dD_f}=\beta .
 
     Against :math:`\mathrm{KL}(\pi\|q)` the reverse-KL curve dominates, against :math:`\mathrm{KL}(q\|\pi)` the
-    forward-KL curve does (spec section 2.4): comparisons "at matched KL" favour whoever owns the axis.
+    forward-KL curve does: comparisons "at matched KL" favour whoever owns the axis.
 
     References
     ----------
-    .. [1] Wang et al., arXiv:2309.16240; spec ``regularisers.md`` sections 2.4 and 6 (R-frontier).
+    .. [1] Wang et al., arXiv:2309.16240.
 
     Examples
     --------
@@ -85,7 +85,8 @@ def regularisers_policies(q=(0.4, 0.3, 0.2, 0.1), r=(0.0, 0.5, 1.0, 1.5), kl_bud
 
     References
     ----------
-    .. [1] Spec ``regularisers.md`` sections 2.1 and 2.6 (the two axes: full support, lifting rare responses).
+    .. [1] C. Wang et al., "Beyond reverse KL: generalizing direct preference optimization with diverse divergence
+       constraints", arXiv:2309.16240.
 
     Examples
     --------
@@ -122,7 +123,7 @@ def regularisers_pass_at_k(p0s=(0.001, 0.01, 0.05, 0.2, 0.5, 0.8), pass1: float 
 
     References
     ----------
-    .. [1] Li et al., "DPH-RL", arXiv:2509.07430; spec ``regularisers.md`` section 3 (V13).
+    .. [1] Li et al., "DPH-RL", arXiv:2509.07430.
 
     Examples
     --------
@@ -168,8 +169,7 @@ def regularisers_overoptimisation() -> Figure:
 
     References
     ----------
-    .. [1] Gao, Schulman, Hilton, ICML 2023; Coste et al., arXiv:2310.02743; Laidlaw et al., arXiv:2403.03185;
-       spec ``regularisers.md`` section 4.
+    .. [1] Gao, Schulman, Hilton, ICML 2023; Coste et al., arXiv:2310.02743; Laidlaw et al., arXiv:2403.03185.
 
     Examples
     --------

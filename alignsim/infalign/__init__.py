@@ -15,14 +15,27 @@ Two settings share one interface (``.kl``, ``.win_rate(procedure, N, against=...
 
 * finite laws (bandits, reward levels of a memoryless LM), exact: :func:`ctrl_policy`,
   :func:`inference_time_win_rate`, :func:`transformed_reward`;
-* the continuous model in calibrated units (reference :math:`={\rm Unif}[0,1]`), which by calibration invariance
-  (spec Theorem C) is the trade-off of *every* reward without atoms: :class:`UniformCTRL`, :func:`optimal_transform`,
+* the continuous model in calibrated units (reference :math:`={\rm Unif}[0,1]`), which by calibration invariance (C)
+  is the trade-off of *every* reward without atoms: :class:`UniformCTRL`, :func:`optimal_transform`,
   :func:`best_t`. Integrals are composite Simpson on a grid graded at both ends,
   :math:`u = s^3(10-15s+6s^2)`, :math:`2^{14}` intervals in :math:`s` (agreement with the exponential-integral closed
   forms to about :math:`10^{-10}`; the grid resolves spikes of width :math:`10^{-9}` at either end); all tilts are
   formed in log space from :math:`\log\lambda`, so :math:`\lambda=1/\beta` may exceed the float range.
 
-Conventions (the paper's body could not be read; spec ``infalign.md`` marks these as reconstructions):
+The package rests on four results, referred to by letter in its docstrings:
+
+(A) the main theorem of [1]: the inference-aware optimum is KL-regularised RL (RLHF) with the transformed reward
+    :math:`\mathcal R_\pi`, the gradient of the inference-time win rate with respect to the policy;
+(B) for best-/worst-of-N that reward is explicit: on reward levels with calibrated values :math:`c_\ell`,
+    :math:`\mathcal R` is the derivative of :math:`\sum_\ell\mathcal T(a)_\ell c_\ell` in the level masses :math:`a`
+    (:func:`transformed_reward`), and in calibrated units :math:`\mathcal R^{\rm bon}(u)=N^2\int_0^u(sF(s))^{N-1}ds`;
+(C) calibration invariance: KL and every win rate depend on the reference only through calibrated levels, so a
+    reward without atoms reduces to :math:`{\rm Unif}[0,1]` (the "analytical tool" of [1]);
+(D) RLHF with the raw reward is CTRL with the reward's quantile function as the transform (:func:`quantile`).
+
+(B)-(D) are derived for this package and checked numerically (``alignsim verify --only infalign``).
+
+Conventions:
 
 * ties count one half everywhere, and best-/worst-of-N break ties uniformly at random;
 * ``against="decoded"`` (default) is the paper's inference-time win rate, the same procedure on both sides;

@@ -101,14 +101,14 @@ class _Density:
         return n * np.power(g.u if kind == "bon" else g.v, n - 1.0)
 
     def win_rate(self, kind, n, against) -> float:
-        # W = 1 - int F_T(pi) dG  = int (1-F)^N dG for worst-of-N (integration by parts; spec table 3.1)
+        # W = 1 - int F_T(pi) dG  = int (1-F)^N dG for worst-of-N (integration by parts)
         cmp = self.comparator(kind, n, against)
         if kind == "bon":
             return 1.0 - self.grid.integral(np.power(self.F, n) * cmp)
         return self.grid.integral(np.power(1.0 - self.F, n) * cmp)
 
     def gradient(self, kind, n, against) -> np.ndarray:
-        """Lemma B in calibrated units, normalised to 0 at u = 0."""
+        """Result (B) in calibrated units, normalised to 0 at u = 0."""
         # dW/dp(v) = -int_v^1 N F^{N-1} dG (BoN) or -int_v^1 N (1-F)^{N-1} dG (WoN); minus its value at v = 0
         cmp = self.comparator(kind, n, against)
         return self.grid.cumulative(n * np.power(self.F if kind == "bon" else 1.0 - self.F, n - 1.0) * cmp)
@@ -129,8 +129,8 @@ class UniformCTRL:
         \mathrm{KL}=\int_0^1p\log p,\quad
         W^{\rm bon}_N=1-\int_0^1Nu^{N-1}F(u)^N du,\quad W^{\rm won}_N=\int_0^1N(1-u)^{N-1}(1-F(u))^Ndu,
 
-    with :math:`F` the policy CDF (spec section 3.1); against plain reference samples the weights
-    :math:`Nu^{N-1}`, :math:`N(1-u)^{N-1}` become 1. By calibration invariance (spec Theorem C) these are the KL
+    with :math:`F` the policy CDF; against plain reference samples the weights
+    :math:`Nu^{N-1}`, :math:`N(1-u)^{N-1}` become 1. By calibration invariance these are the KL
     and win rates of :math:`\pi_{\Phi,\beta}` for every prompt, reference and reward without atoms.
 
     Parameters
@@ -152,7 +152,7 @@ class UniformCTRL:
 
     References
     ----------
-    .. [1] Balashankar et al., arXiv:2412.19792 (the analytical tool); spec ``infalign.md`` sections 2-3.
+    .. [1] Balashankar et al., arXiv:2412.19792 (the analytical tool).
 
     Examples
     --------
@@ -205,7 +205,7 @@ class UniformCTRL:
         return self._d.win_rate(kind, n, against)
 
     def transformed_reward(self, procedure: str = "bon", N=1, *, against: str = "decoded") -> np.ndarray:
-        r"""Lemma B on the grid: :math:`\mathcal R^{\rm bon}(u)=N^2\int_0^u(sF(s))^{N-1}ds`,
+        r"""Result (B) on the grid: :math:`\mathcal R^{\rm bon}(u)=N^2\int_0^u(sF(s))^{N-1}ds`,
         :math:`\mathcal R^{\rm won}(u)=-N^2\int_u^1((1-s)(1-F(s)))^{N-1}ds`, shifted to 0 at :math:`u=0`."""
         kind, n = _uniform_kind(procedure, N, against)
         return self._d.gradient(kind, n, against)
@@ -215,7 +215,7 @@ class UniformCTRL:
 
 
 def _solve_log_lambda(tr: Transform, grid: _Grid, target: float) -> float:
-    """Brent in log(lambda) for KL = target, the bracket expanded adaptively (spec section 3.3).
+    """Brent in log(lambda) for KL = target, the bracket expanded adaptively.
 
     A step that overshoots into tilts too concentrated for the grid (all weight on a zero-width end node) is
     halved back until the KL is resolved again.
@@ -257,8 +257,7 @@ def ctrl_beta_for_kl(transform, kl, ref=None, r=None) -> float:
         \mathrm{KL}(\pi_{\Phi,\beta}\|\pi_{\rm ref}) = \kappa,\qquad
         \frac{d\,\mathrm{KL}}{d\lambda}=\lambda\,\mathrm{Var}_{\pi}(\Phi)>0,
 
-    so the root is unique; Brent's method in :math:`\log\lambda` with an adaptively expanded bracket (spec
-    section 3.3). A target at or above :math:`\mathrm{KL}_{\max}=-\log\pi_{\rm ref}(\arg\max\Phi)` is unattainable
+    so the root is unique; Brent's method in :math:`\log\lambda` with an adaptively expanded bracket. A target at or above :math:`\mathrm{KL}_{\max}=-\log\pi_{\rm ref}(\arg\max\Phi)` is unattainable
     and raises ``ValueError``.
 
     Parameters
@@ -277,7 +276,7 @@ def ctrl_beta_for_kl(transform, kl, ref=None, r=None) -> float:
 
     References
     ----------
-    .. [1] Spec ``infalign.md`` section 3.3 (root finding for beta).
+    .. [1] A. Balashankar et al., "InfAlign: Inference-aware language model alignment", arXiv:2412.19792.
 
     Examples
     --------

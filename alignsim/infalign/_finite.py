@@ -1,4 +1,4 @@
-r"""InfAlign on finite laws, exactly: calibration estimates and their moments, inference-time win rates, Lemma B's
+r"""InfAlign on finite laws, exactly: calibration estimates and their moments, inference-time win rates, result (B)'s
 transformed reward and CTRL policies."""
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def estimate_calibrated_reward(reference_rewards, rewards) -> np.ndarray:
 
     References
     ----------
-    .. [1] Balashankar et al., arXiv:2412.19792 (reward calibration); spec section 6.1.
+    .. [1] Balashankar et al., arXiv:2412.19792 (reward calibration).
 
     Examples
     --------
@@ -86,7 +86,7 @@ def calibration_moments(ref, r, m, transform=None):
         \mathbb E\,\Phi(\hat C_m)=\sum_{b+e\le m}\binom{m}{b,\,e}P_<^bP_=^eP_>^{m-b-e}\,\Phi\Big(\frac{b+e/2}{m}\Big),
 
     since :math:`m\hat C_m = B + E/2` with :math:`(B, E)` the numbers of reference samples below / tied. The bias
-    :math:`\mathbb E\Phi(\hat C_m)-\Phi(C)` is positive for convex :math:`\Phi` (spec pitfall 10).
+    :math:`\mathbb E\Phi(\hat C_m)-\Phi(C)` is positive for convex :math:`\Phi`.
 
     Parameters
     ----------
@@ -105,7 +105,7 @@ def calibration_moments(ref, r, m, transform=None):
 
     References
     ----------
-    .. [1] Balashankar et al., arXiv:2412.19792 (reward calibration); spec section 6.1.
+    .. [1] Balashankar et al., arXiv:2412.19792 (reward calibration).
 
     Examples
     --------
@@ -131,7 +131,7 @@ def calibration_moments(ref, r, m, transform=None):
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Finite laws: exact inference-time win rates, Lemma B, CTRL policies
+# Finite laws: exact inference-time win rates, result (B), CTRL policies
 # --------------------------------------------------------------------------------------------------------------
 def _decode(law, r, kind, nn):
     if kind == "won":
@@ -174,7 +174,7 @@ def inference_time_win_rate(pi, ref, r, procedure: str = "bon", N=1, *, against:
 
     References
     ----------
-    .. [1] Balashankar et al., arXiv:2412.19792, section 2 (inference-time win rate); spec section 3.6.
+    .. [1] Balashankar et al., arXiv:2412.19792, section 2 (inference-time win rate).
 
     Examples
     --------
@@ -193,7 +193,7 @@ def inference_time_win_rate(pi, ref, r, procedure: str = "bon", N=1, *, against:
 
 
 def _lemma_b(a, c, kind, n):
-    """Lemma B on levels: gradient of W = sum_l T(a)_l c_l w.r.t. the level masses a (up to a constant)."""
+    """Result (B) on levels: gradient of W = sum_l T(a)_l c_l w.r.t. the level masses a (up to a constant)."""
     if kind == "bon":
         F = np.minimum(np.cumsum(a), 1.0)
         dc = c - np.concatenate((c[1:], [0.0]))
@@ -206,7 +206,7 @@ def _lemma_b(a, c, kind, n):
 
 
 def transformed_reward(pi, ref, r, procedure: str = "bon", N=1, *, against: str = "decoded") -> np.ndarray:
-    r"""Theorem A's transformed reward: the gradient of the inference-time win rate, on a finite law.
+    r"""The transformed reward of result (A): the gradient of the inference-time win rate, on a finite law.
 
     .. math::
 
@@ -215,7 +215,7 @@ def transformed_reward(pi, ref, r, procedure: str = "bon", N=1, *, against: str 
 
     with :math:`F_i, S_i` the CDF and survival of ``pi`` at the reward levels :math:`\ell_1<\dots<\ell_L` of ``r``,
     :math:`c_i` the calibrated reward of level :math:`i` under the comparator (:math:`\mathcal T(\pi_{\rm ref})` or
-    :math:`\pi_{\rm ref}`) and :math:`c_{L+1}=0` (spec Lemma B). The optimum of
+    :math:`\pi_{\rm ref}`) and :math:`c_{L+1}=0`. The optimum of
     :math:`W^{\mathcal T}-\beta\,\mathrm{KL}` satisfies :math:`\pi^\star\propto\pi_{\rm ref}e^{\mathcal R_{\pi^\star}/\beta}`.
     Defined up to an additive constant; normalised to 0 at the lowest reward level. ``"std"`` gives the
     calibrated reward (shifted).
@@ -232,7 +232,7 @@ def transformed_reward(pi, ref, r, procedure: str = "bon", N=1, *, against: str 
 
     References
     ----------
-    .. [1] Balashankar et al., arXiv:2412.19792, main theorem (RL with a transformed reward); spec Lemma B.
+    .. [1] Balashankar et al., arXiv:2412.19792, main theorem (RL with a transformed reward).
 
     Examples
     --------
@@ -293,7 +293,7 @@ class CTRLPolicy:
         return inference_time_win_rate(self.policy, self.ref, self.r, procedure, N, against=against)
 
     def transformed_reward(self, procedure: str = "bon", N=1, *, against: str = "decoded") -> np.ndarray:
-        """Lemma B's reward at this policy (:func:`transformed_reward`)."""
+        """Result (B)'s reward at this policy (:func:`transformed_reward`)."""
         return transformed_reward(self.policy, self.ref, self.r, procedure, N, against=against)
 
 
@@ -331,7 +331,7 @@ def ctrl_policy(ref, r, transform, beta) -> CTRLPolicy:
 
     References
     ----------
-    .. [1] Balashankar et al., arXiv:2412.19792, section 4; spec section 3.6.
+    .. [1] Balashankar et al., arXiv:2412.19792, section 4.
 
     Examples
     --------

@@ -1,4 +1,4 @@
-r"""Optimal transforms of InfAlign (the fixed point of Theorem A), the best exponential transform and the
+r"""Optimal transforms of InfAlign (the fixed point of result (A)), the best exponential transform and the
 win-rate/KL frontiers."""
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ def small_kl_t(N) -> float:
 
     References
     ----------
-    .. [1] Spec ``infalign.md``, "How t is chosen" (small-KL rule).
+    .. [1] A. Balashankar et al., "InfAlign: Inference-aware language model alignment", arXiv:2412.19792 (exponential transforms;
+       the small-KL choice of t is derived for this package).
 
     Examples
     --------
@@ -88,7 +89,7 @@ def best_t(procedure: str, N, kl, *, intervals: int = _GRID_INTERVALS) -> tuple[
 
     by a scan in :math:`\log t` from :math:`t_0(N)/2` (:func:`small_kl_t`) until the win rate falls, then
     Brent's bounded method. The win rate is flat near :math:`t^\star`: report :math:`t^\star` to two or three
-    significant figures (spec pitfall 9).
+    significant figures.
 
     Parameters
     ----------
@@ -105,7 +106,7 @@ def best_t(procedure: str, N, kl, *, intervals: int = _GRID_INTERVALS) -> tuple[
 
     References
     ----------
-    .. [1] Balashankar et al., arXiv:2412.19792 (exponential transforms close to optimal); spec section 4.4.
+    .. [1] Balashankar et al., arXiv:2412.19792 (exponential transforms close to optimal).
 
     Examples
     --------
@@ -172,7 +173,7 @@ class OptimalTransform:
 
     References
     ----------
-    .. [1] Balashankar et al., arXiv:2412.19792, main theorem; spec sections 2 and 3.4.
+    .. [1] Balashankar et al., arXiv:2412.19792, main theorem.
 
     Examples
     --------
@@ -199,9 +200,9 @@ def _fixed_point(step, phi0, alpha, tol, max_iter, memory=3, patience=300):
     """Damped iteration x <- G(x) = (1 - alpha) x + alpha step(x) (mirror ascent) until sup |G(x) - x| < tol.
 
     The first ``patience`` steps use Anderson mixing over the last ``memory`` differences, which cuts the
-    450-750 damped steps of spec section 3.4 to 10-100; if that has not converged, or a mixed step makes the
+    450-750 plain damped steps to 10-100; if that has not converged, or a mixed step makes the
     residual grow a hundredfold, the plain damped iteration continues from the best point seen (it converges in
-    every case of the spec, only slower).
+    every case tried, only slower).
     """
     x, d_f, d_g, prev = phi0, [], [], None
     best, best_x = math.inf, phi0
@@ -234,9 +235,9 @@ def optimal_transform(procedure: str, N, *, beta=None, kl=None, ref=None, r=None
                       ) -> OptimalTransform:
     r"""The optimal inference-aware policy: maximiser of :math:`W^{\mathcal T}_N(\pi)-\beta\,\mathrm{KL}(\pi\|\pi_{\rm ref})`.
 
-    By Theorem A the optimum is the RLHF solution for the transformed reward :math:`\mathcal R_{\pi^\star}`
-    (Lemma B), a fixed point found by damped iteration (mirror ascent with step :math:`\alpha/\beta`, spec
-    section 3.4):
+    By result (A) of :mod:`alignsim.infalign` the optimum is the RLHF solution for the transformed reward
+    :math:`\mathcal R_{\pi^\star}` (result (B)), a fixed point found by damped iteration (mirror ascent with step
+    :math:`\alpha/\beta`):
 
     .. math::
 
@@ -244,7 +245,7 @@ def optimal_transform(procedure: str, N, *, beta=None, kl=None, ref=None, r=None
         \pi_k\propto\pi_{\rm ref}e^{\Phi_k/\beta},\qquad \Phi_0(u) = u,
 
     stopped when :math:`\alpha\sup|\mathcal R-\Phi|<` ``tol``. For BoN the objective is strictly concave, so the
-    fixed point is the global optimum; for WoN it is a stationary point (spec Theorem A, concavity). On a finite
+    fixed point is the global optimum; for WoN it is a stationary point. On a finite
     law WoN can have several (a large tie at the bottom makes the reference a local maximum), so with ``beta``
     given the iteration also starts from the reference and from policies piled on the top level, and the best
     objective is kept; with a ``kl`` target the branch continued from the reference is followed. With
@@ -262,7 +263,7 @@ def optimal_transform(procedure: str, N, *, beta=None, kl=None, ref=None, r=None
     ref, r : array_like, optional
         A finite law (exact, on reward levels); without them the continuous model.
     alpha : float
-        Damping in (0, 1]; 0.05 converges in every case of the spec (larger values oscillate at small beta).
+        Damping in (0, 1]; 0.05 converges in every case tried (larger values oscillate at small beta).
     tol : float
     max_iter : int
     intervals : int
@@ -274,7 +275,7 @@ def optimal_transform(procedure: str, N, *, beta=None, kl=None, ref=None, r=None
 
     References
     ----------
-    .. [1] Balashankar et al., arXiv:2412.19792, main theorem; spec sections 2 (Lemma B) and 3.4.
+    .. [1] Balashankar et al., arXiv:2412.19792, main theorem.
 
     Examples
     --------
@@ -304,7 +305,7 @@ def optimal_transform(procedure: str, N, *, beta=None, kl=None, ref=None, r=None
     def solve(b):
         try:
             phi, k = _fixed_point(lambda x: problem.step(x, b), warm[0], a, tl, iters)
-        except ValueError:  # a warm start from a distant beta can stall; the cold start is the spec's
+        except ValueError:  # a warm start from a distant beta can stall; the cold start is the reference
             phi, k = _fixed_point(lambda x: problem.step(x, b), problem.start(), a, tl, iters)
         warm[0] = phi
         count[0] += k
@@ -403,7 +404,7 @@ class _FiniteProblem:
         return res.win_rate - b * res.kl
 
     def max_kl(self):
-        # Lemma B's reward increases with the level for BoN and WoN alike: beta -> 0 keeps the top level
+        # result (B)'s reward increases with the level for BoN and WoN alike: beta -> 0 keeps the top level
         return -math.log(self.mass[self.mass > 0][-1])
 
     def result(self, procedure, b, phi, k):
@@ -445,7 +446,7 @@ def optimal_frontier(procedure: str, N, betas, *, intervals: int = _GRID_INTERVA
 
     References
     ----------
-    .. [1] Balashankar et al., arXiv:2412.19792; spec section 3.4.
+    .. [1] Balashankar et al., arXiv:2412.19792.
 
     Examples
     --------
@@ -470,7 +471,7 @@ def optimal_frontier(procedure: str, N, betas, *, intervals: int = _GRID_INTERVA
     return pd.DataFrame(rows, columns=["beta", "kl", "win_rate", "certificate"])
 
 
-#: The rows (procedure, N, KL) of spec ``infalign.md`` section 4.4.
+#: The rows (procedure, N, KL) of the comparison of transforms tabulated by :func:`frontier_table`.
 FRONTIER_ROWS = tuple(
     [("bon", n, k) for n in (2, 4, 8) for k in (0.1, 0.25, 0.5, 1.0, 2.0)]
     + [("bon", 16, k) for k in (0.05, 0.25, 0.5, 1.0)]
@@ -488,7 +489,7 @@ def frontier_table(rows=FRONTIER_ROWS, *, intervals: int = _GRID_INTERVALS, prog
     For each ``(procedure, N, kl)``: the win rate :math:`W^{\mathcal T}_N` of the identity and log CTRL policies
     at that KL, the best exponent :math:`t^\star` of :func:`exp_transform` (BoN) or :func:`negexp` (WoN) and its win rate
     (:func:`best_t`), and the optimum with its :math:`\beta` (:func:`optimal_transform`), all in the continuous
-    model (spec section 4.4, whose table the defaults reproduce).
+    model.
 
     .. math::
 
@@ -509,7 +510,7 @@ def frontier_table(rows=FRONTIER_ROWS, *, intervals: int = _GRID_INTERVALS, prog
 
     References
     ----------
-    .. [1] Balashankar et al., arXiv:2412.19792 (exponential transforms close to optimal); spec section 4.4.
+    .. [1] Balashankar et al., arXiv:2412.19792 (exponential transforms close to optimal).
 
     Examples
     --------

@@ -51,7 +51,7 @@ class Transform:
 
     References
     ----------
-    .. [1] Balashankar et al., arXiv:2412.19792, section 4 (CTRL); spec ``infalign.md``, transformation catalogue.
+    .. [1] Balashankar et al., arXiv:2412.19792, section 4 (CTRL).
 
     Examples
     --------
@@ -100,8 +100,8 @@ class Transform:
 
 
 def identity() -> Transform:
-    r"""The identity transform :math:`\Phi(u)=u`: optimal for the standard win rate (spec Theorem A with
-    :math:`\mathcal T=\mathrm{id}`).
+    r"""The identity transform :math:`\Phi(u)=u`: optimal for the standard win rate (result (A) of
+    :mod:`alignsim.infalign` with :math:`\mathcal T=\mathrm{id}`).
 
     References
     ----------
@@ -122,7 +122,7 @@ def log_transform() -> Transform:
 
     References
     ----------
-    .. [1] Balashankar et al., arXiv:2412.19792; spec ``infalign.md`` section 3.2.
+    .. [1] Balashankar et al., arXiv:2412.19792.
 
     Examples
     --------
@@ -146,7 +146,7 @@ def exp_transform(t) -> Transform:
 
     References
     ----------
-    .. [1] Balashankar et al., arXiv:2412.19792 (exponential transforms for best-of-N); spec section 3.2.
+    .. [1] Balashankar et al., arXiv:2412.19792 (exponential transforms for best-of-N).
 
     Examples
     --------
@@ -161,11 +161,11 @@ def exp_transform(t) -> Transform:
 def negexp(t) -> Transform:
     r"""The worst-of-N (jailbreaking) transform ("negative exponent"), :math:`\Phi(u)=-e^{-tu}`, :math:`t>0`.
 
-    Increasing in :math:`u` (plain :math:`e^{-tu}` would reward low quantiles; spec pitfall 8).
+    Increasing in :math:`u` (plain :math:`e^{-tu}` would reward low quantiles).
 
     References
     ----------
-    .. [1] Balashankar et al., arXiv:2412.19792 (negative-exponent transform for worst-of-N); spec section 6.2.
+    .. [1] Balashankar et al., arXiv:2412.19792 (negative-exponent transform for worst-of-N).
 
     Examples
     --------
@@ -185,7 +185,7 @@ def unified(t) -> Transform:
 
     References
     ----------
-    .. [1] Spec ``infalign.md``, transformation catalogue.
+    .. [1] A. Balashankar et al., "InfAlign: Inference-aware language model alignment", arXiv:2412.19792, section 4 (transforms).
 
     Examples
     --------
@@ -203,7 +203,7 @@ def quantile(ppf, name: str = "quantile") -> Transform:
     r"""The transform :math:`\Phi=Q_r`, the quantile function of the raw reward under the reference.
 
     Standard RLHF on raw rewards, :math:`\pi\propto\pi_{\rm ref}e^{r/\beta}`, is the CTRL policy with this
-    transform (spec Proposition D); e.g. ``quantile(scipy.stats.norm.ppf)`` for a Gaussian reward. Infinite end
+    transform; e.g. ``quantile(scipy.stats.norm.ppf)`` for a Gaussian reward. Infinite end
     values are clamped to the nearest float inside (0, 1); the quadrature gives the end points zero weight.
 
     Parameters
@@ -214,7 +214,7 @@ def quantile(ppf, name: str = "quantile") -> Transform:
 
     References
     ----------
-    .. [1] Spec ``infalign.md``, Proposition D.
+    .. [1] Balashankar et al., arXiv:2412.19792 (reward calibration); result (D) of :mod:`alignsim.infalign`.
 
     Examples
     --------
@@ -234,7 +234,7 @@ def smoothed(transform, m) -> Transform:
     :math:`m\hat C_m\sim\mathrm{Binomial}(m, C)`.
 
     KL-regularised RL with a calibrated reward estimated from :math:`m` fresh reference samples per evaluation
-    optimises :math:`\Phi_m` instead of :math:`\Phi` (spec section 6.1; continuous reward, no ties). For
+    optimises :math:`\Phi_m` instead of :math:`\Phi`. For
     :math:`\Phi=e^{tu}`: :math:`\Phi_m(C)=(1-C+Ce^{t/m})^m\ge e^{tC}`.
 
     Parameters
@@ -245,7 +245,7 @@ def smoothed(transform, m) -> Transform:
 
     References
     ----------
-    .. [1] Balashankar et al., arXiv:2412.19792 (reward calibration); spec ``infalign.md`` section 6.1.
+    .. [1] Balashankar et al., arXiv:2412.19792 (reward calibration).
 
     Examples
     --------

@@ -296,7 +296,7 @@ def grpo_update_mean(pi, r, G, size, *, ddof: int = 1, eps: float = 0.0, rng=Non
 
     References
     ----------
-    .. [1] Shao et al., arXiv:2402.03300; spec estimators_dynamics.md, section 4.5.
+    .. [1] Shao et al., arXiv:2402.03300.
 
     Examples
     --------
@@ -342,7 +342,7 @@ def simulate_grpo(theta0, r, ref, beta, eta, steps, G, n_runs, *, ddof: int = 1,
 
     References
     ----------
-    .. [1] Shao et al., arXiv:2402.03300; spec estimators_dynamics.md, section 4.5.
+    .. [1] Shao et al., arXiv:2402.03300.
 
     Examples
     --------
@@ -376,7 +376,7 @@ def simulate_pg(theta0, r, ref, beta, eta, steps, N, n_runs, *, baseline: str = 
 
     References
     ----------
-    .. [1] Williams (1992); Kool et al. (2019); spec estimators_dynamics.md, section 4.5.
+    .. [1] Williams (1992); Kool et al. (2019).
 
     Examples
     --------
@@ -428,7 +428,7 @@ def simulate_judge(model, k, T=0.0, *, n_test: int = 256, n_trials: int = 64, rn
 
     References
     ----------
-    .. [1] Halder and Pehlevan, arXiv:2512.19905; spec judge.md, sections 1-2 (verification case V2).
+    .. [1] Halder and Pehlevan, arXiv:2512.19905.
 
     Examples
     --------
@@ -482,7 +482,7 @@ def sample_judge_point(k, T, mu, rho, s, size, *, rng=None):
 
     References
     ----------
-    .. [1] Spec judge.md, section 1 (the reduced per-point variables).
+    .. [1] I. Halder, C. Pehlevan, "Demystifying LLM-as-a-Judge", arXiv:2512.19905 (the per-point variables).
 
     Examples
     --------

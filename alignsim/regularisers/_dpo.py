@@ -16,7 +16,7 @@ from ..tilting import tilt
 
 
 # --------------------------------------------------------------------------------------------------------------
-# DPO under partial coverage (spec section 5.6)
+# DPO under partial coverage
 # --------------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class DPOSolutionSet:
@@ -47,7 +47,7 @@ class DPOSolutionSet:
     References
     ----------
     .. [1] Y. Song et al., "The importance of online data: understanding preference fine-tuning via coverage",
-       NeurIPS 2024, arXiv:2406.01462; spec ``regularisers.md`` section 5.6.
+       NeurIPS 2024, arXiv:2406.01462.
 
     Examples
     --------
@@ -93,7 +93,7 @@ def dpo_solution_set(ref, comparisons, beta) -> DPOSolutionSet:
         L(\pi) = -\sum_{(w,l)}n_{wl}\log\sigma(h_w-h_l),\qquad h_y=\beta\log\frac{\pi_y}{q_y},
 
     depends on :math:`h` only through differences along compared pairs: the mass of never-compared responses and
-    the split between components are not identified (global coverage is what DPO needs; spec 5.6). The
+    the split between components are not identified (global coverage is what DPO needs). The
     Bradley-Terry MLE exists on a component iff its directed win graph is strongly connected (else the data are
     separable and ``ValueError`` is raised).
 

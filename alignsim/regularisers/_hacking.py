@@ -18,7 +18,7 @@ from ._optimum import f_optimum
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Reward hacking (spec section 4)
+# Reward hacking
 # --------------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class GoodhartToy:
@@ -38,7 +38,7 @@ class GoodhartToy:
 
     References
     ----------
-    .. [1] Spec ``regularisers.md`` sections 4.2-4.3 (toys G1, G2); Gao, Schulman, Hilton, ICML 2023.
+    .. [1] L. Gao, J. Schulman, J. Hilton, "Scaling laws for reward model overoptimization", ICML 2023.
 
     Examples
     --------
@@ -66,7 +66,7 @@ class GoodhartToy:
 
 def goodhart_toy(kind: str = "G1", *, eps: float = 0.003, hack_reward: float | None = None,
                  n_honest: int = 100) -> GoodhartToy:
-    r"""The exact Goodhart toys of spec section 4: ``n_honest`` honest responses with
+    r"""Exact Goodhart toys: ``n_honest`` honest responses with
     :math:`r^\star=\tilde r=\Phi^{-1}((i-\frac12)/n)` and mass :math:`(1-\varepsilon)/n`, and three hack responses of
     mass :math:`\varepsilon/3` and gold :math:`-1`.
 
@@ -88,7 +88,7 @@ def goodhart_toy(kind: str = "G1", *, eps: float = 0.003, hack_reward: float | N
 
     References
     ----------
-    .. [1] Spec ``regularisers.md`` sections 4.2-4.3; Laidlaw, Singhal, Dragan, arXiv:2403.03185; Coste et al.,
+    .. [1] Laidlaw, Singhal, Dragan, arXiv:2403.03185; Coste et al.,
        arXiv:2310.02743.
 
     Examples
@@ -123,7 +123,7 @@ def ensemble_reward(members, rule: str = "mean", *, lam: float = 0.0, ddof: int 
         \text{mean: }\bar r,\qquad \text{wco: }\min_m\tilde r^{(m)},\qquad
         \text{uwo: }\bar r-\lambda\,\frac{1}{M-\mathrm{ddof}}\sum_m(\tilde r^{(m)}-\bar r)^2 .
 
-    The variance normalisation of UWO (``ddof`` 0 or 1) is unconfirmed in the source (spec pitfall 12): it is a
+    The variance normalisation of UWO (``ddof`` 0 or 1) is unconfirmed in the source: it is a
     parameter.
 
     Parameters
@@ -186,7 +186,7 @@ def gold_path(ref, proxy, gold, method: str = "kl", grid=None, *, alpha=None):
 
     References
     ----------
-    .. [1] Gao, Schulman, Hilton, "Scaling laws for reward model overoptimization", ICML 2023; spec section 4.
+    .. [1] Gao, Schulman, Hilton, "Scaling laws for reward model overoptimization", ICML 2023.
 
     Examples
     --------
@@ -229,7 +229,7 @@ def correlated_proxy_bound(pi, ref, proxy, gold) -> float:
         \mathbb E_\pi r^\star-\mathbb E_qr^\star\ \ge\ \frac{\sigma_{r^\star}}{\sigma_{\tilde r}}
         \Big[\rho\,(\mathbb E_\pi\tilde r-\mathbb E_q\tilde r)-\sigma_{\tilde r}\sqrt{1-\rho^2}\sqrt{\chi^2(\pi\|q)}\Big],
 
-    :math:`\rho,\sigma` the correlation and standard deviations under :math:`q` (Cauchy-Schwarz; spec 4.4, derived).
+    :math:`\rho,\sigma` the correlation and standard deviations under :math:`q` (Cauchy-Schwarz).
     Maximising the right side is a :math:`\sqrt{\chi^2}`-penalised objective with weight
     :math:`\lambda=\sigma_{\tilde r}\sqrt{1-\rho^2}/\rho`; the summary of Laidlaw et al. quotes
     :math:`\sigma_{\tilde R}\sqrt{1-r^2}` without the :math:`1/\rho` — the constant is an open question (we implement
@@ -238,7 +238,7 @@ def correlated_proxy_bound(pi, ref, proxy, gold) -> float:
     References
     ----------
     .. [1] C. Laidlaw, S. Singhal, A. Dragan, "Correlated proxies: a new definition and improved mitigation for
-       reward hacking", ICLR 2025, arXiv:2403.03185; spec ``regularisers.md`` section 4.4.
+       reward hacking", ICLR 2025, arXiv:2403.03185.
 
     Examples
     --------

@@ -15,7 +15,7 @@ from ..tilting import log_partition, tilt
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Identities (spec section 5)
+# Identities
 # --------------------------------------------------------------------------------------------------------------
 @V.renamed_keywords(q="ref")
 def kl_posterior_gap(pi, ref, r, beta) -> tuple[float, float]:
@@ -76,7 +76,7 @@ def geometric_mixture(p_ref, p_other, w) -> tuple[np.ndarray, float]:
 
     References
     ----------
-    .. [1] Yang et al., "G-OPD/ExOPD", arXiv:2602.12125; Jin et al., "RL guidance", arXiv:2508.21016; spec
+    .. [1] Yang et al., "G-OPD/ExOPD", arXiv:2602.12125; Jin et al., "RL guidance", arXiv:2508.21016
        ``regularisers.md`` sections 5.2-5.3.
 
     Examples
@@ -120,7 +120,7 @@ def implicit_reward(pi, ref, beta) -> np.ndarray:
 
     References
     ----------
-    .. [1] R. Rafailov et al., "Direct preference optimization", NeurIPS 2023; spec ``regularisers.md`` 5.4.
+    .. [1] R. Rafailov et al., "Direct preference optimization", NeurIPS 2023.
 
     Examples
     --------
@@ -152,7 +152,7 @@ def single_token_reward(p_token, r, beta) -> dict:
         r=\beta\log\frac{\pi^\star(z_c)}{p}+\beta\log Z_y .
 
     The approximation "reward = :math:`\beta` times the log-ratio" errs by :math:`\beta\log Z_y`, small only when
-    :math:`p\,e^{r/\beta}\ll1`. The setup is a reconstruction (spec 5.4 [R]); the identity is exact.
+    :math:`p\,e^{r/\beta}\ll1`. The setup is a reconstruction; the identity is exact.
 
     Parameters
     ----------
@@ -169,7 +169,7 @@ def single_token_reward(p_token, r, beta) -> dict:
 
     References
     ----------
-    .. [1] Yang et al., "LaSeR", arXiv:2510.14943; spec ``regularisers.md`` section 5.4.
+    .. [1] Yang et al., "LaSeR", arXiv:2510.14943.
 
     Examples
     --------
@@ -211,7 +211,7 @@ def nash_gap(P, ref, tau, pi) -> float:
 
     References
     ----------
-    .. [1] Zhang et al., "Iterative Nash policy optimization (INPO)", arXiv:2407.00617; spec ``regularisers.md`` 5.5.
+    .. [1] Zhang et al., "Iterative Nash policy optimization (INPO)", arXiv:2407.00617.
 
     Examples
     --------

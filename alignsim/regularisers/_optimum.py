@@ -45,7 +45,8 @@ class FOptimum:
 
     References
     ----------
-    .. [1] Spec ``regularisers.md`` section 2.
+    .. [1] C. Wang et al., "Beyond reverse KL: generalizing direct preference optimization with diverse divergence
+       constraints", arXiv:2309.16240.
 
     Examples
     --------
@@ -139,7 +140,7 @@ def _chi2(qs, rs, b):
 
 
 def _tv(pp, rr, b):
-    """Exchange argument (spec 2.5): donors below r_dest - beta give all their mass to the best response."""
+    """Exchange argument: donors below r_dest - beta give all their mass to the best response."""
     s = pp > 0
     dest_r = rr.max()
     in_dest = s & (rr == dest_r)
@@ -158,7 +159,7 @@ def _tv(pp, rr, b):
 
 @V.renamed_keywords(q="ref")
 def f_optimum(ref, r, beta, divergence: str = "reverse_kl", *, alpha=None) -> FOptimum:
-    r"""The :math:`f`-divergence-regularised optimum on a finite law (spec Theorem 1 and section 2.1-2.5).
+    r"""The :math:`f`-divergence-regularised optimum on a finite law.
 
     .. math::
 
@@ -197,7 +198,7 @@ def f_optimum(ref, r, beta, divergence: str = "reverse_kl", *, alpha=None) -> FO
 
     References
     ----------
-    .. [1] Wang et al., arXiv:2309.16240 (KKT form); spec ``regularisers.md`` section 2.
+    .. [1] Wang et al., arXiv:2309.16240 (KKT form).
 
     Examples
     --------
@@ -292,7 +293,8 @@ def f_beta_for(ref, r, divergence: str, target, *, on: str = "own", alpha=None) 
 
     References
     ----------
-    .. [1] Spec ``regularisers.md`` section 2.4 (compare regularisers at matched reward or matched divergence).
+    .. [1] C. Wang et al., "Beyond reverse KL: generalizing direct preference optimization with diverse divergence
+       constraints", arXiv:2309.16240.
 
     Examples
     --------
@@ -321,7 +323,7 @@ def f_frontier(ref, r, divergences=("reverse_kl", "forward_kl", "js", "chi2", "h
         \qquad \frac{d\,\mathbb E r}{dD_f}=\beta .
 
     Plotted against :math:`\mathrm{KL}(\pi\|q)` the reverse-KL curve dominates every other; against
-    :math:`\mathrm{KL}(q\|\pi)` the forward-KL curve does (spec section 2.4): always say which axis.
+    :math:`\mathrm{KL}(q\|\pi)` the forward-KL curve does: always say which axis.
 
     Parameters
     ----------
@@ -338,7 +340,8 @@ def f_frontier(ref, r, divergences=("reverse_kl", "forward_kl", "js", "chi2", "h
 
     References
     ----------
-    .. [1] Spec ``regularisers.md`` section 2.4.
+    .. [1] C. Wang et al., "Beyond reverse KL: generalizing direct preference optimization with diverse divergence
+       constraints", arXiv:2309.16240.
 
     Examples
     --------

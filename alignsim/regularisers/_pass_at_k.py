@@ -33,7 +33,7 @@ def pass_at_k(p, k):
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Binary reward and pass@k (spec section 3)
+# Binary reward and pass@k
 # --------------------------------------------------------------------------------------------------------------
 def binary_success(p0, beta, divergence: str = "reverse_kl", *, delta: float = 1.0, alpha=None) -> float:
     r"""Success probability :math:`p=\pi(\text{correct})` of the :math:`f`-regularised optimum for a binary reward
@@ -46,7 +46,7 @@ def binary_success(p0, beta, divergence: str = "reverse_kl", *, delta: float = 1
 
     and :func:`f_optimum` on the two atoms in general. Within the correct (and the wrong) responses every optimum is
     proportional to the reference, so a single prompt's pass@k depends on the regulariser only through :math:`p`
-    (spec section 3). :math:`p_0=0` gives the hard-prompt limit (:func:`hard_prompt_limit`).
+. :math:`p_0=0` gives the hard-prompt limit (:func:`hard_prompt_limit`).
 
     Parameters
     ----------
@@ -60,7 +60,7 @@ def binary_success(p0, beta, divergence: str = "reverse_kl", *, delta: float = 1
 
     References
     ----------
-    .. [1] Spec ``regularisers.md`` section 3; Li et al., "DPH-RL", arXiv:2509.07430.
+    .. [1] Li et al., "DPH-RL", arXiv:2509.07430 (mass-covering regularisers keep pass@k).
 
     Examples
     --------
@@ -83,12 +83,12 @@ def hard_prompt_limit(beta, divergence: str = "reverse_kl", *, delta: float = 1.
         1-\Big(\frac{\beta}{(1-\alpha)\Delta}\Big)^{\frac1{1-\alpha}}\ (\alpha<1),
 
     floored at 0; 0 for reverse KL, :math:`\chi^2` and :math:`\alpha>1` (their :math:`f'(\infty)=\infty`: a response
-    the reference never produces costs infinitely much). Computed as the optimum with :math:`p_0=0` (spec
-    section 2.2), which equals these closed forms.
+    the reference never produces costs infinitely much). Computed as the optimum with :math:`p_0=0`, which equals
+    these closed forms.
 
     References
     ----------
-    .. [1] Spec ``regularisers.md`` section 3 (hard-prompt limit).
+    .. [1] Li et al., "DPH-RL", arXiv:2509.07430; Deng et al., "RAPO", arXiv:2510.03865.
 
     Examples
     --------
@@ -118,7 +118,7 @@ def mixture_pass_at_k(p0s, beta, divergence: str, ks, *, weights=None, delta: fl
         \mathrm{pass@}k=\sum_x w_x\big[1-(1-p_x(\beta))^k\big].
 
     Because :math:`1-(1-p)^k` is concave in :math:`p`, at matched aggregate pass@1 (:func:`match_pass1`) a
-    regulariser that spreads its gain to hard prompts wins at every :math:`k\ge2` (spec V13).
+    regulariser that spreads its gain to hard prompts wins at every :math:`k\ge2`.
 
     Parameters
     ----------
@@ -136,7 +136,7 @@ def mixture_pass_at_k(p0s, beta, divergence: str, ks, *, weights=None, delta: fl
 
     References
     ----------
-    .. [1] Spec ``regularisers.md`` section 3; Chen et al., arXiv:2107.03374 (pass@k).
+    .. [1] M. Chen et al., arXiv:2107.03374 (pass@k); Li et al., "DPH-RL", arXiv:2509.07430.
 
     Examples
     --------
@@ -164,7 +164,7 @@ def match_pass1(p0s, target, divergence: str, *, weights=None, delta: float = 1.
 
     References
     ----------
-    .. [1] Spec ``regularisers.md`` section 3 (compare regularisers at matched pass@1).
+    .. [1] Li et al., "DPH-RL", arXiv:2509.07430 (regularisers compared at matched pass@1).
 
     Examples
     --------
