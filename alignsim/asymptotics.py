@@ -149,6 +149,22 @@ def scgf(ref, r, t, beta=math.inf):
 
     exact for every length :math:`n`. Vectorised over ``t`` (any reals).
 
+    Parameters
+    ----------
+    ref : array_like, shape (K,)
+        Reference probabilities (finite, non-negative, summing to one within 1e-9).
+    r : array_like, shape (K,)
+        Rewards of the outcomes (finite).
+    t : float or array_like
+        Any real(s).
+    beta : float
+        KL coefficient, 0 < beta <= inf (inf is the reference itself).
+
+    Returns
+    -------
+    float or ndarray
+        Lambda(lambda + t) - Lambda(lambda), same shape as t.
+
     References
     ----------
     .. [1] Yang et al. (2024), scaled cumulants and Rényi cross-entropy.
@@ -184,6 +200,22 @@ def scgf_renyi(ref, r, t, beta=math.inf):
     :math:`H_\alpha(q;q)` is the Rényi entropy, which makes the identity exact for every :math:`t\ne0`
     (:math:`t = 0` gives 0). Computed independently of :func:`scgf` (through
     :func:`alignsim.renyi_cross_entropy`), so comparing the two checks the identity.
+
+    Parameters
+    ----------
+    ref : array_like, shape (K,)
+        Reference probabilities (finite, non-negative, summing to one within 1e-9).
+    r : array_like, shape (K,)
+        Rewards of the outcomes (finite).
+    t : float or array_like
+        Real(s) t != 0 (the order of the cross-entropy is 1 + t).
+    beta : float
+        KL coefficient, 0 < beta <= inf (inf is the reference itself).
+
+    Returns
+    -------
+    float or ndarray
+        t [c_r - H_{1+t}(phi_lambda; q_r)], equal to scgf.
 
     References
     ----------
@@ -272,6 +304,11 @@ def tail_probability(ref, r, n, x, beta=math.inf, *, log: bool = False):
         KL coefficient of the tilted token law (``inf``: the reference).
     log : bool
         Return :math:`\log P` (needed when :math:`P < 10^{-308}`).
+
+    Returns
+    -------
+    float or ndarray
+        P(mean reward >= x) (its log with log=True), same shape as x.
 
     References
     ----------

@@ -154,6 +154,12 @@ def won_law(ref, r, N, *, ties: str = "random", levels: bool = False):
     with tie groups split in proportion to ``ref``. Parameters and returns as in :func:`bon_law`; with
     ``ties="ordered"`` a larger index is preferred (loses the minimum) among tied outcomes as for :math:`-r`.
 
+    Returns
+    -------
+    ndarray, shape (K,), or (levels, probs)
+        The worst-of-N law over outcomes, or with levels=True the distinct reward levels (increasing) and their
+        probabilities.
+
     References
     ----------
     .. [1] Gui, Gârbacea, Veitch, arXiv:2406.00832 (best- and worst-of-N); Beirami et al., arXiv:2401.01879.
@@ -218,6 +224,23 @@ def _bon_kl(pp, rr, nn, ties):
 def won_kl(ref, r, N, *, ties: str = "random") -> float:
     r"""Exact :math:`\mathrm{KL}(\pi^{\min}_N\|p)` of the worst-of-N policy (:func:`bon_kl` for :math:`-r`).
 
+    Parameters
+    ----------
+    ref : array_like, shape (K,)
+        Reference probabilities (finite, non-negative, summing to one within 1e-9).
+    r : array_like, shape (K,)
+        Rewards of the outcomes (finite).
+    N : int or float
+        Number of samples, N >= 1; huge values (up to 1e300 or an int beyond the float range) are handled
+        through log N.
+    ties : {"random", "ordered"}
+        Tie-breaking among equal rewards: uniformly at random (default) or by index.
+
+    Returns
+    -------
+    float
+        KL(worst-of-N || ref) in nats.
+
     References
     ----------
     .. [1] Gui, Gârbacea, Veitch, arXiv:2406.00832 (worst-of-N); Beirami et al., arXiv:2401.01879.
@@ -235,6 +258,21 @@ def won_kl(ref, r, N, *, ties: str = "random") -> float:
 @V.renamed_keywords(p="ref")
 def bon_mean_reward(ref, r, N) -> float:
     r"""Expected reward of the best-of-N policy, :math:`\sum_k g_k s_k` (independent of tie-breaking).
+
+    Parameters
+    ----------
+    ref : array_like, shape (K,)
+        Reference probabilities (finite, non-negative, summing to one within 1e-9).
+    r : array_like, shape (K,)
+        Rewards of the outcomes (finite).
+    N : int or float
+        Number of samples, N >= 1; huge values (up to 1e300 or an int beyond the float range) are handled
+        through log N.
+
+    Returns
+    -------
+    float
+        Expected reward of the best-of-N policy.
 
     References
     ----------
@@ -260,6 +298,21 @@ def bon_win_rate(ref, r, N) -> float:
         W(\pi_N) = \sum_k g_k\,\big[F_{k-1} + \tfrac12 P_k\big] \le \frac{N}{N+1},
 
     with equality only without atoms (independent of tie-breaking).
+
+    Parameters
+    ----------
+    ref : array_like, shape (K,)
+        Reference probabilities (finite, non-negative, summing to one within 1e-9).
+    r : array_like, shape (K,)
+        Rewards of the outcomes (finite).
+    N : int or float
+        Number of samples, N >= 1; huge values (up to 1e300 or an int beyond the float range) are handled
+        through log N.
+
+    Returns
+    -------
+    float
+        W(best-of-N over ref), ties one half, in [1/2, N/(N+1)].
 
     References
     ----------
@@ -291,6 +344,16 @@ def bon_kl_bound(N):
     no atoms; strictly larger on any finite space for :math:`N\ge2`. Computed as
     :math:`\log N - 1 + e^{-\log N}` (valid for huge ``N``). Vectorised over ``N``.
 
+    Parameters
+    ----------
+    N : int, float or array_like
+        Number(s) of samples, N >= 1; vectorised, huge values handled through log N.
+
+    Returns
+    -------
+    float or ndarray
+        log N - (N-1)/N, same shape as N.
+
     References
     ----------
     .. [1] Beirami et al., arXiv:2401.01879, Theorem 3.1; Stiennon et al. (2020) for the folklore formula.
@@ -308,6 +371,16 @@ def bon_kl_bound(N):
 
 def bon_win_rate_bound(N):
     r"""The atomless best-of-N win rate :math:`N/(N+1)`, an upper bound for any reference (ties one half).
+
+    Parameters
+    ----------
+    N : int, float or array_like
+        Number(s) of samples, N >= 1; vectorised, huge values handled through log N.
+
+    Returns
+    -------
+    float or ndarray
+        N/(N+1), same shape as N.
 
     References
     ----------
@@ -330,6 +403,21 @@ def bon_kl_top_bound(ref, r, N) -> float:
     on the best-of-N KL, with :math:`\varepsilon_\infty` the reference mass of the top reward level.
 
     The density ratio :math:`\pi_N/p` is largest on the top level, where it equals this expression.
+
+    Parameters
+    ----------
+    ref : array_like, shape (K,)
+        Reference probabilities (finite, non-negative, summing to one within 1e-9).
+    r : array_like, shape (K,)
+        Rewards of the outcomes (finite).
+    N : int or float
+        Number of samples, N >= 1; huge values (up to 1e300 or an int beyond the float range) are handled
+        through log N.
+
+    Returns
+    -------
+    float
+        The upper bound in nats.
 
     References
     ----------
@@ -358,6 +446,21 @@ def bon_kl_gap_bound(ref, r, N) -> float:
     :math:`\sum_k P_k^2 = e^{-H_2}` is the collision probability of the **reward levels** (for distinct rewards,
     of the outcomes), since BoN with random ties has the KL of the level law.
 
+    Parameters
+    ----------
+    ref : array_like, shape (K,)
+        Reference probabilities (finite, non-negative, summing to one within 1e-9).
+    r : array_like, shape (K,)
+        Rewards of the outcomes (finite).
+    N : int or float
+        Number of samples, N >= 1; huge values (up to 1e300 or an int beyond the float range) are handled
+        through log N.
+
+    Returns
+    -------
+    float
+        The upper bound on the gap, in nats.
+
     References
     ----------
     .. [1] Beirami et al., arXiv:2401.01879, Theorem 3.4.
@@ -376,6 +479,21 @@ def bon_kl_gap_bound(ref, r, N) -> float:
 @V.renamed_keywords(p="ref")
 def bon_win_rate_gap_bound(ref, r, N) -> float:
     r"""Upper bound :math:`\frac{N-1}{2}\sum_k P_k^2` on :math:`\frac N{N+1} - W(\pi_N)`.
+
+    Parameters
+    ----------
+    ref : array_like, shape (K,)
+        Reference probabilities (finite, non-negative, summing to one within 1e-9).
+    r : array_like, shape (K,)
+        Rewards of the outcomes (finite).
+    N : int or float
+        Number of samples, N >= 1; huge values (up to 1e300 or an int beyond the float range) are handled
+        through log N.
+
+    Returns
+    -------
+    float
+        The upper bound on N/(N+1) - W.
 
     References
     ----------
@@ -402,6 +520,18 @@ def bon_renyi_bound(N, alpha):
     by data processing (best-of-N is the cell average of the maximum of :math:`N` uniforms); the limit
     :math:`\alpha\to1` is :func:`bon_kl_bound`. Valid for :math:`\alpha > 0`.
 
+    Parameters
+    ----------
+    N : int, float or array_like
+        Number(s) of samples, N >= 1; vectorised, huge values handled through log N.
+    alpha : float
+        Order of the Rényi divergence, alpha > 0 (alpha = 1 gives bon_kl_bound).
+
+    Returns
+    -------
+    float or ndarray
+        The upper bound in nats, same shape as N.
+
     References
     ----------
     .. [1] Y. Mroueh, "Information theoretic guarantees for policy alignment in large language models",
@@ -427,6 +557,16 @@ def bonbon_beta(N):
     :math:`H_{N-1}` is the harmonic number, from :math:`\mathbb E[\log F(r_{\text{best}}) - \log F(r_{\text{worst}})]
     = H_{N-1}` for the best and worst of :math:`N` atomless draws (reconstruction; the
     derivation is exact).
+
+    Parameters
+    ----------
+    N : int, float or array_like
+        Number(s) of samples, N >= 1; vectorised, huge values handled through log N.
+
+    Returns
+    -------
+    float or ndarray
+        beta* = 1 / (2 (N-1) H_{N-1}), same shape as N (inf for N = 1).
 
     References
     ----------
@@ -466,6 +606,11 @@ def bon_kl_estimator(eps, N):
         :math:`0 < \varepsilon \le 1`.
     N : int or float
         :math:`N\ge1`.
+
+    Returns
+    -------
+    float or ndarray
+        The estimate in nats, same shape as the broadcast of eps and N.
 
     References
     ----------
@@ -536,6 +681,18 @@ def rewind_repeat_atomless(eps):
     r"""Rewind-and-repeat on an atomless reward accepting the top-:math:`\varepsilon` quantile:
     :math:`(\mathrm{KL}, W) = (\log(1/\varepsilon),\ 1-\varepsilon/2)`.
 
+    Parameters
+    ----------
+    eps : float or array_like
+        Accepted top quantile, in (0, 1].
+
+    Returns
+    -------
+    kl : float or ndarray
+        KL of the accepted law in nats, log(1/eps).
+    win_rate : float or ndarray
+        Win rate over the reference, 1 - eps/2.
+
     References
     ----------
     .. [1] Beirami et al., arXiv:2401.01879, section 6.
@@ -597,6 +754,16 @@ def winrate_tilt_for_kl(kl):
     r"""Tilt strength :math:`c` with :math:`\mathrm{KL}(c) =` ``kl`` for :func:`winrate_tilt` (Brent in
     :math:`\log c`).
 
+    Parameters
+    ----------
+    kl : float
+        Target KL in nats, >= 0.
+
+    Returns
+    -------
+    float
+        The tilt strength c (0 for kl = 0).
+
     References
     ----------
     .. [1] Gui, Gârbacea, Veitch, arXiv:2406.00832, section 4.
@@ -629,6 +796,20 @@ def winrate_tilt_policy(ref, r, c) -> np.ndarray:
 
     since :math:`W(\pi;p) = \mathbb E_\pi c_p` is linear in :math:`\pi`, this maximises the win rate among all
     policies with the same :math:`\mathrm{KL}(\pi\|p)`.
+
+    Parameters
+    ----------
+    ref : array_like, shape (K,)
+        Reference probabilities (finite, non-negative, summing to one within 1e-9).
+    r : array_like, shape (K,)
+        Rewards of the outcomes (finite).
+    c : float
+        Tilt strength, c >= 0 (0 gives ref).
+
+    Returns
+    -------
+    ndarray, shape (K,)
+        The win-rate-optimal policy at its own KL.
 
     References
     ----------
@@ -706,6 +887,12 @@ def soft_bon_law(ref, r, N, beta, *, levels: bool = False):
         Selection temperature, :math:`0<\beta\le\infty`.
     levels : bool
         If True, return ``(levels, probs)`` over reward levels.
+
+    Returns
+    -------
+    ndarray, shape (K,), or (levels, probs)
+        The soft best-of-N law over outcomes, or with levels=True the distinct reward levels and their
+        probabilities.
 
     References
     ----------

@@ -89,6 +89,18 @@ def binary_kl(a, b) -> float | np.ndarray:
     Vectorised over broadcastable ``a`` and ``b`` in :math:`[0, 1]`; computed with the non-negative terms of
     :func:`kl`.
 
+    Parameters
+    ----------
+    a : float or array_like
+        Success probability of the first law, in [0, 1].
+    b : float or array_like
+        Success probability of the second law, in [0, 1]; broadcast against a.
+
+    Returns
+    -------
+    float or ndarray
+        d(a || b) in nats, inf where b charges 0 or 1 but a does not.
+
     References
     ----------
     .. [1] Cover and Thomas, *Elements of Information Theory*, section 11.1 (relative entropy of Bernoulli laws).
@@ -109,6 +121,18 @@ def binary_kl(a, b) -> float | np.ndarray:
 def entropy(p, *, axis: int | None = None) -> float | np.ndarray:
     r"""Shannon entropy :math:`H(p) = -\sum_i p_i\log p_i` in nats.
 
+    Parameters
+    ----------
+    p : array_like
+        Probability vector (or an array of them along axis).
+    axis : int, optional
+        Axis along which p sums to one; None for a 1-D vector.
+
+    Returns
+    -------
+    float or ndarray
+        H(p) in nats.
+
     References
     ----------
     .. [1] Cover and Thomas, *Elements of Information Theory*, eq. (2.1).
@@ -128,6 +152,20 @@ def entropy(p, *, axis: int | None = None) -> float | np.ndarray:
 
 def cross_entropy(p, q, *, axis: int | None = None) -> float | np.ndarray:
     r"""Cross-entropy :math:`H(p, q) = -\sum_i p_i \log q_i` in nats (``inf`` if ``p`` charges a zero of ``q``).
+
+    Parameters
+    ----------
+    p : array_like
+        Probability vector of the law the expectation is taken under.
+    q : array_like
+        Probability vector whose log is averaged, same shape as p.
+    axis : int, optional
+        Axis along which the vectors sum to one; None for 1-D vectors.
+
+    Returns
+    -------
+    float or ndarray
+        H(p, q) in nats; inf where p charges a zero of q.
 
     References
     ----------
@@ -234,6 +272,11 @@ def renyi_cross_entropy(psi, q, alpha: float) -> float:
     alpha : float
         Any real order (negative orders appear in the SCGF for :math:`t < -1`).
 
+    Returns
+    -------
+    float
+        H_alpha(psi; q) in nats; inf where psi charges a zero of q and alpha <= 1.
+
     References
     ----------
     .. [1] Yang et al., arXiv:2404.01730 (2024), scaled cumulants and Rényi cross-entropy.
@@ -268,6 +311,11 @@ def renyi_entropy(p, alpha: float) -> float:
     p : array_like, shape (K,)
     alpha : float
         :math:`0\le\alpha\le\infty`.
+
+    Returns
+    -------
+    float
+        H_alpha(p) in nats.
 
     References
     ----------

@@ -245,6 +245,16 @@ class MemorylessLM:
         :math:`\boldsymbol\phi(\mathbf y)\propto\prod_i p(y_i)e^{r(y_i)/\beta} = \prod_i\phi_{1/\beta}(y_i)`, with
         the same :math:`\beta` as the single-token problem; KL and reward scale linearly in the length.
 
+        Parameters
+        ----------
+        beta : float
+            KL coefficient, 0 < beta <= inf (inf is the reference itself).
+
+        Returns
+        -------
+        MemorylessLM
+            The tilted memoryless LM (same rewards and length).
+
         Examples
         --------
         >>> import alignsim as a
@@ -262,7 +272,18 @@ class MemorylessLM:
 
     def kl(self, other: "MemorylessLM") -> float:
         r""":math:`\mathrm{KL}(\text{self}\,\|\,\text{other}) = n\,\mathrm{KL}(p_{\text{self}}\|p_{\text{other}})` over
-        whole sequences (models of the same vocabulary size and length)."""
+        whole sequences (models of the same vocabulary size and length).
+
+        Parameters
+        ----------
+        other : MemorylessLM
+            A model with the same vocabulary size and length.
+
+        Returns
+        -------
+        float
+            KL(self || other) over whole sequences, in nats.
+        """
         if not isinstance(other, MemorylessLM):
             raise TypeError(f"other must be a MemorylessLM, got {type(other).__name__}")
         if other.length != self.length or other.p.size != self.p.size:
@@ -273,13 +294,31 @@ class MemorylessLM:
         return self.length * kl(self.p, other.p)
 
     def mean_reward(self) -> float:
-        r""":math:`\mathbb E R_n = n\,\mathbb E_p r`."""
+        r""":math:`\mathbb E R_n = n\,\mathbb E_p r`.
+
+        Returns
+        -------
+        float
+            Expected sequence reward n E_p r.
+        """
         return self.length * float(np.dot(self.p, self.r))
 
     def sample_rewards(self, size, rng=None) -> np.ndarray:
         """Draw ``size`` sequence rewards by sampling token counts (multinomial), never a ``size x length`` array.
 
         Independent of the exact law, so it can check it. ``rng`` is ``None``, a seed or a Generator.
+
+        Parameters
+        ----------
+        size : int
+            Number of sequences to draw (capped by the Monte-Carlo size limit).
+        rng : None, int, SeedSequence or numpy.random.Generator
+            Source of randomness (normalised by numpy.random.default_rng).
+
+        Returns
+        -------
+        ndarray, shape (size,)
+            Simulated sequence rewards.
         """
         size = V.length(size, "size")
         gen = V.rng(rng)
@@ -296,12 +335,36 @@ class MemorylessLM:
 
         Returns ``(levels, probs)`` (or log-probabilities); ``N`` may be astronomically large (through
         :math:`\log N`), e.g. ``N = floor(exp(n * delta))`` with ``n * delta > 709``.
+
+        Parameters
+        ----------
+        N : int or float
+            Number of samples, N >= 1; huge values (up to 1e300 or an int beyond the float range) are
+            handled through log N.
+        log : bool
+            Return log-probabilities (exact far below the float range).
         """
         levels, _, log_g = self._bon_logs(N)
         return (levels, log_g) if log else (levels, np.exp(log_g))
 
     def won_reward_law(self, N, *, log: bool = False):
-        r"""Reward-level law of worst-of-N over whole sequences: the best-of-N law of :math:`-R_n`."""
+        r"""Reward-level law of worst-of-N over whole sequences: the best-of-N law of :math:`-R_n`.
+
+        Parameters
+        ----------
+        N : int or float
+            Number of samples, N >= 1; huge values (up to 1e300 or an int beyond the float range) are
+            handled through log N.
+        log : bool
+            Return log-probabilities.
+
+        Returns
+        -------
+        levels : ndarray
+            Distinct sequence rewards, increasing.
+        probs : ndarray
+            Their probabilities (or log-probabilities) under worst-of-N.
+        """
         n, log_n = V.sample_count(N)
         levels, log_p = self.reward_law(log=True)
         log_g = bon_log_level_law(log_p[::-1], n, log_n)[::-1]
@@ -309,17 +372,53 @@ class MemorylessLM:
 
     def bon_kl(self, N) -> float:
         r""":math:`\mathrm{KL}(\boldsymbol\pi_N\|\mathbf p)` over sequences; with random ties it equals the KL of the
-        reward-level laws, :math:`\sum_s g_s\log(g_s/P_s)`."""
+        reward-level laws, :math:`\sum_s g_s\log(g_s/P_s)`.
+
+        Parameters
+        ----------
+        N : int or float
+            Number of samples, N >= 1; huge values (up to 1e300 or an int beyond the float range) are
+            handled through log N.
+
+        Returns
+        -------
+        float
+            KL(best-of-N || model) over sequences, in nats.
+        """
         _, log_p, log_g = self._bon_logs(N)
         return kl_logs(log_g, log_p)
 
     def bon_mean_reward(self, N) -> float:
-        r""":math:`\mathbb E_{\boldsymbol\pi_N} R_n = \sum_s g_s\,s`."""
+        r""":math:`\mathbb E_{\boldsymbol\pi_N} R_n = \sum_s g_s\,s`.
+
+        Parameters
+        ----------
+        N : int or float
+            Number of samples, N >= 1; huge values (up to 1e300 or an int beyond the float range) are
+            handled through log N.
+
+        Returns
+        -------
+        float
+            Expected sequence reward under best-of-N.
+        """
         levels, _, log_g = self._bon_logs(N)
         return float(np.dot(np.exp(log_g), levels))
 
     def bon_win_rate(self, N) -> float:
-        r"""Win rate of best-of-N sequences against the model's own samples (ties one half)."""
+        r"""Win rate of best-of-N sequences against the model's own samples (ties one half).
+
+        Parameters
+        ----------
+        N : int or float
+            Number of samples, N >= 1; huge values (up to 1e300 or an int beyond the float range) are
+            handled through log N.
+
+        Returns
+        -------
+        float
+            Win rate of best-of-N sequences over the model's samples (ties one half).
+        """
         levels, log_p, log_g = self._bon_logs(N)
         return float(np.dot(np.exp(log_g), calibrated(np.exp(log_p), levels)))
 
@@ -329,6 +428,13 @@ class Bandit(MemorylessLM):
 
     Its reward law groups arms with equal rewards, :math:`P(R = s) = \sum_{y:\,r(y)=s} p(y)`. All functions of
     :mod:`alignsim` that take ``(p, r)`` apply directly to ``bandit.p, bandit.r``.
+
+    Parameters
+    ----------
+    p : array_like, shape (K,)
+        Probabilities of the arms under the reference.
+    r : array_like, shape (K,)
+        Rewards of the arms.
 
     References
     ----------

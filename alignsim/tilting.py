@@ -172,6 +172,20 @@ def tilt_kl(ref, r, beta) -> float:
 def tilt_mean(ref, r, beta) -> float:
     r"""Expected reward of the tilt, :math:`\Lambda'(\lambda) = \mathbb E_{\phi_\lambda} r`, :math:`\lambda=1/\beta`.
 
+    Parameters
+    ----------
+    ref : array_like, shape (K,)
+        Reference probabilities (finite, non-negative, summing to one within 1e-9).
+    r : array_like, shape (K,)
+        Rewards of the outcomes (finite).
+    beta : float
+        KL coefficient, 0 < beta <= inf (inf is the reference itself).
+
+    Returns
+    -------
+    float
+        E_phi r under the tilt phi_{1/beta}.
+
     References
     ----------
     .. [1] Yang et al. (2024), section 1 (:math:`\Lambda'` is the tilted mean).
@@ -192,6 +206,18 @@ def max_kl(ref, r) -> float:
 
     :math:`A^\star` is the set of reward maximisers **on the support** of ``ref`` (rewards of zero-probability
     outcomes are ignored); ties at the maximum are one set. A constant reward on the support gives 0.
+
+    Parameters
+    ----------
+    ref : array_like, shape (K,)
+        Reference probabilities (finite, non-negative, summing to one within 1e-9).
+    r : array_like, shape (K,)
+        Rewards of the outcomes (finite).
+
+    Returns
+    -------
+    float
+        Delta_max = -log ref(A*) in nats (0 for a reward constant on the support).
 
     References
     ----------
@@ -219,6 +245,15 @@ def lambda_for_kl(ref, r, delta) -> float:
     Solves :math:`\lambda\Lambda'(\lambda)-\Lambda(\lambda) = \Delta` by bracketing in :math:`\log\lambda` and
     Brent's method (relative tolerance about ``1e-13``). Returns ``0.0`` for ``delta == 0`` and ``inf`` when
     ``delta >= max_kl(p, r)`` (the constraint is slack; the optimum is ``ref`` conditioned on :math:`A^\star`).
+
+    Parameters
+    ----------
+    ref : array_like, shape (K,)
+        Reference probabilities (finite, non-negative, summing to one within 1e-9).
+    r : array_like, shape (K,)
+        Rewards of the outcomes (finite).
+    delta : float
+        KL budget in nats, delta >= 0.
 
     References
     ----------
@@ -286,6 +321,20 @@ def optimal_reward(ref, r, delta) -> float:
     Equals :math:`\max_{A^\star} r` for :math:`\Delta\ge\Delta_{\max}`; concave and increasing in
     :math:`\Delta`, with slope :math:`\beta_\Delta`.
 
+    Parameters
+    ----------
+    ref : array_like, shape (K,)
+        Reference probabilities (finite, non-negative, summing to one within 1e-9).
+    r : array_like, shape (K,)
+        Rewards of the outcomes (finite).
+    delta : float
+        KL budget in nats, delta >= 0.
+
+    Returns
+    -------
+    float
+        R*(delta), the largest expected reward within the KL budget.
+
     References
     ----------
     .. [1] Yang et al. (2024), the closed-form KL-constrained optimum.
@@ -307,6 +356,20 @@ def dual_reward(ref, r, delta) -> float:
     By strong duality it equals :func:`optimal_reward`; it is found by a bounded scalar minimisation in
     :math:`\log\lambda` (no root finding), so it serves as an independent check of the primal solve.
     Accuracy is limited by the flat minimum to about ``1e-9`` relative.
+
+    Parameters
+    ----------
+    ref : array_like, shape (K,)
+        Reference probabilities (finite, non-negative, summing to one within 1e-9).
+    r : array_like, shape (K,)
+        Rewards of the outcomes (finite).
+    delta : float
+        KL budget in nats, delta >= 0.
+
+    Returns
+    -------
+    float
+        The dual value, equal to optimal_reward to about 1e-9 relative.
 
     References
     ----------
@@ -346,6 +409,20 @@ def penalised_value(ref, r, beta) -> float:
     = \beta\,\Lambda(1/\beta)`.
 
     ``beta = inf`` gives :math:`\mathbb E_p r`.
+
+    Parameters
+    ----------
+    ref : array_like, shape (K,)
+        Reference probabilities (finite, non-negative, summing to one within 1e-9).
+    r : array_like, shape (K,)
+        Rewards of the outcomes (finite).
+    beta : float
+        KL coefficient, 0 < beta <= inf (inf is the reference itself).
+
+    Returns
+    -------
+    float
+        max_phi E_phi r - beta KL(phi || ref) = beta Lambda(1/beta).
 
     References
     ----------

@@ -45,8 +45,8 @@ def binary_success(p0, beta, divergence: str = "reverse_kl", *, delta: float = 1
         \chi^2:\ p=\min\{1,\,p_0+p_0(1-p_0)\Delta/(2\beta)\},
 
     and :func:`f_optimum` on the two atoms in general. Within the correct (and the wrong) responses every optimum is
-    proportional to the reference, so a single prompt's pass@k depends on the regulariser only through :math:`p`
-. :math:`p_0=0` gives the hard-prompt limit (:func:`hard_prompt_limit`).
+    proportional to the reference, so a single prompt's pass@k depends on the regulariser only through :math:`p`.
+    :math:`p_0=0` gives the hard-prompt limit (:func:`hard_prompt_limit`).
 
     Parameters
     ----------
