@@ -68,6 +68,22 @@ def pg_gradient(theta, r, ref, beta) -> np.ndarray:
 
         \nabla J_a = \pi_a\big(v_a - \mathbb E_\pi v\big),\qquad v = r - \beta(\log\pi - \log\pi_{\rm ref}).
 
+    Parameters
+    ----------
+    theta : array_like, shape (K,)
+        Policy logits.
+    r : array_like, shape (K,)
+        Rewards of the outcomes (finite).
+    ref : array_like, shape (K,)
+        Reference probabilities, full support.
+    beta : float
+        KL coefficient, >= 0.
+
+    Returns
+    -------
+    ndarray, shape (K,)
+        The gradient of J with respect to theta (sums to zero).
+
     References
     ----------
     .. [1] J. Mei, C. Xiao, C. Szepesvári, D. Schuurmans, "On the global convergence rates of softmax policy gradient
@@ -86,6 +102,21 @@ def pg_iterate(theta0, r, ref, beta, eta, steps: int) -> np.ndarray:
     r"""Exact expected policy-gradient iterates :math:`\theta_{t+1} = \theta_t + \eta\nabla J(\theta_t)`.
 
     Returns the policies :math:`\pi_0,\dots,\pi_T` as an array of shape ``(steps + 1, K)``.
+
+    Parameters
+    ----------
+    theta0 : array_like, shape (K,)
+        Initial logits.
+    r : array_like, shape (K,)
+        Rewards of the outcomes (finite).
+    ref : array_like, shape (K,)
+        Reference probabilities, full support.
+    beta : float
+        KL coefficient, >= 0.
+    eta : float
+        Step size, > 0.
+    steps : int
+        Number of steps, >= 1 (capped).
 
     References
     ----------
@@ -114,6 +145,19 @@ def pg_flow(theta0, r, ref, beta, t_eval) -> np.ndarray:
 
     Returns the policies at the times ``t_eval`` (shape ``(len(t_eval), K)``).
 
+    Parameters
+    ----------
+    theta0 : array_like, shape (K,)
+        Initial logits.
+    r : array_like, shape (K,)
+        Rewards of the outcomes (finite).
+    ref : array_like, shape (K,)
+        Reference probabilities, full support.
+    beta : float
+        KL coefficient, >= 0.
+    t_eval : array_like
+        Increasing times >= 0 at which to report the policy.
+
     References
     ----------
     .. [1] J. Mei, C. Xiao, C. Szepesvári, D. Schuurmans, "On the global convergence rates of softmax policy gradient
@@ -135,6 +179,20 @@ def pg_flow(theta0, r, ref, beta, t_eval) -> np.ndarray:
 def pg_local_rate(r, ref, beta) -> float:
     r"""Local exponential rate of the policy-gradient flow at the optimum: :math:`\beta\,\lambda_2(F(\pi^\star))`,
     the smallest non-zero eigenvalue of the Fisher matrix at the tilt times :math:`\beta`.
+
+    Parameters
+    ----------
+    r : array_like, shape (K,)
+        Rewards of the outcomes (finite).
+    ref : array_like, shape (K,)
+        Reference probabilities, full support.
+    beta : float
+        KL coefficient, > 0.
+
+    Returns
+    -------
+    float
+        beta times the smallest non-zero eigenvalue of the Fisher matrix at the tilt.
 
     References
     ----------
@@ -167,6 +225,21 @@ def npg_iterate(pi0, r, ref, beta, eta, steps: int) -> np.ndarray:
     (geometric interpolation towards the tilt; :math:`\eta\beta = 1` reaches it in one step, :math:`\eta\beta\in(1,2)`
     overshoots with alternating :math:`\alpha_t`, :math:`\eta\beta\ge2` diverges). With :math:`\beta = 0`:
     :math:`\pi_t\propto\pi_0e^{\eta t r}`. Returns ``(steps + 1, K)`` policies.
+
+    Parameters
+    ----------
+    pi0 : array_like, shape (K,)
+        Initial policy (full support).
+    r : array_like, shape (K,)
+        Rewards of the outcomes (finite).
+    ref : array_like, shape (K,)
+        Reference probabilities, full support.
+    beta : float
+        KL coefficient, >= 0.
+    eta : float
+        Step size, > 0.
+    steps : int
+        Number of steps, >= 1 (capped).
 
     References
     ----------
@@ -212,6 +285,24 @@ def grpo_expected_update(pi, r, G: int, ddof: int = 1, eps: float = 0.0) -> np.n
     over the :math:`\binom{G+K-1}{K-1}` compositions :math:`n` of :math:`G` (multinomial weights in log space).
     Two-valued rewards use the :math:`O(G)` form :math:`\frac{\kappa}{p(1-p)}F r` (:func:`grpo_binary_factor`).
     Defaults: ``ddof = 1`` (``torch.std`` in TRL and verl), :math:`\epsilon = 0` (verl uses 1e-6, TRL 1e-4).
+
+    Parameters
+    ----------
+    pi : array_like, shape (K,)
+        Policy probabilities.
+    r : array_like, shape (K,)
+        Rewards of the outcomes (finite).
+    G : int
+        Group size, >= 2 (the number of compositions is capped).
+    ddof : int
+        Degrees of freedom of the group standard deviation, 0 or 1.
+    eps : float
+        Added to the group standard deviation, >= 0.
+
+    Returns
+    -------
+    ndarray, shape (K,)
+        The expected update with respect to the logits.
 
     References
     ----------
@@ -265,6 +356,22 @@ def grpo_binary_factor(p, G: int, ddof: int = 1, eps: float = 0.0) -> float:
     with ``ddof = 0`` and :math:`G = 2` the factor is exactly 1, and as :math:`G\to\infty` it tends to
     :math:`1/\sqrt{p(1-p)}` (GRPO ascends :math:`2\arcsin\sqrt p`). ``eps`` is in units of the reward gap.
 
+    Parameters
+    ----------
+    p : float
+        Success probability of the policy, in [0, 1].
+    G : int
+        Group size, >= 2.
+    ddof : int
+        Degrees of freedom of the group standard deviation, 0 or 1.
+    eps : float
+        Added to the group standard deviation, in units of the reward gap, >= 0.
+
+    Returns
+    -------
+    float
+        The factor kappa / (p (1 - p)) multiplying the policy gradient of p.
+
     References
     ----------
     .. [1] Z. Shao et al., "DeepSeekMath", arXiv:2402.03300 (GRPO's group-normalised advantage).
@@ -298,6 +405,15 @@ def forward_kl_fixed_point(r, ref, beta):
 
     on the bracket :math:`[\max(r_{\max} + \beta q_{\rm top},\ \bar r + \beta),\ r_{\max} + \beta]`; then
     :math:`\lambda = \beta + \mathbb E_\pi r`. Mass-covering: no arm goes to zero. Returns ``(pi, lam)``.
+
+    Parameters
+    ----------
+    r : array_like, shape (K,)
+        Rewards of the outcomes (finite).
+    ref : array_like, shape (K,)
+        Reference probabilities, full support.
+    beta : float
+        KL coefficient, > 0.
 
     References
     ----------
@@ -342,6 +458,11 @@ def entropy_change(theta, delta, order: int = 1) -> float:
     theta, delta : array_like, shape (K,)
     order : {1, 2}
 
+    Returns
+    -------
+    float
+        dH/d eps (order 1) or d^2H/d eps^2 (order 2) at eps = 0.
+
     References
     ----------
     .. [1] Cui et al., arXiv:2505.22617.
@@ -373,6 +494,22 @@ def reinforce_expected_update(pi, r, N: int, baseline: str = "rloo") -> np.ndarr
     ``"group_mean"`` (the mean including the sample itself) shrinks it: :math:`(1 - \frac1N)F r` — the same factor
     as Dr. GRPO's mean-only advantage.
 
+    Parameters
+    ----------
+    pi : array_like, shape (K,)
+        Policy probabilities.
+    r : array_like, shape (K,)
+        Rewards of the outcomes (finite).
+    N : int
+        Samples per update, >= 2.
+    baseline : {"rloo", "group_mean"}
+        Leave-one-out mean of the other samples, or the mean including the sample itself.
+
+    Returns
+    -------
+    ndarray, shape (K,)
+        The expected update with respect to the logits.
+
     References
     ----------
     .. [1] W. Kool, H. van Hoof, M. Welling, "Buy 4 REINFORCE samples, get a baseline for free!", 2019.
@@ -397,6 +534,27 @@ def grpo_iterate(theta0, r, ref, beta, eta, steps: int, G: int, ddof: int = 1, e
 
     GRPO's normalised advantages rescale the reward, so the iterates do **not** approach the tilt.
     Returns ``(steps + 1, K)`` policies.
+
+    Parameters
+    ----------
+    theta0 : array_like, shape (K,)
+        Initial logits.
+    r : array_like, shape (K,)
+        Rewards of the outcomes (finite).
+    ref : array_like, shape (K,)
+        Reference probabilities, full support.
+    beta : float
+        KL coefficient, >= 0.
+    eta : float
+        Step size, > 0.
+    steps : int
+        Number of steps, >= 1 (capped).
+    G : int
+        Group size, >= 2.
+    ddof : int
+        Degrees of freedom of the group standard deviation, 0 or 1.
+    eps : float
+        Added to the group standard deviation, >= 0.
 
     References
     ----------
@@ -434,6 +592,11 @@ def shared_policy_pass_at_k(pi, correct_sets, k):
         The arms that solve each problem.
     k : int or array_like
 
+    Returns
+    -------
+    float or ndarray
+        Mean pass@k over the problems, same shape as k.
+
     References
     ----------
     .. [1] M. Chen et al., "Evaluating large language models trained on code", arXiv:2107.03374 (pass@k).
@@ -462,6 +625,13 @@ def fit_entropy_reward_law(H, R) -> dict:
 
     Nothing in the exact dynamics implies this law; it is offered as a curve fit with its residuals, never as a
     prediction. Returns ``a``, ``b``, the residuals and their root mean square.
+
+    Parameters
+    ----------
+    H : array_like
+        Entropies along a training run.
+    R : array_like
+        Rewards at the same points, same length as H.
 
     References
     ----------

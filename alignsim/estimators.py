@@ -210,6 +210,24 @@ def sequence_estimator_moments(pi, ref, length: int, kind: str = "k3", level: st
       log-ratio);
     * ``level="full"``: the per-token analytic KL :math:`\sum_t\mathrm{KL}(p\|q) = LD` exactly, variance 0.
 
+    Parameters
+    ----------
+    pi : array_like, shape (V,)
+        Token law of the policy (tokens are drawn from it).
+    ref : array_like, shape (V,)
+        Token law of the reference, full support where pi is positive.
+    length : int
+        Sequence length L >= 1.
+    kind : {"k1", "k2", "k3"}
+        KL estimator: k1 = log(pi/ref), k2 = (log(pi/ref))^2/2, k3 = ref/pi - 1 - log(ref/pi).
+    level : {"token", "sequence"}
+        Sum of per-token estimators, or the estimator applied to the summed log-ratio.
+
+    Returns
+    -------
+    dict
+        mean, var (of the estimator), kl (the sequence KL L D) and rel_bias.
+
     References
     ----------
     .. [1] J. Schulman, "Approximating KL divergence" (2020), http://joschu.net/blog/kl-approx.html.
@@ -253,6 +271,11 @@ def gaussian_estimator_stats(mu) -> dict:
     module's convention. Returns the relative bias of :math:`k_2` (:math:`\mu^2/4`) and std/KL of each estimator:
     :math:`k_1`: :math:`2/\mu`; :math:`k_2`: :math:`\sqrt{2\mu^4+\mu^6}/\mu^2`; :math:`k_3`:
     :math:`\sqrt{e^{\mu^2}-1-\mu^2}/(\mu^2/2)`.
+
+    Parameters
+    ----------
+    mu : float or array_like
+        Mean shift of the Gaussian, mu != 0.
 
     References
     ----------
@@ -449,6 +472,21 @@ def kl_gradient_targets(theta, ref, behaviour=None) -> dict:
     :math:`\nabla\mathbb E_\pi k_2 = F(\ell^2/2) + F\ell`; ``zero``; and with a behaviour policy ``away_from_mu``
     :math:`-\nabla\mathrm{KL}(\mu\|\pi) = \mu - \pi`. :math:`F = \mathrm{diag}(\pi) - \pi\pi^\top`.
 
+    Parameters
+    ----------
+    theta : array_like, shape (K,)
+        Policy logits.
+    ref : array_like, shape (K,)
+        Reference probabilities, full support.
+    behaviour : array_like, shape (K,), optional
+        Behaviour logits; adds the away_from_mu target.
+
+    Returns
+    -------
+    dict of str to ndarray
+        Each target gradient (shape (K,)) by name: reverse, forward, k2_divergence, zero and, with a behaviour
+        policy, away_from_mu.
+
     References
     ----------
     .. [1] Y. Tang, R. Munos, arXiv:2506.09477 (the gradients a KL penalty may follow).
@@ -495,6 +533,24 @@ def gradient_table(theta, ref, theta_old, rtol: float = 1e-9, *, with_gradients:
     (relative error below ``rtol``), or ``"biased"``. ``cos_rev`` and ``err_rev`` (relative error) compare every
     row with the correct gradient :math:`\nabla\mathrm{KL}(\pi\|\pi_{\rm ref})`. Off-policy rows sample from
     ``softmax(theta_old)``. ``with_gradients=True`` adds the gradient vectors (column ``gradient``).
+
+    Parameters
+    ----------
+    theta : array_like, shape (K,)
+        Policy logits.
+    ref : array_like, shape (K,)
+        Reference probabilities, full support.
+    theta_old : array_like, shape (K,)
+        Logits of the behaviour policy of the off-policy rows.
+    rtol : float
+        Relative tolerance for naming the target a row follows, > 0.
+    with_gradients : bool
+        Add a column with each row's expected gradient.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (estimator, placement, sampling, importance weight), at full precision.
 
     References
     ----------
@@ -543,6 +599,17 @@ def two_step_partial_gradient(theta1=(0.5, -0.5), theta2=((1.0, 0.0), (-1.0, 0.5
     :math:`F_1\mathrm{KL}_2`. The memoryless model cannot show this (its cross terms vanish). Returns the full,
     partial and missing gradients with respect to :math:`\theta_1`.
 
+    Parameters
+    ----------
+    theta1 : array_like, shape (2,)
+        Logits of the first token.
+    theta2 : array_like, shape (2, 2)
+        Logits of the second token given the first.
+    ref1 : array_like, shape (2,)
+        Reference law of the first token.
+    ref2 : array_like, shape (2, 2)
+        Reference law of the second token given the first.
+
     References
     ----------
     .. [1] Tang and Munos (2025).
@@ -586,6 +653,26 @@ def sequence_kl_gradient(theta, ref, length: int, kind: str = "k3", placement: s
     :math:`f = dk/d\ell` (as loss) or :math:`f = S` (straight-through). In the memoryless model per-token and
     sequence placements have the same expectation except :math:`k_2` in reward (Tang and Munos's partial-gradient
     pitfall needs memory: see :func:`two_step_partial_gradient`).
+
+    Parameters
+    ----------
+    theta : array_like, shape (V,)
+        Shared token logits of the memoryless policy.
+    ref : array_like, shape (V,)
+        Reference token law, full support.
+    length : int
+        Sequence length L >= 1 (the exact sum has C(L+V-1, V-1) terms, capped).
+    kind : {"k1", "k2", "k3"}
+        KL estimator: k1 = log(pi/ref), k2 = (log(pi/ref))^2/2, k3 = ref/pi - 1 - log(ref/pi).
+    placement : {"reward", "loss", "straight_through"}
+        Where the estimator enters the surrogate (see expected_kl_gradient).
+    level : {"sequence", "token"}
+        Estimator of the whole sequence, or sum of per-token estimators.
+
+    Returns
+    -------
+    ndarray, shape (V,)
+        Expected gradient with respect to theta of the surrogate (to be minimised).
 
     References
     ----------

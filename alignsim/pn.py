@@ -128,30 +128,100 @@ class FiniteExpFamily:
         return th[None, :]
 
     def log_partition(self, theta) -> float:
-        r""":math:`\psi(\theta)=\log\sum_x h(x)e^{\theta\cdot T(x)}` (log-sum-exp)."""
+        r""":math:`\psi(\theta)=\log\sum_x h(x)e^{\theta\cdot T(x)}` (log-sum-exp).
+
+        Parameters
+        ----------
+        theta : array_like, shape (p,)
+            Natural parameter.
+
+        Returns
+        -------
+        float
+            psi(theta).
+        """
         return float(logsumexp(self.log_h + self.T @ self._theta(theta)[0]))
 
     def logprobs(self, theta) -> np.ndarray:
-        """Log-probabilities of the support points under :math:`f_\\theta`."""
+        """Log-probabilities of the support points under :math:`f_\\theta`.
+
+        Parameters
+        ----------
+        theta : array_like, shape (p,)
+            Natural parameter.
+
+        Returns
+        -------
+        ndarray, shape (K,)
+            log f_theta at the support points.
+        """
         a = self.log_h + self.T @ self._theta(theta)[0]
         return a - logsumexp(a)
 
     def probs(self, theta) -> np.ndarray:
-        """Probabilities of the support points under :math:`f_\\theta`."""
+        """Probabilities of the support points under :math:`f_\\theta`.
+
+        Parameters
+        ----------
+        theta : array_like, shape (p,)
+            Natural parameter.
+
+        Returns
+        -------
+        ndarray, shape (K,)
+            f_theta at the support points.
+        """
         return np.exp(self.logprobs(theta))
 
     def mean(self, theta) -> np.ndarray:
-        """Expectation parameter :math:`\\eta(\\theta)=E_\\theta T`."""
+        """Expectation parameter :math:`\\eta(\\theta)=E_\\theta T`.
+
+        Parameters
+        ----------
+        theta : array_like, shape (p,)
+            Natural parameter.
+
+        Returns
+        -------
+        ndarray, shape (p,)
+            E_theta T.
+        """
         return self.probs(theta) @ self.T
 
     def cumulants(self, theta, order: int = 4):
         r"""Cumulant tensors of :math:`T` under :math:`f_\theta` of orders 1..``order`` (at most 4): the mean
         :math:`(p,)`, :math:`G` :math:`(p,p)`, :math:`\kappa_3` :math:`(p,p,p)`, :math:`\kappa_4` :math:`(p,p,p,p)`
-        (derivatives of :math:`\psi`), by exact summation over the support."""
+        (derivatives of :math:`\psi`), by exact summation over the support.
+
+        Parameters
+        ----------
+        theta : array_like, shape (p,)
+            Natural parameter.
+        order : int
+            Highest order, 1 to 4.
+
+        Returns
+        -------
+        tuple of ndarray
+            The cumulant tensors of orders 1..order.
+        """
         return tensor_cumulants(self.probs(theta), self.T, order)
 
     def kl(self, theta_a, theta_b) -> float:
-        r""":math:`D[f_{\theta_a}\,|\,f_{\theta_b}]` in nats (first argument the reference, as in the paper)."""
+        r""":math:`D[f_{\theta_a}\,|\,f_{\theta_b}]` in nats (first argument the reference, as in the paper).
+
+        Parameters
+        ----------
+        theta_a : array_like, shape (p,)
+            Natural parameter of the first law.
+        theta_b : array_like, shape (p,)
+            Natural parameter of the second law.
+
+        Returns
+        -------
+        float
+            D[f_a | f_b] in nats.
+        """
         la, lb = self.logprobs(theta_a), self.logprobs(theta_b)
         pa = np.exp(la)
         return float(max(np.sum(pa * (la - lb)), 0.0))
@@ -177,7 +247,18 @@ class FiniteExpFamily:
         For :math:`p\le` 8: strict inequality on every facet of the hull (tolerance :math:`10^{-12}` of the scale
         of ``T``). Beyond, where the hull has too many facets to list: the linear programme
         :math:`\max t` s.t. :math:`w\ge t`, :math:`\sum w=1`, :math:`w^\top T=\eta` (interior iff some
-        representation has all weights positive, :math:`t>10^{-12}`"""
+        representation has all weights positive, :math:`t>10^{-12}`
+
+        Parameters
+        ----------
+        eta : array_like, shape (p,) or (m, p)
+            Expectation parameter(s).
+
+        Returns
+        -------
+        bool or ndarray of bool
+            Whether each eta is interior to the convex support.
+        """
         e = np.atleast_2d(np.asarray(eta, dtype=float))
         if self.p > _MAX_HULL_DIM:
             inside = np.array([self._interior_lp(row) for row in e])
@@ -215,7 +296,18 @@ class FiniteExpFamily:
         r"""Natural parameter with :math:`E_\theta T=\eta` (damped Newton on the concave
         :math:`\theta\cdot\eta-\psi(\theta)`), for one :math:`\eta` of shape :math:`(p,)` or a batch
         :math:`(m, p)`. Raises ``ValueError`` if an :math:`\eta` is not interior (no solution: the sup of the
-        likelihood is not attained)."""
+        likelihood is not attained).
+
+        Parameters
+        ----------
+        eta : array_like, shape (p,) or (m, p)
+            Interior expectation parameter(s).
+
+        Returns
+        -------
+        ndarray, shape (p,) or (m, p)
+            The natural parameter(s) theta with E_theta T = eta.
+        """
         e = np.asarray(eta, dtype=float)
         batch = e.reshape(-1, self.p)
         if not np.all(self.interior(batch)):
@@ -281,6 +373,18 @@ def info_projection(family, g) -> np.ndarray:
     unique when :math:`\mu_g` is interior to the convex support (``ValueError`` otherwise: the projection does not
     exist). Pythagoras holds exactly: :math:`D[g|f_\theta]=D[g|f_{\theta_*}]+D[f_{\theta_*}|f_\theta]`.
 
+    Parameters
+    ----------
+    family : FiniteExpFamily
+        The model.
+    g : array_like, shape (K,)
+        The true law over the family's support points.
+
+    Returns
+    -------
+    ndarray, shape (p,)
+        theta_*.
+
     References
     ----------
     .. [1] Csiszár (1975); Sheena, arXiv:2105.08947, section 1.
@@ -312,6 +416,20 @@ def mle(family, samples=None, counts=None) -> np.ndarray:
     Raises ``ValueError`` when :math:`\bar T_n` is on the boundary of the convex support (the MLE does not exist:
     e.g. a zero cell of a saturated model, all observations equal), decided exactly from which support points
     were seen.
+
+    Parameters
+    ----------
+    family : FiniteExpFamily
+        The model.
+    samples : array_like of int, optional
+        Support indices of the observations.
+    counts : array_like of int, optional
+        Counts per support point (give samples or counts).
+
+    Returns
+    -------
+    ndarray, shape (p,)
+        The maximum-likelihood natural parameter.
 
     References
     ----------
@@ -437,6 +555,11 @@ def risk_coefficients_1d(k_model, k_truth) -> tuple[float, float, float]:
     k_truth : array_like, length 3
         Truth cumulants :math:`g_2, g_3, g_4`.
 
+    Returns
+    -------
+    (c1, c2, c3) : tuple of float
+        The coefficients of 1/n, 1/n^2 and 1/n^3.
+
     References
     ----------
     .. [1] Spec ``pn_criterion.md`` section 2.2 (one parameter, misspecified).
@@ -467,6 +590,22 @@ def risk_coefficients_1d(k_model, k_truth) -> tuple[float, float, float]:
 
 def risk_expansion(n, c1, c2=0.0, c3=0.0):
     r"""The truncated expansion :math:`c_1/n+c_2/n^2+c_3/n^3` of the MLE risk (vectorised in ``n``).
+
+    Parameters
+    ----------
+    n : int, float or array_like
+        Sample size(s), > 0.
+    c1 : float
+        First-order coefficient.
+    c2 : float
+        Second-order coefficient.
+    c3 : float
+        Third-order coefficient.
+
+    Returns
+    -------
+    float or ndarray
+        c1/n + c2/n^2 + c3/n^3, same shape as n.
 
     References
     ----------
@@ -600,6 +739,11 @@ def kl_threshold(eps, bound: str = "pinsker") -> float:
         Tolerance on the excess of the Bayes error over chance, in (0, 1/2).
     bound : {"pinsker", "bretagnolle_huber", "gaussian_shift"}
 
+    Returns
+    -------
+    float
+        tau(eps) in nats.
+
     References
     ----------
     .. [1] Sheena, arXiv:2105.08947 (Bayes-error calibration).
@@ -694,6 +838,11 @@ def estimate_coefficients(samples, family, direction: str = "forward") -> tuple[
     family : FiniteExpFamily
     direction : {"forward", "reverse", "sym"}
 
+    Returns
+    -------
+    (c1_hat, c2_hat) : tuple of float
+        The plug-in estimates.
+
     References
     ----------
     .. [1] Sheena, arXiv:2105.08947, section 3 (algorithm).
@@ -727,6 +876,18 @@ def tilt_family(ref, r) -> FiniteExpFamily:
     the same expected reward (the information projection), with risk :math:`c_1/n+c_2/n^2`,
     :math:`c_1=\mathrm{Var}_q(r)/(2\mathrm{Var}_{\pi_{\lambda_*}}(r))`. Outcomes with
     :math:`p(y)=0` are dropped.
+
+    Parameters
+    ----------
+    ref : array_like, shape (K,)
+        Reference probabilities (finite, non-negative, summing to one within 1e-9).
+    r : array_like, shape (K,)
+        Rewards of the outcomes (finite).
+
+    Returns
+    -------
+    FiniteExpFamily
+        The one-parameter family pi_lambda with base measure ref and statistic r.
 
     References
     ----------

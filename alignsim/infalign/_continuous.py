@@ -200,13 +200,45 @@ class UniformCTRL:
         return self._d.F.copy()
 
     def win_rate(self, procedure: str = "std", N=1, *, against: str = "decoded") -> float:
-        """Standard (``"std"``), best-of-N or worst-of-N inference-time win rate over the reference."""
+        """Standard (``"std"``), best-of-N or worst-of-N inference-time win rate over the reference.
+
+        Parameters
+        ----------
+        procedure : {"std", "bon", "won"}
+            Inference-time procedure: plain sampling, best-of-N or worst-of-N.
+        N : int or float
+            Number of samples of the procedure, N >= 1 (ignored for "std").
+        against : {"decoded", "reference"}
+            Compare with the reference decoded by the same procedure (default) or with plain reference
+            samples.
+
+        Returns
+        -------
+        float
+            The inference-time win rate over the reference, ties one half.
+        """
         kind, n = _uniform_kind(procedure, N, against)
         return self._d.win_rate(kind, n, against)
 
     def transformed_reward(self, procedure: str = "bon", N=1, *, against: str = "decoded") -> np.ndarray:
         r"""Result (B) on the grid: :math:`\mathcal R^{\rm bon}(u)=N^2\int_0^u(sF(s))^{N-1}ds`,
-        :math:`\mathcal R^{\rm won}(u)=-N^2\int_u^1((1-s)(1-F(s)))^{N-1}ds`, shifted to 0 at :math:`u=0`."""
+        :math:`\mathcal R^{\rm won}(u)=-N^2\int_u^1((1-s)(1-F(s)))^{N-1}ds`, shifted to 0 at :math:`u=0`.
+
+        Parameters
+        ----------
+        procedure : {"std", "bon", "won"}
+            Inference-time procedure: plain sampling, best-of-N or worst-of-N.
+        N : int or float
+            Number of samples of the procedure, N >= 1 (ignored for "std").
+        against : {"decoded", "reference"}
+            Compare with the reference decoded by the same procedure (default) or with plain reference
+            samples.
+
+        Returns
+        -------
+        ndarray
+            The transformed reward on the model's grid of calibrated rewards, 0 at u = 0.
+        """
         kind, n = _uniform_kind(procedure, N, against)
         return self._d.gradient(kind, n, against)
 

@@ -265,6 +265,19 @@ class CTRLPolicy:
 
         \pi_{\Phi,\beta}(y)=\frac{\pi_{\rm ref}(y)\,e^{\Phi(C(y))/\beta}}{Z}.
 
+    Parameters
+    ----------
+    ref : ndarray
+        Reference law over outcomes.
+    r : ndarray
+        Rewards.
+    transform : Transform
+        The transform Phi of the calibrated reward.
+    beta : float
+        KL coefficient.
+    policy : ndarray
+        The CTRL policy over outcomes.
+
     References
     ----------
     .. [1] Balashankar et al., arXiv:2412.19792, section 4 (CTRL).
@@ -289,11 +302,43 @@ class CTRLPolicy:
         return float(_kl(self.policy, self.ref))
 
     def win_rate(self, procedure: str = "std", N=1, *, against: str = "decoded") -> float:
-        """Inference-time win rate (:func:`inference_time_win_rate`) of the policy over the reference."""
+        """Inference-time win rate (:func:`inference_time_win_rate`) of the policy over the reference.
+
+        Parameters
+        ----------
+        procedure : {"std", "bon", "won"}
+            Inference-time procedure: plain sampling, best-of-N or worst-of-N.
+        N : int or float
+            Number of samples of the procedure, N >= 1 (ignored for "std").
+        against : {"decoded", "reference"}
+            Compare with the reference decoded by the same procedure (default) or with plain reference
+            samples.
+
+        Returns
+        -------
+        float
+            The inference-time win rate, ties one half.
+        """
         return inference_time_win_rate(self.policy, self.ref, self.r, procedure, N, against=against)
 
     def transformed_reward(self, procedure: str = "bon", N=1, *, against: str = "decoded") -> np.ndarray:
-        """Result (B)'s reward at this policy (:func:`transformed_reward`)."""
+        """Result (B)'s reward at this policy (:func:`transformed_reward`).
+
+        Parameters
+        ----------
+        procedure : {"std", "bon", "won"}
+            Inference-time procedure: plain sampling, best-of-N or worst-of-N.
+        N : int or float
+            Number of samples of the procedure, N >= 1 (ignored for "std").
+        against : {"decoded", "reference"}
+            Compare with the reference decoded by the same procedure (default) or with plain reference
+            samples.
+
+        Returns
+        -------
+        ndarray, shape (K,)
+            The transformed reward of every outcome (defined up to a constant).
+        """
         return transformed_reward(self.policy, self.ref, self.r, procedure, N, against=against)
 
 

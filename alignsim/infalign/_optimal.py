@@ -44,6 +44,11 @@ def small_kl_t(N) -> float:
     N : float
         :math:`N\ge2` (for :math:`N=1` the identity, :math:`t\to0`, is optimal).
 
+    Returns
+    -------
+    float
+        t_0(N), about 2N.
+
     References
     ----------
     .. [1] A. Balashankar et al., "InfAlign: Inference-aware language model alignment", arXiv:2412.19792 (exponential transforms;

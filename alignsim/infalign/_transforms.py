@@ -73,7 +73,20 @@ class Transform:
         return float(out) if out.ndim == 0 else out
 
     def scaled(self, u: np.ndarray, log_lam: float) -> np.ndarray:
-        r""":math:`\lambda(\Phi(u)-\max\Phi)` from :math:`\log\lambda`, without overflow for any :math:`\lambda`."""
+        r""":math:`\lambda(\Phi(u)-\max\Phi)` from :math:`\log\lambda`, without overflow for any :math:`\lambda`.
+
+        Parameters
+        ----------
+        u : ndarray
+            Calibrated rewards in [0, 1].
+        log_lam : float
+            log of lambda = 1/beta (any real).
+
+        Returns
+        -------
+        ndarray
+            lambda (Phi(u) - max Phi), <= 0, same shape as u.
+        """
         return self.on(u)(log_lam)
 
     def on(self, u: np.ndarray) -> Callable[[float], np.ndarray]:
@@ -82,6 +95,16 @@ class Transform:
         With ``log_abs``: :math:`\pm(e^{a}-e^{a^*})=-e^{\max(a,a^*)}\,(1-e^{-|a-a^*|})`, :math:`a^*` the value at
         the maximiser of :math:`\Phi`. Otherwise :math:`\lambda` is capped at ``1e308`` (the policy has long
         reached its limit on the grid by then).
+
+        Parameters
+        ----------
+        u : ndarray
+            Nodes in [0, 1] at which the transform is evaluated once.
+
+        Returns
+        -------
+        callable
+            log_lam -> lambda (Phi(u) - max Phi) at the nodes.
         """
         if self.log_abs is not None:
             la = np.asarray(self.log_abs(u), dtype=float)
@@ -103,6 +126,11 @@ def identity() -> Transform:
     r"""The identity transform :math:`\Phi(u)=u`: optimal for the standard win rate (result (A) of
     :mod:`alignsim.infalign` with :math:`\mathcal T=\mathrm{id}`).
 
+    Returns
+    -------
+    Transform
+        Phi(u) = u.
+
     References
     ----------
     .. [1] Balashankar et al., arXiv:2412.19792 (calibrated reward as the standard-win-rate baseline).
@@ -119,6 +147,11 @@ def identity() -> Transform:
 def log_transform() -> Transform:
     r"""The log transform :math:`\Phi(u)=\log u`: :math:`\pi\propto u^{\lambda}`, a Beta(:math:`\lambda+1`, 1)
     law; :math:`\lambda=N-1` is exactly best-of-N of the reference (BoN distillation).
+
+    Returns
+    -------
+    Transform
+        Phi(u) = log u.
 
     References
     ----------
@@ -144,6 +177,16 @@ def exp_transform(t) -> Transform:
     :math:`\beta_{\text{paper}} = \beta\,e^{t}` (``log_scale = t``). The stable form keeps :math:`\beta` in range for
     :math:`t` in the thousands.
 
+    Parameters
+    ----------
+    t : float
+        Exponent of the transform, t > 0.
+
+    Returns
+    -------
+    Transform
+        Phi(u) = exp(t (u - 1)).
+
     References
     ----------
     .. [1] Balashankar et al., arXiv:2412.19792 (exponential transforms for best-of-N).
@@ -162,6 +205,16 @@ def negexp(t) -> Transform:
     r"""The worst-of-N (jailbreaking) transform ("negative exponent"), :math:`\Phi(u)=-e^{-tu}`, :math:`t>0`.
 
     Increasing in :math:`u` (plain :math:`e^{-tu}` would reward low quantiles).
+
+    Parameters
+    ----------
+    t : float
+        Exponent of the transform, t > 0.
+
+    Returns
+    -------
+    Transform
+        Phi(u) = -exp(-t u).
 
     References
     ----------
@@ -182,6 +235,16 @@ def unified(t) -> Transform:
 
     :math:`t>0` gives the policies of :func:`exp_transform`, :math:`t<0` those of :func:`negexp` (up to scale and shift);
     :math:`|t|\le700` (use :func:`exp_transform` beyond).
+
+    Parameters
+    ----------
+    t : float
+        Exponent, |t| <= 700 (t = 0 is the identity).
+
+    Returns
+    -------
+    Transform
+        Phi(u) = (exp(t u) - 1) / t.
 
     References
     ----------
@@ -211,6 +274,11 @@ def quantile(ppf, name: str = "quantile") -> Transform:
     ppf : callable
         Vectorised quantile function on [0, 1].
     name : str
+
+    Returns
+    -------
+    Transform
+        Phi = ppf.
 
     References
     ----------
@@ -242,6 +310,11 @@ def smoothed(transform, m) -> Transform:
     transform : Transform, str or callable
     m : int
         Number of reference samples, :math:`m\ge1`.
+
+    Returns
+    -------
+    Transform
+        Phi_m, the expectation of Phi at the m-sample calibration estimate.
 
     References
     ----------

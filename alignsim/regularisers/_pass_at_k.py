@@ -15,6 +15,18 @@ def pass_at_k(p, k):
     r"""pass@k of a prompt with success probability :math:`p`: :math:`1-(1-p)^k`, computed as
     ``-expm1(k * log1p(-p))``. Vectorised.
 
+    Parameters
+    ----------
+    p : float or array_like
+        Success probability of one sample, in [0, 1].
+    k : int, float or array_like
+        Number of samples, >= 1 (broadcast against p).
+
+    Returns
+    -------
+    float or ndarray
+        1 - (1 - p)^k.
+
     References
     ----------
     .. [1] M. Chen et al., "Evaluating large language models trained on code", arXiv:2107.03374.
