@@ -154,6 +154,20 @@ def won_law(ref, r, N, *, ties: str = "random", levels: bool = False):
     with tie groups split in proportion to ``ref``. Parameters and returns as in :func:`bon_law`; with
     ``ties="ordered"`` a larger index is preferred (loses the minimum) among tied outcomes as for :math:`-r`.
 
+    Parameters
+    ----------
+    ref : array_like, shape (K,)
+        Reference probabilities (finite, non-negative, summing to one within 1e-9).
+    r : array_like, shape (K,)
+        Rewards of the outcomes (finite).
+    N : int or float
+        Number of samples, N >= 1; huge values (up to 1e300 or an int beyond the float range) are handled
+        through log N.
+    ties : {"random", "ordered"}
+        Tie-breaking among equal rewards: uniformly at random (default) or by index.
+    levels : bool
+        Return (levels, probs) over distinct reward levels instead of a law over outcomes.
+
     Returns
     -------
     ndarray, shape (K,), or (levels, probs)

@@ -76,6 +76,18 @@ def _figures(args) -> int:
 
 
 def main(argv=None) -> int:
+    """Entry point of the ``alignsim`` command (``alignsim verify``, ``alignsim figures``).
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Command-line arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status: 0 on success, 1 if a check fails, 2 on bad input.
+    """
     parser = argparse.ArgumentParser(prog="alignsim", description="Exact toy theory of KL-regularised alignment.")
     sub = parser.add_subparsers(dest="command", required=True)
     v = sub.add_parser("verify", help="run the theorem checks and print a table (exit 1 if any fails)")

@@ -118,6 +118,11 @@ def pg_iterate(theta0, r, ref, beta, eta, steps: int) -> np.ndarray:
     steps : int
         Number of steps, >= 1 (capped).
 
+    Returns
+    -------
+    ndarray, shape (steps + 1, K)
+        The policies pi_0, ..., pi_T.
+
     References
     ----------
     .. [1] J. Mei, C. Xiao, C. Szepesvári, D. Schuurmans, "On the global convergence rates of softmax policy gradient
@@ -157,6 +162,11 @@ def pg_flow(theta0, r, ref, beta, t_eval) -> np.ndarray:
         KL coefficient, >= 0.
     t_eval : array_like
         Increasing times >= 0 at which to report the policy.
+
+    Returns
+    -------
+    ndarray, shape (len(t_eval), K)
+        The policies at the times t_eval.
 
     References
     ----------
@@ -240,6 +250,11 @@ def npg_iterate(pi0, r, ref, beta, eta, steps: int) -> np.ndarray:
         Step size, > 0.
     steps : int
         Number of steps, >= 1 (capped).
+
+    Returns
+    -------
+    ndarray, shape (steps + 1, K)
+        The policies pi_0, ..., pi_T.
 
     References
     ----------
@@ -415,6 +430,13 @@ def forward_kl_fixed_point(r, ref, beta):
     beta : float
         KL coefficient, > 0.
 
+    Returns
+    -------
+    pi : ndarray, shape (K,)
+        The forward-KL-regularised optimum.
+    lam : float
+        Its multiplier, beta + E_pi r.
+
     References
     ----------
     .. [1] Y. Tang, R. Munos, arXiv:2506.09477 (the k3 loss follows the forward KL).
@@ -556,6 +578,11 @@ def grpo_iterate(theta0, r, ref, beta, eta, steps: int, G: int, ddof: int = 1, e
     eps : float
         Added to the group standard deviation, >= 0.
 
+    Returns
+    -------
+    ndarray, shape (steps + 1, K)
+        The policies pi_0, ..., pi_T.
+
     References
     ----------
     .. [1] Z. Shao et al., "DeepSeekMath", arXiv:2402.03300 (GRPO).
@@ -632,6 +659,11 @@ def fit_entropy_reward_law(H, R) -> dict:
         Entropies along a training run.
     R : array_like
         Rewards at the same points, same length as H.
+
+    Returns
+    -------
+    dict
+        a, b, the residuals and their root mean square (rms).
 
     References
     ----------

@@ -277,6 +277,11 @@ def gaussian_estimator_stats(mu) -> dict:
     mu : float or array_like
         Mean shift of the Gaussian, mu != 0.
 
+    Returns
+    -------
+    dict
+        kl, the relative bias of k2 and std/KL of k1, k2 and k3 (arrays if mu is).
+
     References
     ----------
     .. [1] Schulman (2020).
@@ -405,13 +410,12 @@ def _sample_gradient(theta, ref, kind, placement, behaviour, is_weight):
 
 def sample_gradient_coefficient(theta, ref, kind: str = "k3", placement: str = "loss", behaviour=None,
                                 is_weight: str = "none") -> np.ndarray:
-    r"""Per-outcome coefficient :math:`f(y)` of the per-sample KL-penalty gradient :math:`f(y)\,
-abla\log\pi(y)`.
+    r"""Per-outcome coefficient :math:`f(y)` of the per-sample KL-penalty gradient
+    :math:`f(y)\,\nabla\log\pi(y)`.
 
     .. math::
 
-        \hat g = f(y)\,s_y,\qquad s_y = 
-abla_	heta\log\pi(y) = e_y - \pi,\qquad y\sim\mu,
+        \hat g = f(y)\,s_y,\qquad s_y = \nabla_\theta\log\pi(y) = e_y - \pi,\qquad y\sim\mu,
 
     with :math:`f` from the table of :func:`expected_kl_gradient`; averaging :math:`f(y)s_y` over samples from the
     behaviour policy estimates that function's exact expectation (the Monte-Carlo check of every row does this).
@@ -609,6 +613,11 @@ def two_step_partial_gradient(theta1=(0.5, -0.5), theta2=((1.0, 0.0), (-1.0, 0.5
         Reference law of the first token.
     ref2 : array_like, shape (2, 2)
         Reference law of the second token given the first.
+
+    Returns
+    -------
+    dict
+        full, partial and missing gradients with respect to theta1, each of shape (2,).
 
     References
     ----------

@@ -631,6 +631,15 @@ class BestOfK(NamedTuple):
     decay exponent of :math:`\bar E_k-\bar\rho^2` (2, or :math:`s^2/V_\Delta` up to logarithms beyond the
     threshold), ``floor`` the limit :math:`E\rho^2`.
 
+    Parameters
+    ----------
+    coefficient : float
+        The constant C-bar of the 1/k^2 law (inf beyond the threshold).
+    exponent : float
+        Decay exponent of the excess error.
+    floor : float
+        Limit of the error as k grows.
+
     References
     ----------
     .. [1] I. Halder, C. Pehlevan, "Demystifying LLM-as-a-Judge", arXiv:2512.19905 (the 1/k^2 law and its
@@ -732,7 +741,13 @@ class JudgeModel:
 
     def deterministic_equivalent(self) -> DeterministicEquivalent:
         """The :class:`DeterministicEquivalent` at this model's :math:`\\alpha` (see
-        :func:`deterministic_equivalent`)."""
+        :func:`deterministic_equivalent`).
+
+        Returns
+        -------
+        DeterministicEquivalent
+            The deterministic-equivalent constants at this alpha.
+        """
         return deterministic_equivalent(self.alpha, self.sigma2, self.prior_var, S2=self.S2, tau2=self.tau2,
                                         de=self.de)
 
@@ -759,7 +774,13 @@ class JudgeModel:
 
     def predictive(self) -> tuple[float, float]:
         r"""Deterministic-equivalent predictive: ``(mean_gain, s2)``, :math:`m(x)\approx(1-a_1)y_T(x)` and
-        :math:`s^2=\sigma^2+\gamma^2S^2a_1`. For a given training set use :func:`exact_predictive`."""
+        :math:`s^2=\sigma^2+\gamma^2S^2a_1`. For a given training set use :func:`exact_predictive`.
+
+        Returns
+        -------
+        (mean_gain, s2) : tuple of float
+            The gain 1 - a_1 of the predictive mean and the predictive variance.
+        """
         q = self.deterministic_equivalent()
         return q.mean_gain, q.s2
 
@@ -855,6 +876,13 @@ class JudgeModel:
 
         With best-of-k it is finite when :math:`\bar C<0`, i.e. :math:`2(V_\Delta+\mathrm{Cov}(\rho,\Delta))>s^2`.
 
+        Parameters
+        ----------
+        T : float
+            Softmax temperature, >= 0 (0 is best-of-k).
+        k_max : int
+            Largest k searched (capped).
+
         Returns
         -------
         k : int or float
@@ -876,6 +904,11 @@ class JudgeModel:
 
         At ``k = inf`` the closed form :math:`\theta^*=(2\mathrm{Cov}(\rho,\Delta)-s^2)/(2V_\Delta)`,
         :math:`T^*=2s^2\theta^*/(1-\theta^*)` (clipped at 0).
+
+        Parameters
+        ----------
+        k : int or float
+            Number of samples of best-of-k (or softmax selection), k >= 1; inf for the limit.
 
         Returns
         -------
@@ -899,7 +932,18 @@ class JudgeModel:
         return _argmin_temperature(lambda t: self.error(kk, t), s2, self.error(kk, 0.0))
 
     def with_judge(self, parameter) -> "JudgeModel":
-        """The same model with another judge parameter (same family)."""
+        """The same model with another judge parameter (same family).
+
+        Parameters
+        ----------
+        parameter : float
+            The new judge parameter of the model's judge family.
+
+        Returns
+        -------
+        JudgeModel
+            A copy with that judge.
+        """
         return replace(self, judge=(self.judge[0], parameter))
 
     def optimal_judge_offset(self, k, T=0.0):
@@ -908,6 +952,13 @@ class JudgeModel:
         For ``"scale"`` it is :math:`\beta^*`; at ``k = inf`` and teacher-like judges the per-point optimum
         :math:`\rho^*=-\mu T/(2s^2)` translates to :math:`\beta^*=a_1T/(2s^2)` (naive DE), for ``"model_aware"`` to
         :math:`c^*=T/(2s^2)` (the centre of the authors' grid).
+
+        Parameters
+        ----------
+        k : int or float
+            Number of samples of best-of-k (or softmax selection), k >= 1; inf for the limit.
+        T : float
+            Softmax temperature, >= 0 (0 is best-of-k).
 
         Returns
         -------
@@ -933,11 +984,36 @@ class JudgeModel:
 
     # -- inference compute versus data ----------------------------------------------------------------------------
     def with_n(self, n) -> "JudgeModel":
-        """The same model trained on ``n`` samples."""
+        """The same model trained on ``n`` samples.
+
+        Parameters
+        ----------
+        n : int or float
+            Training-set size, > 0.
+
+        Returns
+        -------
+        JudgeModel
+            A copy trained on n samples.
+        """
         return replace(self, n=_count(n, "n"))
 
     def error_vs_data(self, n_grid, k=1, T=0.0) -> np.ndarray:
         r"""Averaged error as the training set grows: :math:`\bar E(n,k)` for each ``n`` in ``n_grid``.
+
+        Parameters
+        ----------
+        n_grid : array_like
+            Training-set sizes, > 0.
+        k : int or float
+            Number of samples of best-of-k (or softmax selection), k >= 1; inf for the limit.
+        T : float
+            Softmax temperature, >= 0 (0 is best-of-k).
+
+        Returns
+        -------
+        ndarray
+            The averaged error at each n, same shape as n_grid.
 
         Examples
         --------
@@ -955,6 +1031,13 @@ class JudgeModel:
         :math:`\bar E(n,1)=V_\mu+s^2` decreases to the data-only floor :math:`\sigma^2` (clean target), so when
         :math:`\bar E(n,k)\le\sigma^2` no amount of data matches ``k`` samples: ``inf``. Solved by Brent in
         :math:`\log n` after a geometric scan for the first crossing.
+
+        Parameters
+        ----------
+        k : int or float
+            Number of samples of best-of-k (or softmax selection), k >= 1; inf for the limit.
+        T : float
+            Softmax temperature, >= 0 (0 is best-of-k).
 
         Returns
         -------
@@ -991,6 +1074,20 @@ class JudgeModel:
         More inference compute pays per unit of relative cost when
         :math:`\text{elasticity}_k/\text{cost}_k>\text{elasticity}_n/\text{cost}_n`; with the teacher judge the
         ``k`` elasticity tends to 2 below the threshold :math:`2V<s^2`.
+
+        Parameters
+        ----------
+        k : int or float
+            Number of samples of best-of-k (or softmax selection), k >= 1; inf for the limit.
+        T : float
+            Softmax temperature, >= 0 (0 is best-of-k).
+        rel_step : float
+            Relative step of the central differences, in (0, 0.5).
+
+        Returns
+        -------
+        (elasticity_n, elasticity_k) : tuple of float
+            -d log E / d log n and -d log E / d log k.
 
         Examples
         --------

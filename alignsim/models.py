@@ -343,6 +343,13 @@ class MemorylessLM:
             handled through log N.
         log : bool
             Return log-probabilities (exact far below the float range).
+
+        Returns
+        -------
+        levels : ndarray
+            Distinct sequence rewards, increasing.
+        probs : ndarray
+            Their probabilities (or log-probabilities) under best-of-N.
         """
         levels, _, log_g = self._bon_logs(N)
         return (levels, log_g) if log else (levels, np.exp(log_g))

@@ -255,6 +255,11 @@ def lambda_for_kl(ref, r, delta) -> float:
     delta : float
         KL budget in nats, delta >= 0.
 
+    Returns
+    -------
+    float
+        lambda_delta (0 for delta = 0, inf for a slack budget).
+
     References
     ----------
     .. [1] Yang et al. (2024), the closed-form KL-constrained optimum.

@@ -58,3 +58,46 @@ def test_public_docstrings_have_formula_reference_example(name, obj):
     assert "Examples" in doc, f"{name}: no Examples section"
     assert ":math:" in doc or ".. math::" in doc, f"{name}: no formula"
     assert "References" in doc or ".. [1]" in doc, f"{name}: no reference"
+
+
+def _callables():
+    """Every public function, class and public method exported by a public module's ``__all__``."""
+    seen = set()
+    for modname in ["alignsim"] + MODULES:
+        if any(part.startswith("_") for part in modname.split(".")[1:]):
+            continue
+        mod = importlib.import_module(modname)
+        for name in getattr(mod, "__all__", ()):
+            obj = getattr(mod, name)
+            members = [(f"{modname}.{name}", obj)]
+            if inspect.isclass(obj):
+                members += [(f"{modname}.{name}.{k}", v) for k, v in vars(obj).items()
+                            if not k.startswith("_") and (inspect.isfunction(v) or isinstance(v, (classmethod, staticmethod)))]
+            for qual, member in members:
+                func = member.__func__ if isinstance(member, (classmethod, staticmethod)) else member
+                if (inspect.isfunction(func) or inspect.isclass(func)) and id(func) not in seen:
+                    seen.add(id(func))
+                    yield qual, func
+
+
+@pytest.mark.parametrize("name, obj", list(_callables()))
+def test_public_callables_document_parameters_and_returns(name, obj):
+    doc = inspect.getdoc(obj) or ""
+    sections = {line.strip() for line, under in zip(doc.splitlines(), doc.splitlines()[1:]) if set(under.strip()) == {"-"}}
+    params = [p for p in inspect.signature(obj).parameters if p not in ("self", "cls")]
+    if inspect.isclass(obj):
+        assert not params or sections & {"Parameters", "Attributes"}, f"{name}: no Parameters/Attributes section"
+        return
+    if params:
+        assert "Parameters" in sections, f"{name}: no Parameters section"
+        lines = doc.splitlines()
+        start = next(i for i, (a, b) in enumerate(zip(lines, lines[1:])) if a.strip() == "Parameters" and set(b.strip()) == {"-"})
+        documented = set()
+        for i in range(start + 2, len(lines)):
+            if i + 1 < len(lines) and lines[i + 1].strip() and set(lines[i + 1].strip()) == {"-"}:
+                break  # the next section
+            if lines[i] and not lines[i].startswith(" "):
+                documented.update(n.strip() for n in lines[i].split(" : ")[0].split(","))
+        missing = [p for p in params if p not in documented and p.lstrip("*") not in documented]
+        assert not missing, f"{name}: parameters not documented: {missing}"
+    assert sections & {"Returns", "Yields"}, f"{name}: no Returns section"

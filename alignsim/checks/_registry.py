@@ -86,7 +86,26 @@ class Check:
 
 
 def check(name: str, source: str, method: str, tol: float, relation: str = "=="):
-    """Decorator registering a check function ``f(rng) -> (exact, independent)``."""
+    """Decorator registering a check function ``f(rng) -> (exact, independent)``.
+
+    Parameters
+    ----------
+    name : str
+        Check name, topic.statement (matched by --only).
+    source : str
+        Paper and statement the prediction comes from.
+    method : str
+        How the independent value is computed.
+    tol : float
+        Tolerance relative to max(1, |exact|).
+    relation : {"==", "<="}
+        Equality, or an upper bound that the independent value must not exceed.
+
+    Returns
+    -------
+    callable
+        The decorator; it registers f(rng) -> (exact, independent) and returns f unchanged.
+    """
     V.choice(relation, "relation", ("==", "<="))
 
     def deco(f):
@@ -97,7 +116,25 @@ def check(name: str, source: str, method: str, tol: float, relation: str = "==")
 
 
 def mc_check(name: str, source: str, method: str, relation: str = "=="):
-    """Decorator registering a Monte-Carlo check ``f(rng, samples) -> (exact, estimate, half_width)``."""
+    """Decorator registering a Monte-Carlo check ``f(rng, samples) -> (exact, estimate, half_width)``.
+
+    Parameters
+    ----------
+    name : str
+        Check name, topic.statement.
+    source : str
+        Paper and statement the prediction comes from.
+    method : str
+        How the simulation is done.
+    relation : {"==", "<=", "!="}
+        Equality within the interval, an upper bound, or a negative control ("!=": the interval must exclude the
+        value).
+
+    Returns
+    -------
+    callable
+        The decorator; it registers f(rng, samples) -> (exact, estimate, half_width) and returns f unchanged.
+    """
     V.choice(relation, "relation", ("==", "<=", "!="))
 
     def deco(f):
@@ -112,6 +149,18 @@ def check_seed(seed: int, name: str) -> np.random.SeedSequence:
 
     Seeding by name rather than by position in the registry means that adding, removing or reordering checks
     leaves every other check's random instance unchanged.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the run, >= 0.
+    name : str
+        The check's name.
+
+    Returns
+    -------
+    numpy.random.SeedSequence
+        The check's seed sequence.
     """
     return np.random.SeedSequence([V.seed(seed), zlib.crc32(name.encode())])
 

@@ -24,6 +24,22 @@ def frontier_vs_bon(p=(0.7, 0.3), r=(0.0, 1.0), deltas=(0.05, 0.1, 0.2, 0.5),
     length :math:`n` approach the frontier :math:`R^\star(\Delta)` as :math:`n` grows (Yang et al., best-of-N is
     asymptotically KL-RL). Everything is exact (no sampling), including :math:`N` up to :math:`e^{500}`.
 
+    Parameters
+    ----------
+    p : array_like
+        Token law of the reference memoryless LM.
+    r : array_like
+        Token rewards.
+    deltas : sequence of float
+        Per-token KL budgets Delta (N = floor(exp(n Delta))).
+    lengths : sequence of int
+        Sequence lengths n.
+
+    Returns
+    -------
+    Figure : matplotlib.figure.Figure
+        The figure (not shown; save it with savefig).
+
     References
     ----------
     .. [1] Yang et al., "Asymptotics of language model alignment", arXiv:2404.01730.
@@ -69,6 +85,20 @@ def bon_kl_vs_formula(sizes=(10, 100, 1000, 10_000), max_log10_n: float = 6.0, t
     :math:`N\gtrsim L`, the folklore formula does not; the estimator :math:`\widehat D_N(1/L)` (dotted) tracks the
     exact value. Right: a "cherry-picked" reference (top outcome of mass ``top_mass``, ten equal lower outcomes):
     the exact KL climbs in a staircase towards :math:`\log(1/\varepsilon)`.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Numbers of equally likely outcomes of the references.
+    max_log10_n : float
+        Largest log10 N plotted.
+    top_mass : float
+        Mass of the top outcome of the reference with an atom.
+
+    Returns
+    -------
+    Figure : matplotlib.figure.Figure
+        The figure (not shown; save it with savefig).
 
     References
     ----------
@@ -121,6 +151,18 @@ def rate_functions(delta_bernoulli: float = 0.1, delta_ternary: float = 0.25) ->
     Bernoulli token (:math:`p=(0.7,0.3)`, :math:`r=(0,1)`) and a ternary one (:math:`p=(0.5,0.3,0.2)`,
     :math:`r=(-1,0,2)`), with :math:`x_\Delta` marked where :math:`I_0(x_\Delta)=\Delta` and :math:`I_\lambda` vanishes.
 
+    Parameters
+    ----------
+    delta_bernoulli : float
+        KL budget of the Bernoulli panel's tilted optimum.
+    delta_ternary : float
+        KL budget of the ternary panel's tilted optimum.
+
+    Returns
+    -------
+    Figure : matplotlib.figure.Figure
+        The figure (not shown; save it with savefig).
+
     References
     ----------
     .. [1] Yang et al., arXiv:2404.01730, the large-deviation principle of the RL-optimal reward.
@@ -155,6 +197,20 @@ def ldp_convergence(p=(0.7, 0.3), r=(0.0, 1.0), lengths=(10, 100, 1000)) -> Figu
     r""":math:`-\frac1n\log P(\bar R_n\ge x)` from the exact law for several lengths, converging to the rate
     function :math:`I_0(x)` above the mean (the error is :math:`O(\log n/n)`).
 
+    Parameters
+    ----------
+    p : array_like
+        Token law of the reference memoryless LM.
+    r : array_like
+        Token rewards.
+    lengths : sequence of int
+        Sequence lengths n of the exact tail curves.
+
+    Returns
+    -------
+    Figure : matplotlib.figure.Figure
+        The figure (not shown; save it with savefig).
+
     References
     ----------
     .. [1] Yang et al., arXiv:2404.01730, the large-deviation principle of the RL-optimal reward; Dembo and Zeitouni (1998), Theorem 2.2.3.
@@ -187,6 +243,22 @@ def bon_vs_rl_rates(p=(0.7, 0.3), r=(0.0, 1.0), delta: float = 0.1,
     r"""Best-of-:math:`\lfloor e^{n\Delta}\rfloor` against the KL-RL optimum as the length grows, on log axes:
     :math:`\mathrm{KL}(\text{BoN}\|\text{RL})/n` and the per-token reward gap, with the guides
     :math:`\frac{\log n}{2n}` and :math:`\frac{\log n}{2\lambda n}`.
+
+    Parameters
+    ----------
+    p : array_like
+        Token law of the reference memoryless LM.
+    r : array_like
+        Token rewards.
+    delta : float
+        Per-token KL budget.
+    lengths : sequence of int
+        Sequence lengths n.
+
+    Returns
+    -------
+    Figure : matplotlib.figure.Figure
+        The figure (not shown; save it with savefig).
 
     References
     ----------

@@ -17,6 +17,16 @@ def winrate_vs_kl(max_n: int = 1000) -> Figure:
     rewind-and-repeat :math:`W = 1-e^{-\mathrm{KL}}/2`; inset-free second panel: the gap
     :math:`W_{\text{opt}} - W_{\text{BoN}}` vs :math:`N`.
 
+    Parameters
+    ----------
+    max_n : int
+        Largest N of the best-of-N points.
+
+    Returns
+    -------
+    Figure : matplotlib.figure.Figure
+        The figure (not shown; save it with savefig).
+
     References
     ----------
     .. [1] Gui, Gârbacea, Veitch, "BoNBoN alignment", arXiv:2406.00832, Fig. 2; Beirami et al., arXiv:2401.01879.

@@ -20,6 +20,22 @@ def dynamics_trajectories(r=(1.0, 0.5, 0.0), ref=(0.2, 0.3, 0.5), beta: float = 
     normalisation with the correct KL term stops elsewhere. Right: entropy along policy gradient
     with the first-order prediction :math:`-\eta\,\mathrm{Cov}_\pi(\log\pi, \delta)` per step overlaid.
 
+    Parameters
+    ----------
+    r : array_like, shape (3,)
+        Rewards of the three arms.
+    ref : array_like, shape (3,)
+        Reference law (the starting point).
+    beta : float
+        KL coefficient.
+    steps : int
+        Iterations of each method.
+
+    Returns
+    -------
+    Figure : matplotlib.figure.Figure
+        The figure (not shown; save it with savefig).
+
     References
     ----------
     .. [1] S. Kakade, "A natural policy gradient", NeurIPS 2001; Z. Shao et al., arXiv:2402.03300 (GRPO);

@@ -17,6 +17,16 @@ def estimators_std_over_kl(max_mu: float = 2.0) -> Figure:
     sums). :math:`k_3` wins near the reference (variance :math:`O(D^2)` instead of :math:`O(D)`), and is not always
     best far from it.
 
+    Parameters
+    ----------
+    max_mu : float
+        Largest mean shift of Schulman's Gaussian example.
+
+    Returns
+    -------
+    Figure : matplotlib.figure.Figure
+        The figure (not shown; save it with savefig).
+
     References
     ----------
     .. [1] J. Schulman, "Approximating KL divergence" (2020).
@@ -62,6 +72,20 @@ def estimators_gradient_table(theta=(0.3, -0.2, 1.1, 0.0, -0.7), ref=(0.1, 0.2, 
                               theta_old=(0.0, 0.0, 0.5, 0.5, -0.5)) -> Figure:
     r"""The gradient table as a figure: for every (estimator, placement, sampling, IS weight), the cosine of its exact
     expected gradient with :math:`\nabla\mathrm{KL}(\pi\|\pi_{\rm ref})`, coloured by the target it follows.
+
+    Parameters
+    ----------
+    theta : array_like
+        Policy logits.
+    ref : array_like
+        Reference law.
+    theta_old : array_like
+        Logits of the behaviour policy of the off-policy rows.
+
+    Returns
+    -------
+    Figure : matplotlib.figure.Figure
+        The figure (not shown; save it with savefig).
 
     References
     ----------

@@ -49,6 +49,20 @@ def infalign_frontier(panels=INFALIGN_PANELS, intervals: int = 2 ** 12, table_in
     (filled). The last panel is the standard win rate, where the identity transform is optimal and best-of-N of
     the reference (:math:`\log N-\frac{N-1}N`, :math:`\frac N{N+1}`) lies just below it.
 
+    Parameters
+    ----------
+    panels : sequence of (str, int, float)
+        (procedure, N, largest KL) of each panel.
+    intervals : int
+        Simpson intervals of the continuous model's grid (more is slower and more accurate).
+    table_intervals : int
+        Grid of the tabulated optimal rows (markers).
+
+    Returns
+    -------
+    Figure : matplotlib.figure.Figure
+        The figure (not shown; save it with savefig).
+
     References
     ----------
     .. [1] Balashankar et al., "InfAlign", arXiv:2412.19792 (analytical comparison of transforms)
@@ -117,6 +131,20 @@ def infalign_best_t(ns=(2, 4, 8, 16, 32), kls=(0.02, 0.05, 0.1, 0.25, 0.5, 1.0),
 
         t^\star = \arg\max_t W^{\mathcal T}_N(\pi_{\Phi_t,\beta(t)})\quad\text{at fixed KL}.
 
+    Parameters
+    ----------
+    ns : sequence of int
+        Values of N.
+    kls : sequence of float
+        KL budgets in nats.
+    intervals : int
+        Simpson intervals of the continuous model's grid (more is slower and more accurate).
+
+    Returns
+    -------
+    Figure : matplotlib.figure.Figure
+        The figure (not shown; save it with savefig).
+
     References
     ----------
     .. [1] Balashankar et al., arXiv:2412.19792 ("exponential transforms target different quantiles for different
@@ -164,6 +192,20 @@ def infalign_optimal_policies(N: int = 4, kls=(0.1, 0.5, 1.0, 2.0), intervals: i
 
     Dashed: the exponential transform tuned at the same KL.
 
+    Parameters
+    ----------
+    N : int
+        Number of samples of best-/worst-of-N.
+    kls : sequence of float
+        KL budgets in nats.
+    intervals : int
+        Simpson intervals of the continuous model's grid (more is slower and more accurate).
+
+    Returns
+    -------
+    Figure : matplotlib.figure.Figure
+        The figure (not shown; save it with savefig).
+
     References
     ----------
     .. [1] Balashankar et al., arXiv:2412.19792.
@@ -204,7 +246,7 @@ def infalign_calibration(N: int = 4, ms=(1, 2, 4, 8, 16, 32, 64, 128, 256), t: f
     r"""Calibrated vs raw-reward RLHF, and the cost of estimating the calibrated reward from :math:`m` samples.
 
     Raw-reward RLHF :math:`\pi\propto\pi_{\rm ref}e^{r/\beta}` is CTRL with the reward's quantile function
-: its trade-off depends on the reward law (Gaussian: standard win rate
+    (result (D) of :mod:`alignsim.infalign`): its trade-off depends on the reward law (Gaussian: standard win rate
     :math:`\Phi_{\mathcal N}(\sqrt{\mathrm{KL}})`, and :math:`W^{\rm bon}_N=W^{\rm won}_N`), while the calibrated
     identity is the same for every atomless reward and optimal for the standard win rate. Right: best-of-N win rate
     at KL 0.5 of the exponential transform when :math:`C` is estimated from :math:`m` fresh reference samples (the
@@ -213,6 +255,22 @@ def infalign_calibration(N: int = 4, ms=(1, 2, 4, 8, 16, 32, 64, 128, 256), t: f
     .. math::
 
         \Phi_m(C) = \mathbb E\big[\Phi(B/m)\big],\quad B\sim\mathrm{Binomial}(m, C).
+
+    Parameters
+    ----------
+    N : int
+        Number of samples of best-of-N.
+    ms : sequence of int
+        Reference samples per calibration estimate.
+    t : float
+        Exponent of the exponential transform.
+    intervals : int
+        Simpson intervals of the continuous model's grid (more is slower and more accurate).
+
+    Returns
+    -------
+    Figure : matplotlib.figure.Figure
+        The figure (not shown; save it with savefig).
 
     References
     ----------

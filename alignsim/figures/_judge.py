@@ -34,6 +34,22 @@ def judge_error_vs_k(ns=(100, 200, 800), betas=(0.45, 0.6, 0.75), k_max: int = 1
     :math:`w_R=(1+\beta)w_T` (:math:`\alpha=0.05`); dashed lines are the floors :math:`E\rho^2`, which the error
     undershoots when :math:`\bar C<0`, and the markers the optimal ``k``.
 
+    Parameters
+    ----------
+    ns : sequence of int
+        Training-set sizes.
+    betas : sequence of float
+        Judge scales of the overshooting judges.
+    k_max : int
+        Largest k.
+    points : int
+        Points per curve.
+
+    Returns
+    -------
+    Figure : matplotlib.figure.Figure
+        The figure (not shown; save it with savefig).
+
     References
     ----------
     .. [1] Halder and Pehlevan, arXiv:2512.19905 (the authors' ``BLR_zero_T.py`` figure).
@@ -98,6 +114,20 @@ def judge_error_vs_temperature(ks=(2, 8, 32, 128), beta: float = 0.85, points: i
     The model is :math:`\alpha=0.05`, :math:`\sigma^2=\gamma^2=\tau^2=1`, judge :math:`w_R=(1+\beta)w_T`; the
     temperature is shown in units of :math:`2s^2`.
 
+    Parameters
+    ----------
+    ks : sequence of int
+        Numbers of samples.
+    beta : float
+        Judge scale of the overshooting judge.
+    points : int
+        Temperatures per curve.
+
+    Returns
+    -------
+    Figure : matplotlib.figure.Figure
+        The figure (not shown; save it with savefig).
+
     References
     ----------
     .. [1] Halder and Pehlevan, arXiv:2512.19905 (claim iv).
@@ -150,6 +180,20 @@ def judge_compute_vs_data(d: int = 100, n_steps: int = 16, k_steps: int = 21) ->
     ``d = 100``, :math:`\sigma^2=0.1`, :math:`\gamma^2=\tau^2=1`; ``n`` and ``k`` on grids of ratio
     :math:`\sqrt2`. The white contour is the data-only floor :math:`\sigma^2`: below it no amount of data
     matches ``k`` samples (the data equivalent is infinite).
+
+    Parameters
+    ----------
+    d : int
+        Dimension of the model.
+    n_steps : int
+        Grid points in n.
+    k_steps : int
+        Grid points in k.
+
+    Returns
+    -------
+    Figure : matplotlib.figure.Figure
+        The figure (not shown; save it with savefig).
 
     References
     ----------
@@ -205,6 +249,18 @@ def judge_decay_exponent(ratios=None, ks=(1e2, 1e4, 1e6)) -> Figure:
     :math:`\sigma^2=0.5`, :math:`\gamma^2=1`): the model's offsets grow while its predictive spread does not, so
     best-of-k's samples must reach further; beyond :math:`V_\mu/s^2=1/2` the exponent falls below 2 and
     convergence to it is slow (logarithmic corrections).
+
+    Parameters
+    ----------
+    ratios : sequence of float, optional
+        Task difficulties V_mu / s^2 (default a grid).
+    ks : sequence of float
+        Values of k at which the local slope is taken.
+
+    Returns
+    -------
+    Figure : matplotlib.figure.Figure
+        The figure (not shown; save it with savefig).
 
     References
     ----------

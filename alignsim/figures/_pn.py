@@ -21,6 +21,16 @@ def pn_convergence(ns=(10, 20, 40, 80, 160, 320)) -> Figure:
 
         R_n = \frac{c_1}{n}+\frac{c_2}{n^2}+O(n^{-3}).
 
+    Parameters
+    ----------
+    ns : sequence of int
+        Sample sizes of the exact risks.
+
+    Returns
+    -------
+    Figure : matplotlib.figure.Figure
+        The figure (not shown; save it with savefig).
+
     References
     ----------
     .. [1] Sheena, arXiv:2105.08947, section 2.
@@ -64,6 +74,18 @@ def pn_acceptance(eps=(0.05, 0.03, 0.02, 0.01), p_max: int = 200) -> Figure:
     .. math::
 
         n_{\rm req}=\Big\lceil\frac{c_1+\sqrt{c_1^2+4\tau c_2}}{2\tau}\Big\rceil,\qquad\tau=8\varepsilon^2.
+
+    Parameters
+    ----------
+    eps : sequence of float
+        Tolerances on the Bayes error.
+    p_max : int
+        Largest model dimension.
+
+    Returns
+    -------
+    Figure : matplotlib.figure.Figure
+        The figure (not shown; save it with savefig).
 
     References
     ----------
@@ -113,6 +135,18 @@ def pn_synthetic(seed: int = 1599, sizes=(1599, 4177, 4898)) -> Figure:
     .. math::
 
         E\,D[g|f_{\hat\theta}] = D[g|f_{\theta_*}] + R_n\quad\text{(Pythagoras)}.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the synthetic data.
+    sizes : sequence of int
+        Sample sizes of the three data sets.
+
+    Returns
+    -------
+    Figure : matplotlib.figure.Figure
+        The figure (not shown; save it with savefig).
 
     References
     ----------

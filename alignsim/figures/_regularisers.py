@@ -37,6 +37,18 @@ def regularisers_frontier(q=(0.4, 0.3, 0.2, 0.1), r=(0.0, 0.5, 1.0, 1.5)) -> Fig
     Against :math:`\mathrm{KL}(\pi\|q)` the reverse-KL curve dominates, against :math:`\mathrm{KL}(q\|\pi)` the
     forward-KL curve does: comparisons "at matched KL" favour whoever owns the axis.
 
+    Parameters
+    ----------
+    q : array_like
+        Reference law of the bandit.
+    r : array_like
+        Rewards of the bandit's responses.
+
+    Returns
+    -------
+    Figure : matplotlib.figure.Figure
+        The figure (not shown; save it with savefig).
+
     References
     ----------
     .. [1] Wang et al., arXiv:2309.16240.
@@ -83,6 +95,20 @@ def regularisers_policies(q=(0.4, 0.3, 0.2, 0.1), r=(0.0, 0.5, 1.0, 1.5), kl_bud
 
         \pi_i=q_i\,g\big((r_i-\nu)/\beta\big),\qquad \mathrm{KL}(\pi_\beta\|q)=\text{budget}.
 
+    Parameters
+    ----------
+    q : array_like
+        Reference law of the bandit.
+    r : array_like
+        Rewards of the bandit's responses.
+    kl_budget : float
+        The common KL(pi || q) of the compared optima, in nats.
+
+    Returns
+    -------
+    Figure : matplotlib.figure.Figure
+        The figure (not shown; save it with savefig).
+
     References
     ----------
     .. [1] C. Wang et al., "Beyond reverse KL: generalizing direct preference optimization with diverse divergence
@@ -120,6 +146,18 @@ def regularisers_pass_at_k(p0s=(0.001, 0.01, 0.05, 0.2, 0.5, 0.8), pass1: float 
     .. math::
 
         \mathrm{pass@}k=\frac1X\sum_x\big[1-(1-p_x(\beta))^k\big],\qquad \frac1X\sum_xp_x(\beta)=0.6 .
+
+    Parameters
+    ----------
+    p0s : sequence of float
+        Reference success rates of the prompts.
+    pass1 : float
+        Aggregate pass@1 at which the regularisers are compared.
+
+    Returns
+    -------
+    Figure : matplotlib.figure.Figure
+        The figure (not shown; save it with savefig).
 
     References
     ----------
@@ -166,6 +204,11 @@ def regularisers_overoptimisation() -> Figure:
     Rare responses on which proxy and gold disagree make gold rise then fall; :math:`\chi^2` (quadratic cost of
     up-weighting rare responses) resists longest, mass-covering regularisers are the most exposed, and the
     worst-case ensemble never falls.
+
+    Returns
+    -------
+    Figure : matplotlib.figure.Figure
+        The figure (not shown; save it with savefig).
 
     References
     ----------

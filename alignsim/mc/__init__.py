@@ -196,6 +196,25 @@ def naive_bon_rewards(lm: MemorylessLM, N, size, *, worst: bool = False, rng=Non
     r"""Best-of-N (or worst-of-N) over whole sequences of a memoryless LM by simulation; returns the selected
     sequence rewards. Cost ``size * N * length`` token draws, memory independent of ``N`` and the length.
 
+    Parameters
+    ----------
+    lm : MemorylessLM
+        The model whose whole sequences are sampled.
+    N : int or float
+        Number of samples, N >= 1; huge values (up to 1e300 or an int beyond the float range) are handled
+        through log N.
+    size : int
+        Number of draws (capped before any work).
+    worst : bool
+        Worst-of-N instead of best-of-N.
+    rng : None, int, SeedSequence or numpy.random.Generator
+        Source of randomness (normalised by numpy.random.default_rng).
+
+    Returns
+    -------
+    ndarray, shape (size,)
+        Rewards of the selected sequences.
+
     References
     ----------
     .. [1] Yang et al., arXiv:2404.01730 (best-of-N on memoryless LMs).
@@ -222,6 +241,27 @@ def naive_bon_rewards(lm: MemorylessLM, N, size, *, worst: bool = False, rng=Non
 def naive_soft_bon(ref, r, N, beta, size, *, rng=None):
     r"""Soft best-of-N on a bandit by simulation: draw ``N`` outcomes, select draw :math:`i` with probability
     :math:`\propto e^{r_i/\beta}` (one pass, weighted reservoir). Compare with :func:`alignsim.soft_bon_law`.
+
+    Parameters
+    ----------
+    ref : array_like, shape (K,)
+        Reference probabilities (finite, non-negative, summing to one within 1e-9).
+    r : array_like, shape (K,)
+        Rewards of the outcomes (finite).
+    N : int or float
+        Number of samples, N >= 1; huge values (up to 1e300 or an int beyond the float range) are handled
+        through log N.
+    beta : float
+        Selection temperature, > 0.
+    size : int
+        Number of draws (capped before any work).
+    rng : None, int, SeedSequence or numpy.random.Generator
+        Source of randomness (normalised by numpy.random.default_rng).
+
+    Returns
+    -------
+    ndarray of int, shape (size,)
+        Indices of the selected outcomes.
 
     References
     ----------
@@ -251,6 +291,29 @@ def sample_bon(ref, r, N, size, *, worst: bool = False, ties: str = "random", rn
     The law :math:`\pi_N` (:func:`alignsim.bon_law` / :func:`alignsim.won_law`) is computed once and sampled with an
     alias table, so the cost per draw does not depend on ``N`` (which may be huge, e.g. ``1e300``).
 
+    Parameters
+    ----------
+    ref : array_like, shape (K,)
+        Reference probabilities (finite, non-negative, summing to one within 1e-9).
+    r : array_like, shape (K,)
+        Rewards of the outcomes (finite).
+    N : int or float
+        Number of samples, N >= 1; huge values (up to 1e300 or an int beyond the float range) are handled
+        through log N.
+    size : int
+        Number of draws (capped before any work).
+    worst : bool
+        Worst-of-N instead of best-of-N.
+    ties : {"random", "ordered"}
+        Tie-breaking among equal rewards: uniformly at random (default) or by index.
+    rng : None, int, SeedSequence or numpy.random.Generator
+        Source of randomness (normalised by numpy.random.default_rng).
+
+    Returns
+    -------
+    ndarray of int, shape (size,)
+        Indices of the drawn outcomes.
+
     References
     ----------
     .. [1] Beirami et al., arXiv:2401.01879, Lemma 2.
@@ -269,6 +332,25 @@ def sample_bon(ref, r, N, size, *, worst: bool = False, ties: str = "random", rn
 def sample_bon_rewards(lm: MemorylessLM, N, size, *, worst: bool = False, rng=None):
     r"""Draw best-of-N (or worst-of-N) sequence rewards of a memoryless LM from the exact level law (cost per draw
     independent of ``N``; ``N`` may be astronomically large).
+
+    Parameters
+    ----------
+    lm : MemorylessLM
+        The model whose whole sequences are sampled.
+    N : int or float
+        Number of samples, N >= 1; huge values (up to 1e300 or an int beyond the float range) are handled
+        through log N.
+    size : int
+        Number of draws (capped before any work).
+    worst : bool
+        Worst-of-N instead of best-of-N.
+    rng : None, int, SeedSequence or numpy.random.Generator
+        Source of randomness (normalised by numpy.random.default_rng).
+
+    Returns
+    -------
+    ndarray, shape (size,)
+        Sequence rewards drawn from the exact best-of-N (worst-of-N) law.
 
     References
     ----------
@@ -293,6 +375,30 @@ def grpo_update_mean(pi, r, G, size, *, ddof: int = 1, eps: float = 0.0, rng=Non
 
     Returns ``(mean, standard_error)`` (arrays of shape ``(K,)``); the mean must match the exact
     :func:`alignsim.dynamics.grpo_expected_update` within its error (only the one-step expectation is exact).
+
+    Parameters
+    ----------
+    pi : array_like, shape (K,)
+        Policy probabilities.
+    r : array_like, shape (K,)
+        Rewards of the outcomes (finite).
+    G : int
+        Group size, >= 2.
+    size : int
+        Number of simulated groups (capped).
+    ddof : int
+        Degrees of freedom of the group standard deviation, 0 or 1.
+    eps : float
+        Added to the group standard deviation, >= 0.
+    rng : None, int, SeedSequence or numpy.random.Generator
+        Source of randomness (normalised by numpy.random.default_rng).
+
+    Returns
+    -------
+    mean : ndarray, shape (K,)
+        Average sampled update.
+    standard_error : ndarray, shape (K,)
+        Its standard error.
 
     References
     ----------
@@ -340,6 +446,36 @@ def simulate_grpo(theta0, r, ref, beta, eta, steps, G, n_runs, *, ddof: int = 1,
     The mean trajectory is not the exact-update trajectory (the update is nonlinear); they agree as
     :math:`\eta\to0`.
 
+    Parameters
+    ----------
+    theta0 : array_like, shape (K,)
+        Initial logits.
+    r : array_like, shape (K,)
+        Rewards of the outcomes (finite).
+    ref : array_like, shape (K,)
+        Reference law, full support.
+    beta : float
+        KL coefficient, >= 0.
+    eta : float
+        Step size, > 0.
+    steps : int
+        Training steps, >= 1.
+    G : int
+        Group size, >= 2.
+    n_runs : int
+        Independent runs, >= 1 (steps x G x n_runs is capped).
+    ddof : int
+        Degrees of freedom of the group standard deviation, 0 or 1.
+    eps : float
+        Added to the group standard deviation, >= 0.
+    rng : None, int, SeedSequence or numpy.random.Generator
+        Source of randomness (normalised by numpy.random.default_rng).
+
+    Returns
+    -------
+    ndarray, shape (n_runs, K)
+        Final policies of the runs.
+
     References
     ----------
     .. [1] Shao et al., arXiv:2402.03300.
@@ -373,6 +509,40 @@ def simulate_pg(theta0, r, ref, beta, eta, steps, N, n_runs, *, baseline: str = 
     :math:`\theta\leftarrow\theta+\frac{\eta}{N}\sum_i[(R_i-b_i)-\beta f(y_i)]\,s_{y_i}`. With ``steps=1`` and
     ``return_logits=True``, ``(theta_1 - theta_0)/eta`` is the sampled update, whose mean is the exact
     :math:`(1-\frac1N)^{[\text{group mean}]}Fr - \beta\,g_{\rm KL}`. Every run has its own stream.
+
+    Parameters
+    ----------
+    theta0 : array_like, shape (K,)
+        Initial logits.
+    r : array_like, shape (K,)
+        Rewards of the outcomes (finite).
+    ref : array_like, shape (K,)
+        Reference law, full support.
+    beta : float
+        KL coefficient, >= 0.
+    eta : float
+        Step size, > 0.
+    steps : int
+        Training steps, >= 1.
+    N : int
+        Samples per step, >= 2.
+    n_runs : int
+        Independent runs, >= 1.
+    baseline : {"rloo", "group_mean"}
+        Baseline of the REINFORCE estimate.
+    kl_kind : {"k1", "k2", "k3"}
+        KL estimator of the penalty.
+    kl_placement : {"reward", "loss", "straight_through"}
+        Where the penalty enters the surrogate.
+    rng : None, int, SeedSequence or numpy.random.Generator
+        Source of randomness (normalised by numpy.random.default_rng).
+    return_logits : bool
+        Return final logits instead of policies.
+
+    Returns
+    -------
+    ndarray, shape (n_runs, K)
+        Final policies (or logits with return_logits=True).
 
     References
     ----------

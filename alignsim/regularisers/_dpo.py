@@ -68,7 +68,18 @@ class DPOSolutionSet:
 
     def online_rlhf(self, extension) -> np.ndarray:
         r"""Online RLHF with a reward model equal to :math:`\hat h` on covered responses and ``extension`` (a
-        scalar or one value per uncovered response) elsewhere: :math:`\pi\propto q\,e^{\hat r/\beta}`."""
+        scalar or one value per uncovered response) elsewhere: :math:`\pi\propto q\,e^{\hat r/\beta}`.
+
+        Parameters
+        ----------
+        extension : float or array_like
+            Reward given to the uncovered responses: one value, or one per uncovered response.
+
+        Returns
+        -------
+        ndarray, shape (K,)
+            The online-RLHF policy.
+        """
         ext = V.real_array(extension, "extension").ravel()
         r_hat = self.bt_mle.copy()
         n_unc = int(self.uncovered.sum())

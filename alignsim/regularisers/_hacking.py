@@ -86,6 +86,11 @@ def goodhart_toy(kind: str = "G1", *, eps: float = 0.003, hack_reward: float | N
         The hack's proxy reward (default 4 for G1, 12 for G2).
     n_honest : int
 
+    Returns
+    -------
+    GoodhartToy
+        The toy's reference law, gold reward and proxy reward(s).
+
     References
     ----------
     .. [1] Laidlaw, Singhal, Dragan, arXiv:2403.03185; Coste et al.,
@@ -134,6 +139,11 @@ def ensemble_reward(members, rule: str = "mean", *, lam: float = 0.0, ddof: int 
         UWO's weight, >= 0.
     ddof : int
 
+    Returns
+    -------
+    ndarray, shape (K,)
+        The aggregated reward of each response.
+
     References
     ----------
     .. [1] T. Coste, U. Anwar, R. Kirk, D. Krueger, "Reward model ensembles help mitigate overoptimization",
@@ -177,6 +187,8 @@ def gold_path(ref, proxy, gold, method: str = "kl", grid=None, *, alpha=None):
         ``"kl"``/``"reverse_kl"``, another divergence of :func:`f_optimum`, or ``"bon"``.
     grid : array_like, optional
         Values of :math:`\beta` (default 200 from 50 down to 0.002) or of :math:`N` (default 1..4096).
+    alpha : float, optional
+        Order of the ``"alpha"`` divergence (required for it, ignored otherwise).
 
     Returns
     -------
@@ -234,6 +246,22 @@ def correlated_proxy_bound(pi, ref, proxy, gold) -> float:
     :math:`\lambda=\sigma_{\tilde r}\sqrt{1-\rho^2}/\rho`; the summary of Laidlaw et al. quotes
     :math:`\sigma_{\tilde R}\sqrt{1-r^2}` without the :math:`1/\rho` — the constant is an open question (we implement
     our derivation). ``-inf`` when ``pi`` leaves the support of ``ref``.
+
+    Parameters
+    ----------
+    pi : array_like, shape (K,)
+        Policy probabilities.
+    ref : array_like, shape (K,)
+        Reference probabilities (finite, non-negative, summing to one within 1e-9).
+    proxy : array_like, shape (K,)
+        Proxy reward of each response.
+    gold : array_like, shape (K,)
+        Gold reward of each response.
+
+    Returns
+    -------
+    float
+        The lower bound on E_pi gold - E_ref gold.
 
     References
     ----------

@@ -28,6 +28,17 @@ def kl_posterior_gap(pi, ref, r, beta) -> tuple[float, float]:
 
     so the objective gap of any policy is :math:`\beta\,\mathrm{KL}(\pi\|\pi^\star)` and :math:`\max J=\beta\log Z`.
 
+    Parameters
+    ----------
+    pi : array_like, shape (K,)
+        Policy probabilities.
+    ref : array_like, shape (K,)
+        Reference probabilities (finite, non-negative, summing to one within 1e-9).
+    r : array_like, shape (K,)
+        Rewards of the outcomes (finite).
+    beta : float
+        KL coefficient, > 0.
+
     Returns
     -------
     (objective, right_hand_side) : tuple of float
@@ -55,7 +66,8 @@ def kl_posterior_gap(pi, ref, r, beta) -> tuple[float, float]:
     return lhs, rhs
 
 
-def geometric_mixture(p_ref, p_other, w) -> tuple[np.ndarray, float]:
+@V.renamed_keywords(p_ref="ref", p_other="other")
+def geometric_mixture(ref, other, w) -> tuple[np.ndarray, float]:
     r"""Normalised geometric mixture :math:`\pi_w\propto p_{\rm ref}^{1-w}\,p_{\rm other}^{w}` and its
     :math:`\log Z_w`, for any real :math:`w`.
 
@@ -69,6 +81,15 @@ def geometric_mixture(p_ref, p_other, w) -> tuple[np.ndarray, float]:
     :math:`\beta/w`). Supports are validated: :math:`w>1` needs :math:`\mathrm{supp}\,p_{\rm other}\subseteq
     \mathrm{supp}\,p_{\rm ref}`, :math:`w<0` the reverse (otherwise a power of 0 is infinite). For a memoryless
     LM the per-token mixture is the sequence-level optimum; for general autoregressive models it is not.
+
+    Parameters
+    ----------
+    ref : array_like, shape (K,)
+        The reference law (exponent 1 - w).
+    other : array_like, shape (K,)
+        The other law (exponent w), e.g. a teacher or the RL optimum.
+    w : float
+        Mixture weight, any real (w > 1 extrapolates).
 
     Returns
     -------
@@ -86,9 +107,9 @@ def geometric_mixture(p_ref, p_other, w) -> tuple[np.ndarray, float]:
     >>> [round(float(x), 10) for x in pi]
     [0.2247448714, 0.2752551286, 0.2752551286, 0.2247448714]
     """
-    a_ = V.probabilities(p_ref, "p_ref")
-    b_ = V.probabilities(p_other, "p_other")
-    V.same_shape(a_, b_, "p_ref", "p_other")
+    a_ = V.probabilities(ref, "ref")
+    b_ = V.probabilities(other, "other")
+    V.same_shape(a_, b_, "ref", "other")
     ww = V.real(w, "w")
     if ww > 1 and np.any((b_ > 0) & (a_ == 0)):
         raise ValueError("w > 1 needs the support of p_other inside the support of p_ref (p_ref^(1-w) is infinite "
@@ -117,6 +138,20 @@ def implicit_reward(pi, ref, beta) -> np.ndarray:
         \beta\log\frac{\pi^\star_i}{q_i} = r_i-\beta\log Z .
 
     ``-inf`` where ``pi`` is 0 and ``ref`` is not; ``ValueError`` where ``ref`` is 0 and ``pi`` is not.
+
+    Parameters
+    ----------
+    pi : array_like, shape (K,)
+        Policy probabilities.
+    ref : array_like, shape (K,)
+        Reference probabilities (finite, non-negative, summing to one within 1e-9).
+    beta : float
+        KL coefficient, > 0.
+
+    Returns
+    -------
+    ndarray, shape (K,)
+        beta log(pi / ref) per response.
 
     References
     ----------
@@ -209,6 +244,22 @@ def nash_gap(P, ref, tau, pi) -> float:
         \mathrm{gap}(\pi)=\tau\log\sum_yq_ye^{P(y\succ\pi)/\tau}-\tfrac12+\tau\,\mathrm{KL}(\pi\|q)\ \ge0,
         \qquad P(y\succ\pi)=\sum_jP_{yj}\pi_j .
 
+    Parameters
+    ----------
+    P : array_like, shape (K, K)
+        Preference matrix: P[i, j] the probability that response i beats j (P + P.T = 1).
+    ref : array_like, shape (K,)
+        Reference law, positive everywhere.
+    tau : float
+        KL coefficient of the game, > 0.
+    pi : array_like, shape (K,)
+        Policy probabilities.
+
+    Returns
+    -------
+    float
+        The duality gap, >= 0.
+
     References
     ----------
     .. [1] Zhang et al., "Iterative Nash policy optimization (INPO)", arXiv:2407.00617.
@@ -252,6 +303,11 @@ def nash_kl(P, ref, tau, *, steps: int = 20_000, eta: float = 0.5, tol: float = 
     tau : float
     steps, eta, tol
         Mirror-descent budget, step and stopping change.
+
+    Returns
+    -------
+    ndarray, shape (K,)
+        The equilibrium policy.
 
     References
     ----------

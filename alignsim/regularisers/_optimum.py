@@ -291,6 +291,11 @@ def f_beta_for(ref, r, divergence: str, target, *, on: str = "own", alpha=None) 
         What the target measures (``"own"``: the regulariser's divergence).
     alpha : float, optional
 
+    Returns
+    -------
+    float
+        beta > 0 reaching the target.
+
     References
     ----------
     .. [1] C. Wang et al., "Beyond reverse KL: generalizing direct preference optimization with diverse divergence

@@ -70,6 +70,11 @@ def binary_success(p0, beta, divergence: str = "reverse_kl", *, delta: float = 1
         Reward of a correct response, > 0.
     alpha : float, optional
 
+    Returns
+    -------
+    float
+        The optimum's success probability p in [0, 1].
+
     References
     ----------
     .. [1] Li et al., "DPH-RL", arXiv:2509.07430 (mass-covering regularisers keep pass@k).
@@ -97,6 +102,22 @@ def hard_prompt_limit(beta, divergence: str = "reverse_kl", *, delta: float = 1.
     floored at 0; 0 for reverse KL, :math:`\chi^2` and :math:`\alpha>1` (their :math:`f'(\infty)=\infty`: a response
     the reference never produces costs infinitely much). Computed as the optimum with :math:`p_0=0`, which equals
     these closed forms.
+
+    Parameters
+    ----------
+    beta : float
+        Regularisation strength, > 0.
+    divergence : str
+        Regulariser: "reverse_kl" (alias "kl"), "forward_kl", "chi2", "js", "hellinger", "tv" or "alpha".
+    delta : float
+        Reward of a correct response (wrong ones get 0), > 0.
+    alpha : float, optional
+        Order of the "alpha" divergence (required for it, ignored otherwise).
+
+    Returns
+    -------
+    float
+        The success probability the optimum reaches on a prompt the reference never solves.
 
     References
     ----------
@@ -141,6 +162,10 @@ def mixture_pass_at_k(p0s, beta, divergence: str, ks, *, weights=None, delta: fl
     ks : int or array_like
     weights : array_like, optional
         Prompt weights (default equal).
+    delta : float
+        Reward of a correct response (wrong ones get 0), > 0.
+    alpha : float, optional
+        Order of the ``"alpha"`` divergence (required for it, ignored otherwise).
 
     Returns
     -------
@@ -173,6 +198,26 @@ def match_pass1(p0s, target, divergence: str, *, weights=None, delta: float = 1.
         \sum_xw_x\,p_x(\beta)=\text{target}.
 
     ``ValueError`` when the target is outside the range reached for :math:`\beta\in[10^{-6},10^{6}]`.
+
+    Parameters
+    ----------
+    p0s : array_like
+        Reference success rate of each prompt, in [0, 1].
+    target : float
+        Aggregate pass@1 to reach.
+    divergence : str
+        Regulariser: "reverse_kl" (alias "kl"), "forward_kl", "chi2", "js", "hellinger", "tv" or "alpha".
+    weights : array_like, optional
+        Prompt weights (default equal).
+    delta : float
+        Reward of a correct response (wrong ones get 0), > 0.
+    alpha : float, optional
+        Order of the "alpha" divergence (required for it, ignored otherwise).
+
+    Returns
+    -------
+    float
+        beta > 0 with aggregate pass@1 equal to target.
 
     References
     ----------
