@@ -42,7 +42,19 @@ def alias_table(probs: np.ndarray) -> AliasTable:
     cols = 1 << bits
     padded = np.zeros(cols)
     padded[:k] = probs / probs.sum()
-    scaled = padded * cols
+    return alias_from_scaled(padded, padded * cols)
+
+
+def alias_from_scaled(padded: np.ndarray, scaled: np.ndarray) -> AliasTable:
+    """Vose's pairing of the scaled masses ``scaled = padded * cols`` into an :class:`AliasTable`.
+
+    In exact arithmetic every column is paired before the large list empties; rounding can leave columns over,
+    which are kept with probability one. A zero-probability column must never be one of them (it would be
+    sampled), so any left over is pointed at the largest column instead.
+    """
+    cols = scaled.size
+    bits = cols.bit_length() - 1
+    scaled = scaled.copy()
     prob = np.zeros(cols)
     alias = np.arange(cols, dtype=np.int64)
     small = [i for i in range(cols) if scaled[i] < 1.0]
