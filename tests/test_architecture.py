@@ -105,19 +105,18 @@ def test_private_names_only_from_private_modules():
 
 
 #: Modules allowed beyond about 800 lines, each holding one concept.
-LONG = {"alignsim.judge": "the judge model: its exact errors, optimisers and deterministic equivalent share one "
-                          "JudgeModel object"}
+LONG: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("mod", sorted(MODULES))
 def test_modules_stay_small(mod):
     lines = len(_path(mod).read_text().splitlines())
-    assert lines <= 850 or mod in LONG, f"{mod} has {lines} lines"
+    assert lines <= 800 or mod in LONG, f"{mod} has {lines} lines"
 
 
 def test_the_walk_sees_known_edges():
     """The test itself can fail: it finds the arrows that are known to exist."""
     pairs = {(a, b) for a, b, _, _ in EDGES}
-    assert ("alignsim.bon", "alignsim._levels") in pairs
+    assert ("alignsim.bon._laws", "alignsim._levels") in pairs
     assert ("alignsim.checks.judge", "alignsim.mc") in pairs
     assert floor("alignsim.mc._kernels") == 2 and floor("alignsim._tilt") == 0 and floor("alignsim.infalign._finite") == 1

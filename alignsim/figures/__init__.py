@@ -18,7 +18,7 @@ from ._asymptotics import bon_kl_vs_formula, bon_vs_rl_rates, frontier_vs_bon, l
 from ._bon import winrate_vs_kl
 from ._dynamics import dynamics_trajectories
 from ._estimators import estimators_gradient_table, estimators_std_over_kl
-from ._infalign import infalign_best_t, infalign_calibration, infalign_frontier, infalign_optimal_policies
+from ._infalign import INFALIGN_PANELS, infalign_best_t, infalign_calibration, infalign_frontier, infalign_optimal_policies
 from ._judge import judge_compute_vs_data, judge_decay_exponent, judge_error_vs_k, judge_error_vs_temperature
 from ._pn import pn_acceptance, pn_convergence, pn_synthetic
 from ._regularisers import (regularisers_frontier, regularisers_overoptimisation, regularisers_pass_at_k,
