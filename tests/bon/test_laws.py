@@ -1,4 +1,4 @@
-"""Best-of-N: spec VC10-VC13, VC15, VC21, VC23, VC24 and known values; mpmath oracle; properties; validation."""
+"""Tests of alignsim.bon: best-/worst-of-N laws, KL, mean reward, win rate."""
 
 import itertools
 import math
@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 import alignsim as a
 
-from . import oracle
-from .strategies import laws, prob_vectors
+from .. import oracle
+from ..strategies import laws
 
 RTOL12 = 1e-11
 
@@ -57,50 +57,6 @@ def test_vc12_uniform_ten(N, d, formula, est, w):
     assert a.bon_kl_estimator(0.1, N) == pytest.approx(est, rel=RTOL12)
     # VC12 prints W to at most 12 significant digits (0.79667 is the exact 0.796670)
     assert a.bon_win_rate(p, r, N) == pytest.approx(w, rel=RTOL12)
-
-
-@pytest.mark.parametrize("eps, N, value", [
-    (0.5, 2, 0.179098831081), (0.1, 4, 0.634870280907), (0.01, 16, 1.83494815321), (1e-4, 100, 3.61517014535),
-])
-def test_vc13_estimator(eps, N, value):
-    assert a.bon_kl_estimator(eps, N) == pytest.approx(value, rel=RTOL12)
-
-
-def test_estimator_limits_and_vectorised():
-    assert a.bon_kl_estimator(1.0, 7) == 0.0
-    assert a.bon_kl_estimator(1e-300, 50) == pytest.approx(a.bon_kl_bound(50), rel=1e-14)
-    vals = a.bon_kl_estimator(np.array([0.5, 0.1]), 4)
-    assert vals.shape == (2,) and vals[1] == pytest.approx(0.634870280907, rel=RTOL12)
-
-
-@pytest.mark.parametrize("N, kl, c, w_opt, w_rr", [
-    (2, 0.1931471806, 2.288640586, 0.6759068193, 0.5878196823),
-    (4, 0.6362943611, 4.916907932, 0.8039958879, 0.7353749979),
-    (8, 1.204441542, 9.054541421, 0.8896750565, 0.8500702941),
-    (16, 1.835088722, 17.03189903, 0.9412866812, 0.9202003294),
-    (64, 3.174508083, 65.00785335, 0.9846172432, 0.9790926658),
-    (1000, 5.908755279, 1001.0005, 0.9990009995, 0.9986422175),
-])
-def test_vc15_atomless_benchmarks(N, kl, c, w_opt, w_rr):
-    assert a.bon_kl_bound(N) == pytest.approx(kl, abs=5e-10)
-    assert a.bon_win_rate_bound(N) == pytest.approx(N / (N + 1), rel=1e-15)
-    cc = a.winrate_tilt_for_kl(a.bon_kl_bound(N))
-    assert cc == pytest.approx(c, abs=5e-9 * max(1, c))
-    d, w = a.winrate_tilt(cc)
-    assert d == pytest.approx(a.bon_kl_bound(N), rel=1e-13)
-    assert w == pytest.approx(w_opt, abs=5e-11)
-    assert a.rewind_repeat_atomless(math.exp(-kl))[1] == pytest.approx(w_rr, abs=5e-10)
-
-
-def test_winrate_tilt_small_c_series_matches_mpmath():
-    import mpmath as mp
-    for c in [1e-8, 1e-4, 5e-3, 0.02, 0.5, 40.0, 800.0]:
-        cm = mp.mpf(c)
-        w = 1 / (1 - mp.exp(-cm)) - 1 / cm
-        d = mp.log(cm / (mp.exp(cm) - 1)) + cm * w
-        got_d, got_w = a.winrate_tilt(c)
-        assert got_w == pytest.approx(float(w), rel=1e-14)
-        assert got_d == pytest.approx(float(d), rel=1e-10)
 
 
 @pytest.mark.parametrize("N, d", [
@@ -155,13 +111,6 @@ def test_worst_of_n_and_huge_n():
     np.testing.assert_allclose(a.bon_law([0.7, 0.3], [0, 1], 1e300), [0.0, 1.0])
 
 
-def test_rewind_repeat_discrete():
-    kl, w = a.rewind_repeat([0.4, 0.3, 0.2, 0.1], [0, 1, 1, 3], 1)
-    assert kl == pytest.approx(-math.log(0.6), rel=1e-14)
-    # accepted law (0, .5, 1/3, 1/6): wins vs p: levels 1 -> 0.4 + 0.25, level 3 -> 0.95
-    assert w == pytest.approx((0.5 + 1 / 3) * 0.65 + 1 / 6 * 0.95, rel=1e-14)
-
-
 # --------------------------------------------------------------------------------------------- mpmath oracle
 @settings(deadline=None)
 @given(laws(max_size=7, zeros=True), st.integers(1, 300))
@@ -185,27 +134,6 @@ def test_bon_law_matches_enumeration_of_draws(law, N):
         for i in winners:
             ref[i] += pr / len(winners)
     np.testing.assert_allclose(a.bon_law(p, r, N), ref, rtol=1e-11, atol=1e-15)
-
-
-# ----------------------------------------------------------------------------------------- spec section 6 props
-@settings(deadline=None)
-@given(laws(max_size=8, zeros=True), st.integers(1, 10 ** 6))
-def test_bon_properties(law, N):
-    p, r = law
-    g = a.bon_law(p, r, N)
-    assert g.sum() == pytest.approx(1.0, abs=1e-12)
-    assert np.all(g[p == 0] == 0)
-    d = a.bon_kl(p, r, N)
-    assert d <= a.bon_kl_bound(N) + 1e-12
-    assert d <= a.bon_kl_top_bound(p, r, N) + 1e-12
-    assert d <= a.bon_kl(p, r, N, ties="ordered") + 1e-12
-    assert a.bon_kl_bound(N) - d <= a.bon_kl_gap_bound(p, r, N) + 1e-12
-    w = a.bon_win_rate(p, r, N)
-    assert w <= a.bon_win_rate_bound(N) + 1e-12
-    assert a.bon_win_rate_bound(N) - w <= a.bon_win_rate_gap_bound(p, r, N) + 1e-12
-    # the frontier dominates best-of-N at the same KL (Y-T1 consequence)
-    if 0 < d < a.max_kl(p, r):
-        assert a.bon_mean_reward(p, r, N) <= a.optimal_reward(p, r, d) + 1e-9
 
 
 @settings(deadline=None)
@@ -243,14 +171,6 @@ def test_win_rate_identities(law, data):
         np.testing.assert_allclose(a.calibrated_reward(p, squashed), c, rtol=1e-15)
 
 
-@settings(deadline=None)
-@given(prob_vectors(max_size=6), st.floats(1e-3, 0.999))
-def test_estimator_bounded_by_formula(p, eps):
-    for N in [2, 10, 1000]:
-        v = a.bon_kl_estimator(eps, N)
-        assert -1e-15 <= v <= a.bon_kl_bound(N) + 1e-12
-
-
 @pytest.mark.parametrize("N", [2, 8, 32, 1000])
 def test_conjecture_4_4_estimator_mean_upper_bounds_kl_empirically(N):
     """Beirami et al.'s Conjecture 4.4 (not a theorem): checked on the spec's VC22 cases and random laws."""
@@ -272,35 +192,6 @@ def test_vc22_plug_in_estimator_values():
     assert a.bon_kl(p, r, 32) == pytest.approx(2.150359903, abs=5e-9)
     assert est(np.array([0.4, 0.3, 0.2, 0.1]), np.arange(4.0), 8) == pytest.approx(1.156552596, abs=5e-9)
     assert a.bon_kl([0.4, 0.3, 0.2, 0.1], np.arange(4.0), 8) == pytest.approx(1.124108145, abs=5e-9)
-
-
-# ------------------------------------------------------------------------------------------------ soft best-of-N
-@settings(deadline=None, max_examples=30)
-@given(laws(min_size=2, max_size=4, zeros=True), st.integers(1, 4), st.floats(0.1, 5.0))
-def test_soft_bon_matches_enumeration(law, N, beta):
-    p, r = law
-    ref = np.zeros(p.size)
-    for seq in itertools.product(range(p.size), repeat=N):
-        pr = np.prod(p[list(seq)])
-        if pr == 0:
-            continue
-        w = np.exp((r[list(seq)] - r.max()) / beta)
-        for i, y in enumerate(seq):
-            ref[y] += pr * w[i] / w.sum()
-    np.testing.assert_allclose(a.soft_bon_law(p, r, N, beta), ref, rtol=1e-10, atol=1e-14)
-
-
-def test_soft_bon_limits():
-    p, r = np.array([0.5, 0.3, 0.2]), np.array([0.0, 1.0, 2.0])
-    np.testing.assert_allclose(a.soft_bon_law(p, r, 7, math.inf), p)
-    np.testing.assert_allclose(a.soft_bon_law(p, r, 7, 1e-4), a.bon_law(p, r, 7), rtol=1e-14)
-    big = a.soft_bon_law(p, r, 10 ** 6, 1.0)
-    assert big.sum() == pytest.approx(1.0, abs=1e-12)
-    # as N grows soft BoN approaches the tilt phi_{1/beta} (Verdun et al.)
-    gaps = [a.kl(a.soft_bon_law(p, r, N, 1.0), a.tilt(p, r, 1.0)) for N in [10, 100, 1000]]
-    assert gaps[0] > gaps[1] > gaps[2]
-    with pytest.raises(ValueError, match="beta"):
-        a.soft_bon_law(np.full(100, 0.01), np.linspace(0, 1, 100), 1000, 1e-3)
 
 
 # --------------------------------------------------------------------------------------------------- validation
