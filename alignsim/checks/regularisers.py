@@ -30,8 +30,9 @@ _NAMES = [("forward_kl", None), ("js", None), ("chi2", None), ("hellinger", None
 
 
 @check("regularisers.optimum_vs_slsqp", "Wang et al. 2023 (KKT form)",
-       "objective of the KKT/closed-form optimum minus that of SLSQP on the simplex, every regulariser, random "
-       "6-response law: max gap (must be >= -1e-12 and small)", 1e-6)
+       "objective of the KKT/closed-form optimum minus the best of SLSQP on the simplex (started at the reference "
+       "and at the uniform law, each restarted twice from its own result), every regulariser, random 6-response "
+       "law: max gap (must be >= -1e-12 and small)", 1e-6)
 def _vs_slsqp(rng):
     q, r = rng.dirichlet(np.ones(6)), rng.normal(size=6)
     beta = rng.uniform(0.2, 2.0)
@@ -44,10 +45,19 @@ def _vs_slsqp(rng):
             pi = np.clip(x, 0.0, None)
             return -(pi @ r - beta * f_divergence(pi / pi.sum(), q, gen, alpha=alpha))
 
-        res = minimize(neg, q, method="SLSQP", bounds=[(0.0, 1.0)] * 6,
-                       constraints=[{"type": "eq", "fun": lambda x: x.sum() - 1.0}],
-                       options={"ftol": 1e-15, "maxiter": 1000})
-        gap = opt.objective - (-res.fun)
+        best = np.inf
+        # SLSQP can stall on the non-smooth TV objective or at a kink of the simplex, and where it stalls depends on
+        # rounding (the BLAS thread count): two starts, each restarted from its own result, make the reference
+        # reach 1e-9 on every instance tried (seeds 0-150, 1 and 2 threads)
+        for x in (q, np.full(6, 1.0 / 6.0)):
+            for _ in range(3):
+                res = minimize(neg, x, method="SLSQP", bounds=[(0.0, 1.0)] * 6,
+                               constraints=[{"type": "eq", "fun": lambda x: x.sum() - 1.0}],
+                               options={"ftol": 1e-15, "maxiter": 1000})
+                x = np.clip(res.x, 0.0, None)
+                x = x / x.sum()
+                best = min(best, neg(x))
+        gap = opt.objective + best
         if gap < -1e-12:  # the brute force found a better policy: the formula is wrong
             return 0.0, np.inf
         worst = max(worst, gap)
