@@ -1,4 +1,5 @@
 """alignsim: exact theory and toy simulations of KL-regularised alignment."""
+from ._version import __version__  # noqa: F401
 from .divergences import *  # noqa: F401,F403
 from .tilting import *  # noqa: F401,F403
 from .winrate import *  # noqa: F401,F403
@@ -12,4 +13,3 @@ from . import dynamics, estimators, generators, infalign, judge, pn, regulariser
 _MODULES = {"divergences", "tilting", "winrate", "bon", "asymptotics", "models", "generators", "estimators",
             "dynamics", "infalign", "judge", "pn", "regularisers"}
 __all__ = [n for n in dir() if not n.startswith("_") and n not in _MODULES]
-__version__ = "0.1.0"

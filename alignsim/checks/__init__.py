@@ -8,6 +8,8 @@ other checks exist.
 # importing the topic modules registers their checks
 from . import (asymptotics, bon, divergences, dynamics, estimators, infalign, judge, models, pn,  # noqa: F401
                regularisers, tilting)
-from ._registry import CHECKS, DEFAULT_SAMPLES, QUICK_SAMPLES, Check, Z, check, check_seed, mc_check, run_checks
+from ._registry import (CHECKS, DEFAULT_SAMPLES, MIN_SAMPLES, QUICK_SAMPLES, Z, Check, check, check_seed, mc_check,
+                        run_checks)
 
-__all__ = ["Check", "CHECKS", "check", "mc_check", "check_seed", "run_checks", "Z", "DEFAULT_SAMPLES", "QUICK_SAMPLES"]
+__all__ = ["Check", "CHECKS", "check", "mc_check", "check_seed", "run_checks", "Z", "DEFAULT_SAMPLES", "QUICK_SAMPLES",
+           "MIN_SAMPLES"]

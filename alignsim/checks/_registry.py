@@ -36,12 +36,17 @@ import pandas as pd
 
 from .. import _validate as V
 
-__all__ = ["Check", "CHECKS", "check", "mc_check", "check_seed", "run_checks", "Z", "DEFAULT_SAMPLES", "QUICK_SAMPLES"]
+__all__ = ["Check", "CHECKS", "check", "mc_check", "check_seed", "run_checks", "Z", "DEFAULT_SAMPLES", "QUICK_SAMPLES",
+           "MIN_SAMPLES"]
 
 #: Two-sided z of a single Monte-Carlo confidence interval (false-alarm probability 7e-6).
 Z = 4.5
 
 
+#: Smallest default sample size of a Monte-Carlo check: below it Bernstein's range term
+#: ``b log(2/delta) / (3 m)`` exceeds a thousandth of the range, and the interval no longer resolves the errors the
+#: checks target.
+MIN_SAMPLES = 10_000
 #: Default and ``--quick`` Monte-Carlo sample sizes.
 DEFAULT_SAMPLES = 400_000
 
@@ -74,6 +79,9 @@ class Check:
         ``"=="``: the two values agree; ``"<="``: the independent value does not exceed the exact bound; ``"!="``
         (Monte-Carlo only): the interval **excludes** the value, a negative control showing the check can fail.
     monte_carlo : bool
+    min_samples : int
+        Smallest Monte-Carlo sample size at which the check's interval can resolve the errors it is meant to
+        catch; a run with fewer samples reports the check as ``"underpowered"`` instead of passing it.
     """
 
     name: str
@@ -83,6 +91,7 @@ class Check:
     tol: float
     relation: str = "=="
     monte_carlo: bool = False
+    min_samples: int = 0
 
 
 def check(name: str, source: str, method: str, tol: float, relation: str = "=="):
@@ -115,7 +124,7 @@ def check(name: str, source: str, method: str, tol: float, relation: str = "==")
     return deco
 
 
-def mc_check(name: str, source: str, method: str, relation: str = "=="):
+def mc_check(name: str, source: str, method: str, relation: str = "==", min_samples: int = MIN_SAMPLES):
     """Decorator registering a Monte-Carlo check ``f(rng, samples) -> (exact, estimate, half_width)``.
 
     Parameters
@@ -129,6 +138,8 @@ def mc_check(name: str, source: str, method: str, relation: str = "=="):
     relation : {"==", "<=", "!="}
         Equality within the interval, an upper bound, or a negative control ("!=": the interval must exclude the
         value).
+    min_samples : int
+        Smallest sample size at which the check is meaningful (see :class:`Check`).
 
     Returns
     -------
@@ -138,7 +149,7 @@ def mc_check(name: str, source: str, method: str, relation: str = "=="):
     V.choice(relation, "relation", ("==", "<=", "!="))
 
     def deco(f):
-        CHECKS.append(Check(name, source, method, f, 0.0, relation, monte_carlo=True))
+        CHECKS.append(Check(name, source, method, f, 0.0, relation, monte_carlo=True, min_samples=min_samples))
         return f
 
     return deco
@@ -196,8 +207,14 @@ def run_checks(only: str | None = None, seed: int = 0, samples: int | None = Non
     Returns
     -------
     pandas.DataFrame
-        Columns ``check, source, method, kind, exact, estimate, error, ci, tolerance, relation, status, seconds``
-        (``ci`` is the Monte-Carlo half-width, NaN for exact checks).
+        One row per check: ``check, source, method, kind, relation, exact, estimate, error, allowed, ci,
+        tolerance, status, seconds``. ``exact`` is the prediction (a value or a bound), ``estimate`` the independent
+        value (a second computation or a Monte-Carlo mean; for checks that test many components at once, the
+        largest deviation in units of its own half-width against the bound 1), ``error = estimate - exact``,
+        ``allowed`` what ``|error|`` may reach (``tolerance * max(1, |exact|)`` for exact checks, the interval's
+        half-width ``ci`` for Monte-Carlo ones; NaN where the check does not apply). ``status`` is ``"pass"``,
+        ``"FAIL"``, ``"underpowered"`` (a Monte-Carlo check run with fewer than its ``min_samples`` samples) or
+        ``"ERROR: ..."`` (the check crashed).
     """
     m = V.length(samples, "samples") if samples is not None else (QUICK_SAMPLES if quick else DEFAULT_SAMPLES)
     selected = [c for c in CHECKS if only is None or fnmatch.fnmatch(c.name, only) or c.name.startswith(only)]
@@ -213,12 +230,16 @@ def run_checks(only: str | None = None, seed: int = 0, samples: int | None = Non
             out = c.compute(rng, m) if c.monte_carlo else c.compute(rng)
             exact, est = float(out[0]), float(out[1])
             half = float(out[2]) if c.monte_carlo else math.nan
-            status = "pass" if _status(c, exact, est, half) else "FAIL"
+            if not _status(c, exact, est, half):
+                status = "FAIL"
+            else:
+                status = "underpowered" if c.monte_carlo and m < c.min_samples else "pass"
         except Exception as exc:  # a check that crashes is a failure, reported with its error
             exact = est = half = math.nan
             status = f"ERROR: {type(exc).__name__}: {exc}"
-        rows.append((c.name, c.source, c.method, "monte-carlo" if c.monte_carlo else "exact", exact, est,
-                     est - exact, half, math.nan if c.monte_carlo else c.tol, c.relation, status,
+        allowed = half if c.monte_carlo else c.tol * max(1.0, abs(exact))
+        rows.append((c.name, c.source, c.method, "monte-carlo" if c.monte_carlo else "exact", c.relation, exact, est,
+                     est - exact, allowed, half, math.nan if c.monte_carlo else c.tol, status,
                      time.perf_counter() - t0))
-    return pd.DataFrame(rows, columns=["check", "source", "method", "kind", "exact", "estimate", "error", "ci",
-                                       "tolerance", "relation", "status", "seconds"])
+    return pd.DataFrame(rows, columns=["check", "source", "method", "kind", "relation", "exact", "estimate", "error",
+                                       "allowed", "ci", "tolerance", "status", "seconds"])
