@@ -24,8 +24,9 @@ def support(p, r):
 
 
 def lam_of(beta: float) -> float:
-    """:math:`\\lambda = 1/\\beta`, with ``beta = inf`` (the reference) giving 0."""
-    return 0.0 if beta == math.inf else 1.0 / beta
+    """:math:`\\lambda = 1/\\beta`: ``beta = inf`` (the reference) gives 0, ``beta = 0`` (the reward-maximising
+    limit) gives ``inf``."""
+    return 0.0 if beta == math.inf else (math.inf if beta == 0.0 else 1.0 / beta)
 
 
 def beta_of(lam):
@@ -33,26 +34,50 @@ def beta_of(lam):
     return 0.0 if lam == math.inf else (math.inf if lam == 0.0 else 1.0 / lam)
 
 
+def _shifted(ps, rs, lam):
+    """``log ps + lam (rs - c)`` with ``c`` the largest reward for ``lam >= 0`` and the smallest otherwise, so the
+    exponent never overflows (``r / beta`` may exceed the float range; its gaps to ``c`` enter with the right sign).
+    Returns the shifted exponents (rows: values of ``lam``) and ``c``."""
+    lam = np.asarray(lam, dtype=float).reshape(-1, 1)
+    c = np.where(lam >= 0, rs.max(), rs.min())
+    with np.errstate(over="ignore", invalid="ignore"):
+        a = np.log(ps)[None, :] + lam * (rs[None, :] - c)
+    return np.where(np.isnan(a), -np.inf, a), c.ravel()
+
+
 def log_partition(ps, rs, lam):
-    r""":math:`\Lambda(\lambda)` on the support by a max-shifted log-sum-exp; ``lam`` a float or an array."""
-    lam = np.asarray(lam, dtype=float)
-    a = np.log(ps)[None, :] + lam.reshape(-1, 1) * rs[None, :]
+    r""":math:`\Lambda(\lambda)` on the support by a shifted log-sum-exp; ``lam`` a float or an array.
+
+    :math:`\Lambda(\lambda) = \lambda c + \log\sum_y p(y)e^{\lambda(r(y)-c)}`: finite whenever the true value is;
+    ``+inf`` only when :math:`\lambda c` itself exceeds the float range.
+    """
+    lam_arr = np.asarray(lam, dtype=float)
+    a, c = _shifted(ps, rs, lam_arr)
     m = a.max(axis=1, keepdims=True)
-    out = (m + np.log(np.exp(a - m).sum(axis=1, keepdims=True))).ravel()
-    return out.reshape(lam.shape)
+    with np.errstate(over="ignore"):
+        out = lam_arr.ravel() * c + (m + np.log(np.exp(a - m).sum(axis=1, keepdims=True))).ravel()
+    return out.reshape(lam_arr.shape)
 
 
 def tilt_log(pp, rr, lam):
-    r""":math:`\log\phi_\lambda` over all outcomes (``-inf`` off the support of ``pp``)."""
-    with np.errstate(divide="ignore"):
-        a = np.log(pp) + lam * rr
-    a[pp == 0] = -np.inf
-    return a - float(log_partition(*support(pp, rr), lam))
+    r""":math:`\log\phi_\lambda` over all outcomes (``-inf`` off the support of ``pp``); ``lam = inf`` is ``pp``
+    conditioned on the reward maximisers of its support. Normalised directly from the shifted exponents, so it
+    stays exact when :math:`\lambda r` overflows."""
+    on = pp > 0
+    if lam == math.inf:
+        top = on & (rr == rr[on].max())
+        with np.errstate(divide="ignore"):
+            return np.where(top, np.log(np.where(top, pp, 1.0)) - math.log(pp[top].sum()), -np.inf)
+    out = np.full(pp.shape, -np.inf)
+    a = _shifted(pp[on], rr[on], lam)[0][0]
+    m = a.max()
+    out[on] = a - (m + math.log(float(np.exp(a - m).sum())))
+    return out
 
 
 def tilt_mean(ps, rs, lam):
-    r""":math:`\Lambda'(\lambda) = \mathbb E_{\phi_\lambda} r` on the support."""
-    return float(np.dot(np.exp(tilt_log(ps, rs, lam)), rs))
+    r""":math:`\Lambda'(\lambda) = \mathbb E_{\phi_\lambda} r` on the support (the largest reward at ``lam = inf``)."""
+    return float(rs.max()) if lam == math.inf else float(np.dot(np.exp(tilt_log(ps, rs, lam)), rs))
 
 
 
@@ -93,6 +118,8 @@ def tilt_kl(ps, rs, lam):
     """
     if lam == 0.0:
         return 0.0
+    if lam == math.inf:
+        return max_kl(ps, rs)
     candidates = []
     with np.errstate(over="ignore"):
         x = lam * (rs - float(np.dot(ps, rs)))

@@ -19,20 +19,56 @@ PROB_SUM_ATOL = 1e-9
 
 
 def _as_float_array(x, name: str) -> np.ndarray:
+    """A float64 copy of real numbers; strings, booleans, complex numbers and ragged nestings are refused (numpy
+    would parse ``"0.5"``, turn ``True`` into 1 and drop an imaginary part with only a warning)."""
     if isinstance(x, (str, bytes)) or x is None:
         raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__}")
     try:
-        arr = np.array(x, dtype=np.float64, copy=True)
+        raw = np.asarray(x)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be an array of numbers: {exc}") from None
+    kind = raw.dtype.kind
+    if kind == "O":  # a list mixing Python objects: classify the first one that is not a real number
+        for v in raw.ravel():
+            if v is None:
+                raise TypeError(f"{name} must be an array of numbers, got None in it")
+            if isinstance(v, (str, bytes)):
+                kind = "U"
+                break
+            if isinstance(v, (bool, np.bool_)):
+                kind = "b"
+                break
+            if isinstance(v, (complex, np.complexfloating)):
+                kind = "c"
+                break
+    if kind in "USb":
+        what = "booleans" if kind == "b" else "strings"
+        raise TypeError(f"{name} must be an array of real numbers, got {what} (convert them explicitly)")
+    if kind == "c":
+        raise TypeError(f"{name} must be real, got complex numbers")
+    try:
+        arr = np.array(raw, dtype=np.float64, copy=True)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name} must be an array of numbers: {exc}") from None
     return arr
 
 
+
+def _sum_tolerance(p, size: int) -> float:
+    """The sum rule's tolerance: :data:`PROB_SUM_ATOL`, or the input's own precision for float32/float16 input
+    (a float32 softmax sums to one only within about ``size * 6e-8``)."""
+    dtype = getattr(p, "dtype", None)
+    if dtype is not None and np.issubdtype(dtype, np.floating) and np.finfo(dtype).eps > np.finfo(np.float64).eps:
+        return max(PROB_SUM_ATOL, 2.0 * size * float(np.finfo(dtype).eps))
+    return PROB_SUM_ATOL
+
+
 def probabilities(p, name: str = "p", *, axis: int | None = None) -> np.ndarray:
     """Check a probability vector (or an array of them along ``axis``) and return a float copy.
 
-    Entries must be finite, non-negative and sum to one within :data:`PROB_SUM_ATOL`; the returned copy is
-    renormalised so that the sum is one to rounding.
+    Entries must be finite, non-negative real numbers summing to one within :data:`PROB_SUM_ATOL` (within
+    their own precision for float32 or float16 input); the returned float64 copy is renormalised so that the
+    sum is one to rounding.
     """
     arr = _as_float_array(p, name)
     if axis is None:
@@ -46,10 +82,11 @@ def probabilities(p, name: str = "p", *, axis: int | None = None) -> np.ndarray:
     if np.any(arr < 0):
         raise ValueError(f"{name} must be non-negative; smallest entry is {arr.min()!r}")
     total = arr.sum(axis=axis, keepdims=True)
-    bad = np.abs(total - 1.0) > PROB_SUM_ATOL
+    tol = _sum_tolerance(p, arr.shape[axis])
+    bad = np.abs(total - 1.0) > tol
     if np.any(bad):
         raise ValueError(
-            f"{name} must sum to 1 within {PROB_SUM_ATOL:g}; got sum {float(total[bad].ravel()[0])!r}"
+            f"{name} must sum to 1 within {tol:g}; got sum {float(total[bad].ravel()[0])!r}"
         )
     return arr / total
 
@@ -113,9 +150,10 @@ def real_array(x, name: str, *, low: float = -math.inf, high: float = math.inf, 
     return arr
 
 
-def beta(b, name: str = "beta") -> float:
-    """A KL coefficient: ``0 < beta <= inf`` (``inf`` means the reference itself)."""
-    return real(b, name, low=0.0, low_open=True, allow_inf=True)
+def beta(b, name: str = "beta", *, allow_zero: bool = False) -> float:
+    """A KL coefficient: ``0 < beta <= inf`` (``inf`` means the reference itself); with ``allow_zero``, ``beta = 0``
+    is the reward-maximising limit."""
+    return real(b, name, low=0.0, low_open=not allow_zero, allow_inf=True)
 
 
 def log_sample_count(N, name: str = "N") -> float:
@@ -141,6 +179,25 @@ def sample_count(N, name: str = "N") -> tuple[float, float]:
     """Return ``(N as float, log N)`` for ``N >= 1``; the float is ``inf`` when ``N`` exceeds the float range."""
     log_n = log_sample_count(N, name)
     return (float(N) if log_n < 709.0 else math.inf), log_n
+
+
+#: Most sample counts one vectorised call evaluates (each costs a pass over the levels).
+MAX_COUNTS = 100_000
+
+
+def sample_counts(N, name: str = "N"):
+    """:func:`sample_count` of a scalar, or a list of them for an array of sample counts (at most
+    :data:`MAX_COUNTS`)."""
+    if np.ndim(N) == 0:
+        return sample_count(N.item() if isinstance(N, np.ndarray) else N, name)
+    arr = np.asarray(N)
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty")
+    if arr.size > MAX_COUNTS:
+        raise ValueError(f"{name} may hold at most {MAX_COUNTS} sample counts, got {arr.size}")
+    if arr.dtype.kind in "USbc":
+        raise TypeError(f"{name} must hold real numbers >= 1, got dtype {arr.dtype}")
+    return [sample_count(x, name) for x in arr.ravel().tolist()]
 
 
 def samples_or_inf(k, name: str = "k") -> float:

@@ -91,8 +91,8 @@ def kl_estimator(logp, logp_ref, kind: str = "k3", *, clamp=None):
     Parameters
     ----------
     logp, logp_ref : array_like
-        Log-probabilities (or log-densities) of the sampled outcomes under the policy and the reference;
-        broadcastable, finite.
+        Log-probabilities (or log-densities) of the sampled outcomes under the policy and the reference; the
+        same shape (a scalar ``logp_ref`` is allowed: one reference value for every sample), finite.
     kind : {"k1", "k2", "k3"}
     clamp : None, "verl" or (lo, hi) or (lo, hi, k_lo, k_hi)
         Opt-in clipping to reproduce a trainer: the log-ratio to ``[lo, hi]`` and (for ``k3``) the value to
@@ -115,6 +115,9 @@ def kl_estimator(logp, logp_ref, kind: str = "k3", *, clamp=None):
     V.choice(kind, "kind", _KINDS)
     lp = V.real_array(logp, "logp")
     lr = V.real_array(logp_ref, "logp_ref")
+    if lr.ndim and lp.shape != lr.shape:  # (3, 1) against (4,) would silently broadcast to (3, 4)
+        raise ValueError(f"logp and logp_ref must have the same shape (or logp_ref be a scalar), got {lp.shape} "
+                         f"and {lr.shape}")
     ell = np.asarray(lp - lr, dtype=float)
     k_lo = k_hi = None
     if clamp is not None:
@@ -578,8 +581,8 @@ def gradient_table(theta, ref, theta_old, rtol: float = 1e-9, *, with_gradients:
         norm_g, norm_r = float(np.linalg.norm(g)), float(np.linalg.norm(rev))
         row = {
             "k": kind, "placement": placement, "policy": sampling, "is_weight": isw, "target": name,
-            "cos_rev": round(float(np.dot(g, rev) / (norm_g * norm_r)), 4) if norm_g > 0 and norm_r > 0 else 0.0,
-            "err_rev": round(float(np.linalg.norm(g - rev) / norm_r), 4) if norm_r > 0 else math.inf,
+            "cos_rev": float(np.dot(g, rev) / (norm_g * norm_r)) if norm_g > 0 and norm_r > 0 else 0.0,
+            "err_rev": float(np.linalg.norm(g - rev) / norm_r) if norm_r > 0 else math.inf,
         }
         if with_gradients:
             row["gradient"] = g

@@ -430,6 +430,49 @@ class MemorylessLM:
         return float(np.dot(np.exp(log_g), calibrated(np.exp(log_p), levels)))
 
 
+    def win_rate(self, other: "MemorylessLM") -> float:
+        r"""Win rate of this model's sequences against another model's, ties counting one half.
+
+        .. math::
+
+            W(\text{self}\succ\text{other}) = P(R > R') + \tfrac12 P(R = R'),\qquad R\sim\text{self},\ R'\sim
+            \text{other}\ \text{independent},
+
+        from the two exact reward laws (:meth:`reward_law`); the models may differ in vocabulary, rewards and
+        length. Rewards tie when their exact values are equal.
+
+        Parameters
+        ----------
+        other : MemorylessLM
+            The model compared against.
+
+        Returns
+        -------
+        float
+            :math:`W` in [0, 1]; ``self.win_rate(self)`` is 1/2.
+
+        References
+        ----------
+        .. [1] Beirami et al., arXiv:2401.01879, section 5 (win rate, ties one half).
+
+        Examples
+        --------
+        >>> import alignsim as a
+        >>> ref = a.MemorylessLM([0.5, 0.5], [0, 1], 4)
+        >>> round(ref.tilt(1.0).win_rate(ref), 12)
+        0.745010463613
+        """
+        if not isinstance(other, MemorylessLM):
+            raise TypeError(f"other must be a MemorylessLM, got {type(other).__name__}")
+        lv_a, pr_a = self.reward_law()
+        lv_b, pr_b = other.reward_law()
+        below = np.concatenate(([0.0], np.cumsum(pr_b)))
+        lo = np.searchsorted(lv_b, lv_a, side="left")
+        hi = np.searchsorted(lv_b, lv_a, side="right")
+        # P(R' < s) + P(R' = s) / 2 for each level s of self
+        score = below[lo] + 0.5 * (below[hi] - below[lo])
+        return float(min(max(np.dot(pr_a, score), 0.0), 1.0))
+
 class Bandit(MemorylessLM):
     r"""A finite bandit: one draw (``length = 1``) from ``p`` over arms with rewards ``r``.
 

@@ -105,14 +105,16 @@ def tilt(ref, r, beta) -> np.ndarray:
         \phi_\lambda(y) = p(y)\exp\big(\lambda r(y) - \Lambda(\lambda)\big),\qquad\lambda = 1/\beta,
 
     the unique maximiser of :math:`\mathbb E_\phi r - \beta\,\mathrm{KL}(\phi\|p)`. It never creates mass
-    (:math:`\phi\ll p`); ``beta = inf`` returns ``ref``.
+    (:math:`\phi\ll p`); ``beta = inf`` returns ``ref`` and ``beta = 0`` the limit :math:`\beta\to0`, ``ref``
+    conditioned on the reward maximisers of its support (what :func:`beta_for_kl` returns for a slack budget).
+    Computed from reward gaps to the maximum, so :math:`r/\beta` may exceed the float range.
 
     Parameters
     ----------
     ref : array_like, shape (K,)
     r : array_like, shape (K,)
     beta : float
-        KL coefficient, :math:`0 < \beta \le \infty`.
+        KL coefficient, :math:`0 \le \beta \le \infty`.
 
     Returns
     -------
@@ -129,7 +131,7 @@ def tilt(ref, r, beta) -> np.ndarray:
     array([0.268941, 0.731059])
     """
     pp, rr = V.policy_and_rewards(ref, r, "ref")
-    b = V.beta(beta)
+    b = V.beta(beta, allow_zero=True)
     return np.exp(T.tilt_log(pp, rr, T.lam_of(b)))
 
 
@@ -165,7 +167,7 @@ def tilt_kl(ref, r, beta) -> float:
     0.1
     """
     pp, rr = V.policy_and_rewards(ref, r, "ref")
-    return T.tilt_kl(*T.support(pp, rr), T.lam_of(V.beta(beta)))
+    return T.tilt_kl(*T.support(pp, rr), T.lam_of(V.beta(beta, allow_zero=True)))
 
 
 @V.renamed_keywords(p="ref")
@@ -197,7 +199,7 @@ def tilt_mean(ref, r, beta) -> float:
     0.514629121
     """
     pp, rr = V.policy_and_rewards(ref, r, "ref")
-    return T.tilt_mean(*T.support(pp, rr), T.lam_of(V.beta(beta)))
+    return T.tilt_mean(*T.support(pp, rr), T.lam_of(V.beta(beta, allow_zero=True)))
 
 
 @V.renamed_keywords(p="ref")

@@ -236,3 +236,21 @@ def test_model_validation():
     lm = a.MemorylessLM([0.5, 0.5], [0, 1], 3)
     with pytest.raises(ValueError):
         lm.p[0] = 1.0  # read-only
+
+
+def test_win_rate_between_models_matches_enumeration():
+    import itertools
+
+    ref = a.MemorylessLM([0.5, 0.3, 0.2], [0.0, 1.0, 1.0], 3)
+    other = a.MemorylessLM([0.2, 0.8], [0.5, 1.0], 2)
+    brute = 0.0
+    for x in itertools.product(range(3), repeat=3):
+        for y in itertools.product(range(2), repeat=2):
+            rx, ry = sum(ref.r[i] for i in x), sum(other.r[j] for j in y)
+            w = np.prod(ref.p[list(x)]) * np.prod(other.p[list(y)])
+            brute += w * (1.0 if rx > ry else 0.5 if rx == ry else 0.0)
+    assert ref.win_rate(other) == pytest.approx(brute, abs=1e-15)
+    assert ref.win_rate(other) + other.win_rate(ref) == pytest.approx(1.0, abs=1e-15)
+    assert ref.win_rate(ref) == pytest.approx(0.5, abs=1e-15)
+    with pytest.raises(TypeError, match="other"):
+        ref.win_rate([0.5, 0.5])

@@ -196,8 +196,6 @@ def test_tilt_maximises_penalised_objective(law, beta):
 # --------------------------------------------------------------------------------------------------- validation
 def test_validation_errors_name_the_argument():
     with pytest.raises(ValueError, match="beta"):
-        a.tilt(*BERN, 0.0)
-    with pytest.raises(ValueError, match="beta"):
         a.tilt(*BERN, -1.0)
     with pytest.raises(ValueError, match="beta"):
         a.tilt(*BERN, float("nan"))
@@ -238,3 +236,18 @@ def test_constant_reward_is_slack():
     assert a.max_kl([0.5, 0.5], [1.0, 1.0]) == 0.0
     assert a.beta_for_kl([0.5, 0.5], [1.0, 1.0], 0.1) == 0.0
     assert a.tilt_kl([0.5, 0.5], [1.0, 1.0], 0.3) == 0.0
+
+
+def test_beta_zero_is_the_reward_maximising_limit_and_the_budget_round_trip_works():
+    """beta_for_kl returns 0.0 for a slack budget; tilt, tilt_kl and tilt_mean accept it as the limit beta -> 0."""
+    ref, r = [0.5, 0.3, 0.2], [0.0, 1.0, 1.0]
+    beta = a.beta_for_kl(ref, r, 5.0)
+    assert beta == 0.0
+    np.testing.assert_allclose(a.tilt(ref, r, beta), [0.0, 0.6, 0.4], rtol=4e-16, atol=0)
+    assert a.tilt_kl(ref, r, beta) == a.max_kl(ref, r) == pytest.approx(np.log(2.0), rel=1e-15)
+    assert a.tilt_mean(ref, r, beta) == 1.0
+    # the limit is approached continuously, also where r / beta overflows
+    np.testing.assert_allclose(a.tilt(ref, r, 1e-300), [0.0, 0.6, 0.4], rtol=1e-15)
+    np.testing.assert_allclose(a.tilt([0.5, 0.5], [0.0, 1e150], 1e-300), [0.0, 1.0])
+    with pytest.raises(ValueError, match="beta"):
+        a.tilt(ref, r, -1.0)

@@ -12,10 +12,21 @@ _TIES = ("random", "ordered")
 
 
 def _prepare(p, r, N, ties="random"):
+    """Checked ``(ref, r, counts)``: ``counts`` is ``(N, log N)`` for a scalar ``N`` and a list of them otherwise."""
     pp, rr = V.policy_and_rewards(p, r)
-    n, log_n = V.sample_count(N)
     V.choice(ties, "ties", _TIES)
-    return pp, rr, (n, log_n)
+    return pp, rr, V.sample_counts(N)
+
+
+def _over_n(N, nn, value):
+    """``value(counts)`` for a scalar ``N``; an array of the shape of ``N`` (values stacked along the first axes)
+    for an array of sample counts."""
+    if np.ndim(N) == 0:
+        return value(nn)
+    out = [value(c) for c in nn]
+    if isinstance(out[0], tuple):  # (levels, probs): one level grid, probabilities stacked
+        return out[0][0], np.stack([o[1] for o in out]).reshape(np.shape(N) + out[0][1].shape)
+    return np.array(out).reshape(np.shape(N) + np.shape(out[0]))
 
 
 def _ordered(pp, rr):
@@ -47,9 +58,10 @@ def bon_law(ref, r, N, *, ties: str = "random", levels: bool = False):
         Reference probabilities.
     r : array_like, shape (K,)
         Rewards (outcomes with equal rewards tie exactly).
-    N : int or float
+    N : int, float or array_like
         Number of samples, :math:`N\ge1`; floats up to ``1e300`` and arbitrarily large ints are handled through
         :math:`\log N`.
+        An array of counts gives one result per count, in the shape of ``N`` (laws stacked along the first axes).
     ties : {"random", "ordered"}
         Tie-breaking: uniformly at random (default) or by index, a larger index winning.
     levels : bool
@@ -72,7 +84,7 @@ def bon_law(ref, r, N, *, ties: str = "random", levels: bool = False):
     array([0.0016, 0.3744, 0.624 ])
     """
     pp, rr, nn = _prepare(ref, r, N, ties)
-    return _bon_law(pp, rr, nn, ties, levels)
+    return _over_n(N, nn, lambda c: _bon_law(pp, rr, c, ties, levels))
 
 
 def _bon_law(pp, rr, nn, ties, levels):
@@ -107,9 +119,10 @@ def won_law(ref, r, N, *, ties: str = "random", levels: bool = False):
         Reference probabilities (finite, non-negative, summing to one within 1e-9).
     r : array_like, shape (K,)
         Rewards of the outcomes (finite).
-    N : int or float
+    N : int, float or array_like
         Number of samples, N >= 1; huge values (up to 1e300 or an int beyond the float range) are handled
         through log N.
+        An array of counts gives one result per count, in the shape of ``N`` (laws stacked along the first axes).
     ties : {"random", "ordered"}
         Tie-breaking among equal rewards: uniformly at random (default) or by index.
     levels : bool
@@ -132,10 +145,14 @@ def won_law(ref, r, N, *, ties: str = "random", levels: bool = False):
     array([0.75, 0.25])
     """
     pp, rr, nn = _prepare(ref, r, N, ties)
-    if levels:
-        lv, g = _bon_law(pp, -rr, nn, ties, True)
-        return -lv[::-1], g[::-1]
-    return _bon_law(pp, -rr, nn, ties, False)
+
+    def law(c):
+        if levels:
+            lv, g = _bon_law(pp, -rr, c, ties, True)
+            return -lv[::-1], g[::-1]
+        return _bon_law(pp, -rr, c, ties, False)
+
+    return _over_n(N, nn, law)
 
 
 @V.renamed_keywords(p="ref")
@@ -154,8 +171,9 @@ def bon_kl(ref, r, N, *, ties: str = "random") -> float:
     Parameters
     ----------
     ref, r : array_like, shape (K,)
-    N : int or float
+    N : int, float or array_like
         :math:`N\ge1`.
+        An array of counts gives one result per count, in the shape of ``N`` (laws stacked along the first axes).
     ties : {"random", "ordered"}
 
     Returns
@@ -173,7 +191,7 @@ def bon_kl(ref, r, N, *, ties: str = "random") -> float:
     0.364899112283
     """
     pp, rr, nn = _prepare(ref, r, N, ties)
-    return _bon_kl(pp, rr, nn, ties)
+    return _over_n(N, nn, lambda c: _bon_kl(pp, rr, c, ties))
 
 
 def _bon_kl(pp, rr, nn, ties):
@@ -191,9 +209,10 @@ def won_kl(ref, r, N, *, ties: str = "random") -> float:
         Reference probabilities (finite, non-negative, summing to one within 1e-9).
     r : array_like, shape (K,)
         Rewards of the outcomes (finite).
-    N : int or float
+    N : int, float or array_like
         Number of samples, N >= 1; huge values (up to 1e300 or an int beyond the float range) are handled
         through log N.
+        An array of counts gives one result per count, in the shape of ``N`` (laws stacked along the first axes).
     ties : {"random", "ordered"}
         Tie-breaking among equal rewards: uniformly at random (default) or by index.
 
@@ -213,7 +232,7 @@ def won_kl(ref, r, N, *, ties: str = "random") -> float:
     True
     """
     pp, rr, nn = _prepare(ref, r, N, ties)
-    return _bon_kl(pp, -rr, nn, ties)
+    return _over_n(N, nn, lambda c: _bon_kl(pp, -rr, c, ties))
 
 
 @V.renamed_keywords(p="ref")
@@ -226,9 +245,10 @@ def bon_mean_reward(ref, r, N) -> float:
         Reference probabilities (finite, non-negative, summing to one within 1e-9).
     r : array_like, shape (K,)
         Rewards of the outcomes (finite).
-    N : int or float
+    N : int, float or array_like
         Number of samples, N >= 1; huge values (up to 1e300 or an int beyond the float range) are handled
         through log N.
+        An array of counts gives one result per count, in the shape of ``N`` (laws stacked along the first axes).
 
     Returns
     -------
@@ -247,7 +267,7 @@ def bon_mean_reward(ref, r, N) -> float:
     """
     pp, rr, nn = _prepare(ref, r, N)
     lv, mass, _ = group(pp, rr)
-    return float(np.dot(np.exp(bon_log_level_law(_log(mass), *nn)), lv))
+    return _over_n(N, nn, lambda c: float(np.dot(np.exp(bon_log_level_law(_log(mass), *c)), lv)))
 
 
 @V.renamed_keywords(p="ref")
@@ -266,9 +286,10 @@ def bon_win_rate(ref, r, N) -> float:
         Reference probabilities (finite, non-negative, summing to one within 1e-9).
     r : array_like, shape (K,)
         Rewards of the outcomes (finite).
-    N : int or float
+    N : int, float or array_like
         Number of samples, N >= 1; huge values (up to 1e300 or an int beyond the float range) are handled
         through log N.
+        An array of counts gives one result per count, in the shape of ``N`` (laws stacked along the first axes).
 
     Returns
     -------
@@ -287,4 +308,4 @@ def bon_win_rate(ref, r, N) -> float:
     """
     pp, rr, nn = _prepare(ref, r, N)
     lv, mass, _ = group(pp, rr)
-    return float(np.dot(np.exp(bon_log_level_law(_log(mass), *nn)), calibrated(mass, lv)))
+    return _over_n(N, nn, lambda c: float(np.dot(np.exp(bon_log_level_law(_log(mass), *c)), calibrated(mass, lv))))

@@ -216,3 +216,21 @@ def test_validation():
         a.win_rate([0.5, 0.5], [0.2, 0.3, 0.5], [0, 1, 2])
     with pytest.raises(ValueError, match="beta"):
         a.soft_bon_law([0.5, 0.5], [0, 1], 3, 0.0)
+
+
+def test_the_laws_and_their_summaries_are_vectorised_over_N():
+    ref, r = [0.5, 0.3, 0.2], [1.0, 1.0, 2.0]
+    Ns = [1, 4, 10 ** 400]
+    for f in (a.bon_kl, a.won_kl, a.bon_mean_reward, a.bon_win_rate):
+        got = f(ref, r, Ns)
+        assert got.shape == (3,)
+        np.testing.assert_array_equal(got, [f(ref, r, n) for n in Ns])
+    laws = a.bon_law(ref, r, np.array([[2, 3], [4, 5]]))
+    assert laws.shape == (2, 2, 3)
+    np.testing.assert_array_equal(laws[1, 0], a.bon_law(ref, r, 4))
+    lv, probs = a.won_law(ref, r, [2, 4], levels=True)
+    np.testing.assert_array_equal(probs[1], a.won_law(ref, r, 4, levels=True)[1])
+    with pytest.raises(ValueError, match="N must be >= 1"):
+        a.bon_kl(ref, r, [2, 0])
+    with pytest.raises(ValueError, match="N must not be empty"):
+        a.bon_kl(ref, r, [])
