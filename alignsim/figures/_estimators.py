@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from ..estimators import estimator_moments, gaussian_estimator_stats, gradient_table
 from ._style import OKABE_ITO
@@ -99,20 +100,29 @@ def estimators_gradient_table(theta=(0.3, -0.2, 1.1, 0.0, -0.7), ref=(0.1, 0.2, 
     """
 
     df = gradient_table(theta, ref, theta_old)
-    colours = {"reverse": OKABE_ITO[2], "forward": OKABE_ITO[4], "zero": "0.6", "k2_divergence": OKABE_ITO[3],
-               "away_from_mu": OKABE_ITO[1], "biased": OKABE_ITO[1]}
-    fig = Figure(figsize=(8.0, 6.4), layout="constrained")
+    # what each row's expected gradient equals exactly, in words, with one colour per target
+    targets = {"reverse": (r"$\nabla$KL($\pi$||ref): correct", OKABE_ITO[2]),
+               "forward": (r"$\nabla$KL(ref||$\pi$): forward KL", OKABE_ITO[4]),
+               "k2_divergence": (r"$\nabla\mathbb{E}_\pi k_2$: not a KL", OKABE_ITO[3]),
+               "away_from_mu": (r"$-\nabla$KL($\mu$||$\pi$): away from the sampler", OKABE_ITO[5]),
+               "zero": ("zero (no regularisation)", "0.55"),
+               "biased": ("biased: none of these", OKABE_ITO[1])}
+    fig = Figure(figsize=(8.4, 6.6), layout="constrained")
     ax = fig.add_subplot()
     labels = [f"{r.k} {r.placement.replace('_', '-')}, {r.policy}-policy, IS {r.is_weight}"
               for r in df.itertuples()]
     y = np.arange(len(df))[::-1]
-    ax.barh(y, df["cos_rev"], color=[colours[t] for t in df["target"]])
-    for yi, r in zip(y, df.itertuples()):
-        ax.text(1.02, yi, r.target, va="center", fontsize=8)
+    ax.barh(y, df["cos_rev"], color=[targets[t][1] for t in df["target"]])
+    ax.plot(np.zeros(int((df["target"] == "zero").sum())), y[(df["target"] == "zero").to_numpy()], "|",
+            color=targets["zero"][1], ms=12, mew=3)  # a zero gradient has no bar: mark it on the axis
     ax.set_yticks(y, labels, fontsize=8)
-    ax.set_xlim(-1.0, 1.4)
+    ax.set_xlim(-1.05, 1.05)
     ax.axvline(0, color="0.3", lw=0.8)
-    ax.set_xlabel(r"cosine with $\nabla$ KL($\pi$ || ref) (exact expected gradients)")
+    ax.set_xlabel(r"cosine with the correct gradient $\nabla$KL($\pi$ || ref) (exact expected gradients)")
     ax.set_ylabel("estimator, placement, sampling, importance weight")
-    ax.set_title("Which gradient does each KL-penalty placement follow? (text: the exact target)", fontsize=10)
+    ax.set_title("Which gradient does each KL-penalty placement follow?", fontsize=10)
+    present = [t for t in targets if (df["target"] == t).any()]
+    handles = [Patch(color=targets[t][1], label=targets[t][0]) for t in present]
+    ax.legend(handles=handles, title="the row's exact expected gradient", fontsize=7.5, title_fontsize=8,
+              loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return fig

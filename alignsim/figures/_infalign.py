@@ -30,7 +30,8 @@ def _optimal_curve(procedure, N, kl_max, intervals, points=30):
     return [0.0] + df["kl"].tolist(), [0.5] + df["win_rate"].tolist()
 
 
-#: Panels of :func:`infalign_frontier`: (procedure, N, largest KL on the axis).
+#: Panels of :func:`infalign_frontier`: (procedure, N, largest KL of the optimal transform's curve; its fixed point
+#: is not resolved by the default grid beyond it for best-of-32 and worst-of-8). Every panel shares one KL axis.
 INFALIGN_PANELS = (("bon", 2, 2.0), ("bon", 4, 2.0), ("bon", 8, 2.0), ("bon", 32, 1.0),
                    ("won", 2, 2.0), ("won", 4, 2.0), ("won", 8, 1.0))
 
@@ -52,7 +53,7 @@ def infalign_frontier(panels=INFALIGN_PANELS, intervals: int = 2 ** 12, table_in
     Parameters
     ----------
     panels : sequence of (str, int, float)
-        (procedure, N, largest KL) of each panel.
+        (procedure, N, largest KL of the optimal curve) of each panel; all panels share the largest KL as axis.
     intervals : int
         Simpson intervals of the continuous model's grid (more is slower and more accurate).
     table_intervals : int
@@ -65,8 +66,7 @@ def infalign_frontier(panels=INFALIGN_PANELS, intervals: int = 2 ** 12, table_in
 
     References
     ----------
-    .. [1] Balashankar et al., "InfAlign", arXiv:2412.19792 (analytical comparison of transforms)
-       ``infalign.md`` sections 4.3-4.4.
+    .. [1] Balashankar et al., "InfAlign", arXiv:2412.19792 (analytical comparison of transforms).
 
     Examples
     --------
@@ -82,6 +82,7 @@ def infalign_frontier(panels=INFALIGN_PANELS, intervals: int = 2 ** 12, table_in
     axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
     table_rows = [row for row in ia.FRONTIER_ROWS if any(row[:2] == pn[:2] for pn in panels)]
     table = ia.frontier_table(table_rows, intervals=table_intervals) if table_intervals else None
+    kl_axis = max(kl_max for _, _, kl_max in panels)  # every panel on the same KL axis
     for ax, (procedure, N, kl_max) in zip(axes, panels):
         tuned = ia.best_t(procedure, N, 0.5, intervals=intervals)[0]
         family = ia.exp_transform if procedure == "bon" else ia.negexp
@@ -89,27 +90,28 @@ def infalign_frontier(panels=INFALIGN_PANELS, intervals: int = 2 ** 12, table_in
                                                                OKABE_ITO[4], "-"),
                   (family(tuned), "exp (BoN) / negexp (WoN), t tuned at KL 0.5", OKABE_ITO[2], "-")]
         for tr, label, colour, ls in curves:
-            ax.plot(*_ctrl_curve(tr, procedure, N, kl_max, intervals), color=colour, ls=ls, lw=1.6, label=label)
+            ax.plot(*_ctrl_curve(tr, procedure, N, kl_axis, intervals), color=colour, ls=ls, lw=1.6, label=label)
         ax.plot(*_optimal_curve(procedure, N, kl_max, intervals), color="0.1", lw=1.2, ls="--",
                 label="optimal transform")
         if table is not None:
             sel = table[(table["procedure"] == procedure) & (table["N"] == N)]
             ax.plot(sel["kl"], sel["tuned"], "o", mfc="white", mec=OKABE_ITO[2], ms=5,
                     label=r"exp tuned at each KL ($t^\star$)")
-            ax.plot(sel["kl"], sel["optimum"], "o", color="0.1", ms=3, label="optimum (table 4.4)")
-        ax.set_xlim(0, kl_max)
+            ax.plot(sel["kl"], sel["optimum"], "o", color="0.1", ms=3, label="optimal transform at the tabulated KLs")
+        ax.set_xlim(0, kl_axis)
         ax.set_ylim(0.5, 1.0)
         ax.set_xlabel("KL(policy || reference) (nats)")
         ax.set_ylabel(f"{'best' if procedure == 'bon' else 'worst'}-of-{N} win rate")
         ax.set_title(f"{'Best' if procedure == 'bon' else 'Worst'}-of-{N} on both sides "
-                     f"({family.__name__} t = {tuned:.3g})", fontsize=9)
+                     f"({'exp' if procedure == 'bon' else 'negexp'} t = {tuned:.3g})", fontsize=9)
     ax = axes[len(panels)]
-    kls, wins = _ctrl_curve("identity", "std", 1, 2.5, intervals)
+    kls, wins = _ctrl_curve("identity", "std", 1, kl_axis, intervals)
     ax.plot(kls, wins, color=OKABE_ITO[0], lw=1.6, label="identity (optimal)")
-    ax.plot(*_ctrl_curve(ia.exp_transform(10.0), "std", 1, 2.5, intervals), color=OKABE_ITO[2], lw=1.6, label="exp(t = 10)")
-    ns = np.array([2, 4, 8, 16, 32])
+    ax.plot(*_ctrl_curve(ia.exp_transform(10.0), "std", 1, kl_axis, intervals), color=OKABE_ITO[2], lw=1.6,
+            label="exp(t = 10)")
+    ns = np.array([2, 4, 8, 16])
     ax.plot(bon_kl_bound(ns), bon_win_rate_bound(ns), "s", color=OKABE_ITO[4], ms=4, label="best-of-N of reference")
-    ax.set_xlim(0, 2.5)
+    ax.set_xlim(0, kl_axis)
     ax.set_ylim(0.5, 1.0)
     ax.set_xlabel("KL(policy || reference) (nats)")
     ax.set_ylabel("standard win rate")
@@ -117,7 +119,8 @@ def infalign_frontier(panels=INFALIGN_PANELS, intervals: int = 2 ** 12, table_in
     ax.legend(frameon=False, fontsize=7, loc="lower right")
     for extra in axes[n_axes:]:
         extra.set_axis_off()
-    axes[0].legend(frameon=False, fontsize=6.5, loc="lower right")
+    handles, labels = axes[0].get_legend_handles_labels()  # one legend for the panels, below them, not on a curve
+    fig.legend(handles, labels, loc="outside lower center", ncols=3, frameon=False, fontsize=8)
     fig.suptitle("InfAlign: inference-time win rate vs KL in the uniform calibrated model", fontsize=11)
     return fig
 

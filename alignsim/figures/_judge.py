@@ -213,26 +213,27 @@ def judge_compute_vs_data(d: int = 100, n_steps: int = 16, k_steps: int = 21) ->
     log_e = np.log10(err)
     gain_k = log_e[:-2, :-2] - log_e[:-2, 2:]  # doubling k
     gain_n = log_e[:-2, :-2] - log_e[2:, :-2]  # doubling n
-    fig = Figure(figsize=(7.2, 5.0), layout="constrained")
+    fig = Figure(figsize=(7.2, 5.4), layout="constrained")
     ax = fig.add_subplot()
     K, N = np.meshgrid(ks[:-2], ns[:-2])
-    mesh = ax.pcolormesh(K, N, log_e[:-2, :-2], shading="nearest", cmap="viridis")
-    fig.colorbar(mesh, ax=ax, label=r"$\log_{10}\bar E(n,k)$")
+    levels_ticks = np.arange(np.floor(log_e.min()), np.ceil(log_e.max()) + 0.5, 1.0)
+    shade = ax.contourf(K, N, log_e[:-2, :-2], levels=40, cmap="viridis")  # smooth, not one block per grid point
+    fig.colorbar(shade, ax=ax, label=r"$\log_{10}\bar E(n,k)$ (thin lines: labelled contours)", ticks=levels_ticks)
     levels = np.arange(np.floor(log_e.min()), np.ceil(log_e.max()) + 0.5, 1.0)
-    ax.contour(K, N, log_e[:-2, :-2], levels=levels, colors="0.85", linewidths=0.6, linestyles="solid")
-    ax.contour(K, N, log_e[:-2, :-2], levels=[math.log10(base.sigma2)], colors="white", linewidths=1.6,
-               linestyles="solid")
+    lines = ax.contour(K, N, log_e[:-2, :-2], levels=levels, colors="0.9", linewidths=0.6, linestyles="solid")
+    ax.clabel(lines, fmt=lambda v: rf"$10^{{{v:.0f}}}$", fontsize=7, inline_spacing=2)
+    ax.contour(K, N, log_e[:-2, :-2], levels=[math.log10(base.sigma2)], colors="black", linewidths=1.6,
+               linestyles="dashed")
     ax.contourf(K, N, gain_k - gain_n, levels=[-np.inf, 0.0], colors="none", hatches=["///"])
     ax.contour(K, N, gain_k - gain_n, levels=[0.0], colors=OKABE_ITO[1], linewidths=2.0, linestyles="solid")
-    ax.plot([], [], color="white", lw=1.6, label=r"$\bar E=\sigma^2$: data alone never gets below")
+    ax.plot([], [], color="black", lw=1.6, ls="--", label=r"$\bar E=\sigma^2$: data alone never gets below")
     ax.plot([], [], color=OKABE_ITO[1], lw=2.0, label=r"$\bar E(n,2k)=\bar E(2n,k)$; hatched: doubling n helps more")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("samples at inference k")
     ax.set_ylabel("training-set size n")
     ax.set_title(f"Best-of-k with the teacher as judge (d = {d})", fontsize=10)
-    leg = ax.legend(frameon=True, fontsize=8, loc="upper right")
-    leg.get_frame().set_alpha(0.8)
+    fig.legend(loc="outside lower center", ncols=2, frameon=False, fontsize=8)  # below the axes, not over data
     return fig
 
 

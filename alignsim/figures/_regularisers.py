@@ -223,7 +223,7 @@ def regularisers_overoptimisation() -> Figure:
 
     g1, g2 = goodhart_toy("G1"), goodhart_toy("G2")
     fig = Figure(figsize=(12.5, 4.0), layout="constrained")
-    ax, ax2, ax3 = fig.subplots(1, 3)
+    ax, ax3, ax2 = fig.subplots(1, 3)  # the two G1 panels side by side, then G2
     betas = np.geomspace(50.0, 0.002, 300)
     for j, (name, alpha, label) in enumerate(_REGULARISERS[:5]):
         df = gold_path(g1.ref, g1.proxy, g1.gold, name, betas)
@@ -240,9 +240,13 @@ def regularisers_overoptimisation() -> Figure:
              ("worst case (WCO)", ensemble_reward(g2.proxies, "wco")),
              (r"UWO $\lambda$ = 0.01", ensemble_reward(g2.proxies, "uwo", lam=0.01)),
              (r"UWO $\lambda$ = 0.1", ensemble_reward(g2.proxies, "uwo", lam=0.1))]
-    for j, (label, agg) in enumerate(rules):
-        df = gold_path(g2.ref, agg, g2.gold, "kl", betas)
-        ax2.plot(df.sqrt_kl, df.gold, color=OKABE_ITO[j], lw=1.5, ls="-" if j < 3 else "--", label=label)
+    paths = [gold_path(g2.ref, agg, g2.gold, "kl", betas) for _, agg in rules]
+    for j, ((label, _), df) in enumerate(zip(rules, paths)):
+        # a curve that coincides with an earlier one is drawn dashed on top of it and says so
+        twin = next((rules[i][0] for i in range(j) if len(paths[i]) == len(df)
+                     and np.max(np.abs(paths[i].gold.to_numpy() - df.gold.to_numpy())) < 1e-3), None)
+        ax2.plot(df.sqrt_kl, df.gold, color=OKABE_ITO[j], lw=1.5 if twin else 3.0 if j == 2 else 1.5,
+                 ls="--" if twin or j >= 3 else "-", label=label + (f" (on {twin})" if twin else ""))
     ax2.set_xlabel(r"$\sqrt{\mathrm{KL}(\pi\|q)}$")
     ax2.set_ylabel("gold reward")
     ax2.set_title("G2: KL-RL on ensembles of 3 reward models", fontsize=10)

@@ -115,7 +115,7 @@ def risk_coefficients_1d(k_model, k_truth) -> tuple[float, float, float]:
 
     References
     ----------
-    .. [1] Spec ``pn_criterion.md`` section 2.2 (one parameter, misspecified).
+    .. [1] Y. Sheena, arXiv:2105.08947, section 2 (the risk expansion; one parameter, misspecified model).
 
     Examples
     --------

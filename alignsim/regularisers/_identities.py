@@ -97,8 +97,7 @@ def geometric_mixture(ref, other, w) -> tuple[np.ndarray, float]:
 
     References
     ----------
-    .. [1] Yang et al., "G-OPD/ExOPD", arXiv:2602.12125; Jin et al., "RL guidance", arXiv:2508.21016
-       ``regularisers.md`` sections 5.2-5.3.
+    .. [1] Yang et al., "G-OPD/ExOPD", arXiv:2602.12125; Jin et al., "RL guidance", arXiv:2508.21016.
 
     Examples
     --------
