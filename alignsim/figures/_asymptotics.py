@@ -67,14 +67,17 @@ def frontier_vs_bon(p=(0.7, 0.3), r=(0.0, 1.0), deltas=(0.05, 0.1, 0.2, 0.5),
             ys.append(lm.bon_mean_reward(N) / n)
         ax.plot(xs, ys, ls="none", marker=markers[j % len(markers)], color=OKABE_ITO[j % 8], ms=6,
                 label=f"best-of-N, n = {n}")
-    for d in deltas:
-        ax.axvline(d, color="0.85", lw=0.8, zorder=0)
+    top = ax.get_ylim()[1]
+    for d in deltas:  # the budgets: best-of-N's per-token KL tends to Delta from below as n grows
+        ax.axvline(d, color="0.8", lw=0.8, ls=":", zorder=0)
+        ax.text(d, top, rf"$\Delta$={d:g}", rotation=90, va="top", ha="right", fontsize=7, color="0.4")
+    ax.plot([], [], color="0.8", lw=0.8, ls=":", label=r"budgets $\Delta$ ($N=\lfloor e^{n\Delta}\rfloor$)")
     ax.set_xlabel("KL per token (nats)")
     ax.set_ylabel("expected reward per token")
     ax.set_title(r"Best-of-$N$ with $N=\lfloor e^{n\Delta}\rfloor$ approaches the KL-RL frontier"
                  f"\nmemoryless LM, p = {tuple(float(x) for x in pp)}, r = {tuple(float(x) for x in rr)}",
                  fontsize=10)
-    ax.legend(frameon=False, fontsize=9)
+    ax.legend(frameon=False, fontsize=9, loc="lower right")
     return fig
 
 
