@@ -231,7 +231,7 @@ def infalign_optimal_policies(N: int = 4, kls=(0.1, 0.5, 1.0, 2.0), intervals: i
             t, w = ia.best_t(procedure, N, k, intervals=intervals)
             pol = ia.UniformCTRL(family(t), kl=k, intervals=intervals)
             ax.plot(pol.u, pol.density, color=OKABE_ITO[j % 8], lw=1.0, ls="--",
-                    label=f"KL {k:g}: {family.__name__}(t = {t:.3g}), W = {w:.4f}")
+                    label=f"KL {k:g}: {'exp' if procedure == 'bon' else 'negexp'}(t = {t:.3g}), W = {w:.4f}")
         if procedure == "bon":  # a spike of height ~1e2 at the top: log scale
             ax.set_yscale("log")
             ax.set_ylim(0.1, 1e3)
