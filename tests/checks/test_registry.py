@@ -121,3 +121,26 @@ def test_check_seed_is_by_name():
     assert not np.array_equal(a, verify.check_seed(1, "bon.kl_bound").generate_state(4))
     with pytest.raises(ValueError, match="seed"):
         verify.run_checks(seed=-1, only="div")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("threads", ["1", None])
+def test_verify_passes_for_seeds_0_to_19_at_any_thread_count(threads):
+    """No check's verdict depends on the seed or on the BLAS/OpenMP/numba thread count (about 6 minutes each)."""
+    import os
+
+    env = dict(os.environ)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        if threads is None:
+            env.pop(var, None)
+        else:
+            env[var] = threads
+    code = ("from alignsim.checks import run_checks\n"
+            "bad = []\n"
+            "for s in range(20):\n"
+            "    df = run_checks(seed=s)\n"
+            "    bad += [(s, c) for c, st in zip(df.check, df.status) if st != 'pass']\n"
+            "print(bad)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]", out.stdout
