@@ -230,7 +230,7 @@ def bench_mc(quick):
 
 
 def _damped(step, phi, alpha=0.05, tol=1e-12, max_iter=20_000):
-    """The spec's plain damped fixed-point iteration (section 3.4), what a user would write from the recipe."""
+    """The plain damped fixed-point iteration (mirror ascent), what a user would write from the main theorem."""
     for k in range(1, max_iter + 1):
         g = (1.0 - alpha) * phi + alpha * step(phi)
         if np.max(np.abs(g - phi)) < tol:
@@ -240,20 +240,21 @@ def _damped(step, phi, alpha=0.05, tol=1e-12, max_iter=20_000):
 
 
 def bench_infalign(quick):
-    from alignsim import infalign as ia
+    from alignsim.infalign import _continuous as IC
+    from alignsim.infalign import _optimal as IO
 
     rows = []
     cases = [("bon", 4, 0.1), ("won", 4, 0.1)] if quick else [("bon", 4, 0.1), ("bon", 32, 0.1), ("bon", 32, 0.003),
                                                                ("won", 4, 0.1), ("won", 32, 0.004)]
     for kind, N, beta in cases:
-        problem = ia._ContinuousProblem(ia._grid(), kind, N)
+        problem = IO._ContinuousProblem(IC._grid(), kind, N)
         step = lambda x: problem.step(x, beta)  # noqa: E731
-        ours, k_ours = ia._fixed_point(step, problem.start(), 0.05, 1e-12, 20_000)
+        ours, k_ours = IO._fixed_point(step, problem.start(), 0.05, 1e-12, 20_000)
         plain, k_plain = _damped(step, problem.start())
         w_ours = problem.result(kind, beta, ours, k_ours).win_rate
         w_plain = problem.result(kind, beta, plain, k_plain).win_rate
         assert abs(w_ours - w_plain) < 1e-8
-        t_ours = timeit(lambda: ia._fixed_point(step, problem.start(), 0.05, 1e-12, 20_000), repeats=3)
+        t_ours = timeit(lambda: IO._fixed_point(step, problem.start(), 0.05, 1e-12, 20_000), repeats=3)
         t_plain = timeit(lambda: _damped(step, problem.start()), repeats=3)
         rows.append({"benchmark": f"optimal transform {kind} N={N} beta={beta:g}", "alignsim_s": t_ours,
                      "numpy_s": t_plain, "ratio": t_plain / t_ours,
