@@ -297,8 +297,38 @@ def bench_judge(quick):
     return rows
 
 
+def bench_load(quick):
+    """InfAlign's frontier table alone and next to a busy process, in the same run: a solver whose small dense
+    operations go through multi-threaded BLAS slows down several-fold on a shared machine (2.6x measured before
+    the grid integral stopped calling BLAS); the target is at most 1.5x."""
+    import os
+    import subprocess
+    import sys
+
+    from alignsim import infalign as ia
+
+    rows_ = ia.FRONTIER_ROWS[:3] if quick else ia.FRONTIER_ROWS
+    ia.frontier_table(rows_)  # warm-up
+    t0 = time.perf_counter()
+    ia.frontier_table(rows_)
+    alone = time.perf_counter() - t0
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.5)
+        t0 = time.perf_counter()
+        ia.frontier_table(rows_)
+        loaded = time.perf_counter() - t0
+    finally:
+        busy.kill()
+    blas = {k: os.environ[k] for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS") if k in os.environ}
+    return [{"benchmark": f"frontier_table ({len(rows_)} rows) next to a busy process", "alignsim_s": loaded,
+             "numpy_s": alone, "ratio": alone / loaded,
+             "note": f"numpy column: the same call alone; slowdown {loaded / alone:.2f}x (target <= 1.5x); "
+                     f"{os.cpu_count()} cores, BLAS thread settings {blas or 'default'}"}]
+
+
 BENCHMARKS = {"reward_law": bench_reward_law, "bon_kl": bench_bon_kl, "mc": bench_mc, "infalign": bench_infalign,
-              "judge": bench_judge}
+              "judge": bench_judge, "load": bench_load}
 
 
 def main(argv=None):

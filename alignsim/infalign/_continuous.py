@@ -34,7 +34,9 @@ class _Grid:
     w: np.ndarray  # Simpson weights times du/ds: sum(w * f(u)) = int_0^1 f(u) du
 
     def integral(self, f: np.ndarray) -> float:
-        return float(np.dot(self.w, f))
+        # einsum, not np.dot: a BLAS dot of 16 385 floats goes multi-threaded, and on a busy machine its threads
+        # wait for each other (1.9 ms a call instead of 4 us); einsum's own loop never starts threads
+        return float(np.einsum("i,i->", self.w, f))
 
     def cumulative(self, f: np.ndarray) -> np.ndarray:
         return cumulative_simpson(f * self.du, dx=self.s_step, initial=0.0)
