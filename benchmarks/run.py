@@ -308,15 +308,15 @@ def bench_load(quick):
     from alignsim import infalign as ia
 
     rows_ = ia.FRONTIER_ROWS[:3] if quick else ia.FRONTIER_ROWS
-    ia.frontier_table(rows_)  # warm-up
+    ia.frontier_table(rows_, progress=False)  # warm-up
     t0 = time.perf_counter()
-    ia.frontier_table(rows_)
+    ia.frontier_table(rows_, progress=False)
     alone = time.perf_counter() - t0
     busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     try:
         time.sleep(0.5)
         t0 = time.perf_counter()
-        ia.frontier_table(rows_)
+        ia.frontier_table(rows_, progress=False)
         loaded = time.perf_counter() - t0
     finally:
         busy.kill()

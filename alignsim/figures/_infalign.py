@@ -26,7 +26,7 @@ def _optimal_curve(procedure, N, kl_max, intervals, points=30):
 
     b_lo = ia.optimal_transform(procedure, N, kl=kl_max, intervals=intervals).beta
     b_hi = ia.optimal_transform(procedure, N, kl=0.005, intervals=intervals).beta
-    df = ia.optimal_frontier(procedure, N, np.geomspace(b_hi, b_lo, points), intervals=intervals)
+    df = ia.optimal_frontier(procedure, N, np.geomspace(b_hi, b_lo, points), intervals=intervals, progress=False)
     return [0.0] + df["kl"].tolist(), [0.5] + df["win_rate"].tolist()
 
 
@@ -81,7 +81,7 @@ def infalign_frontier(panels=INFALIGN_PANELS, intervals: int = 2 ** 12, table_in
     fig = Figure(figsize=(3.3 * cols, 3.1 * rows), layout="constrained")
     axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
     table_rows = [row for row in ia.FRONTIER_ROWS if any(row[:2] == pn[:2] for pn in panels)]
-    table = ia.frontier_table(table_rows, intervals=table_intervals) if table_intervals else None
+    table = ia.frontier_table(table_rows, intervals=table_intervals, progress=False) if table_intervals else None
     kl_axis = max(kl_max for _, _, kl_max in panels)  # every panel on the same KL axis
     for ax, (procedure, N, kl_max) in zip(axes, panels):
         tuned = ia.best_t(procedure, N, 0.5, intervals=intervals)[0]

@@ -12,6 +12,7 @@ import pandas as pd
 from scipy.optimize import brentq, minimize_scalar
 
 from .. import _validate as V
+from .._progress import track
 from .._levels import calibrated
 from ..divergences import kl as _kl
 from ..tilting import tilt
@@ -426,7 +427,7 @@ class _FiniteProblem:
 
 
 def optimal_frontier(procedure: str, N, betas, *, intervals: int = _GRID_INTERVALS, alpha: float = 0.05,
-                     tol: float = 1e-12):
+                     tol: float = 1e-12, progress=True):
     r"""The optimal inference-aware trade-off curve in the continuous model: :func:`optimal_transform` over a
     sweep of :math:`\beta`, each solve warm-started from the previous one.
 
@@ -443,6 +444,9 @@ def optimal_frontier(procedure: str, N, betas, *, intervals: int = _GRID_INTERVA
         Positive KL coefficients (solved in the given order; decreasing order warm-starts best).
     intervals, alpha, tol
         As in :func:`optimal_transform`.
+    progress : bool or callable
+        A progress bar on stderr (default; each solve takes 0.05-1 s), ``False`` for none, or a callable
+        ``progress(i, total)`` called after each value of beta.
 
     Returns
     -------
@@ -469,7 +473,7 @@ def optimal_frontier(procedure: str, N, betas, *, intervals: int = _GRID_INTERVA
     a = V.real(alpha, "alpha", low=0.0, high=1.0, low_open=True)
     problem = _ContinuousProblem(_grid(n_int), kind, nn[0])
     phi, rows = problem.start(), []
-    for b in bs:
+    for b in track(bs, progress, "optimal_frontier"):
         phi = _fixed_point(lambda x, b=b: problem.step(x, b), phi, a, tol, 20_000)[0]
         res = problem.result(procedure, float(b), phi, 0)
         rows.append((float(b), res.kl, res.win_rate, res.certificate))
@@ -488,7 +492,7 @@ FRONTIER_ROWS = tuple(
 )
 
 
-def frontier_table(rows=FRONTIER_ROWS, *, intervals: int = _GRID_INTERVALS, progress=None):
+def frontier_table(rows=FRONTIER_ROWS, *, intervals: int = _GRID_INTERVALS, progress=True):
     r"""Inference-time win rates at matched KL of the identity, log, tuned exponential and optimal transforms.
 
     For each ``(procedure, N, kl)``: the win rate :math:`W^{\mathcal T}_N` of the identity and log CTRL policies
@@ -505,8 +509,9 @@ def frontier_table(rows=FRONTIER_ROWS, *, intervals: int = _GRID_INTERVALS, prog
     ----------
     rows : iterable of (procedure, N, kl)
     intervals : int
-    progress : callable, optional
-        ``progress(i, total)`` after each row.
+    progress : bool or callable
+        A progress bar on stderr (default; the whole table takes about 25 s on 2 cores), ``False`` for none, or a
+        callable ``progress(i, total)`` called after each row.
 
     Returns
     -------
@@ -527,14 +532,12 @@ def frontier_table(rows=FRONTIER_ROWS, *, intervals: int = _GRID_INTERVALS, prog
 
     rows = list(rows)
     out = []
-    for i, (procedure, N, kl) in enumerate(rows):
+    for procedure, N, kl in track(rows, progress, "frontier_table"):
         V.choice(procedure, "procedure", ("bon", "won"))
         ident = UniformCTRL("identity", kl=kl, intervals=intervals).win_rate(procedure, N)
         lg = UniformCTRL("log", kl=kl, intervals=intervals).win_rate(procedure, N)
         t_star, tuned = best_t(procedure, N, kl, intervals=intervals)
         opt = optimal_transform(procedure, N, kl=kl, intervals=intervals)
         out.append((procedure, N, kl, ident, lg, t_star, tuned, opt.win_rate, opt.beta))
-        if progress is not None:
-            progress(i, len(rows))
     return pd.DataFrame(out, columns=["procedure", "N", "kl", "identity", "log", "t_star", "tuned", "optimum",
                                       "beta_opt"])

@@ -205,6 +205,10 @@ def exact_risk(family, g, n) -> ExactRisk:
     (:math:`\binom{n+K-1}{K-1}` of them, at most :data:`MAX_OUTCOMES`), weights in log space. The unconditional
     risk is infinite in discrete settings: it is never reported.
 
+    Cost grows with the number of count vectors: on 2 cores about 0.2 s for :math:`K=3, n=100` (5 151 vectors),
+    3 s for :math:`K=3, n=1000`, 1.4 s for :math:`K=4, n=100` (177 thousand) and 13 s with 1.4 GB for
+    :math:`K=4, n=200` (1.4 million); the lattice path (:math:`p=1`, integer :math:`T`) is fast at any :math:`n`.
+
     Parameters
     ----------
     family : FiniteExpFamily

@@ -104,3 +104,15 @@ def test_finite_optimum_approaches_the_continuous_one():
     opt = ia.optimal_transform("bon", 4, beta=0.1, ref=np.full(K, 1 / K), r=np.arange(K))
     assert opt.win_rate == pytest.approx(0.9311699775, abs=2e-3)
     assert opt.residual < 1e-10
+
+
+def test_long_calls_report_progress(capsys):
+    """frontier_table and optimal_frontier take seconds: a callable sees every step, False keeps quiet."""
+    seen = []
+    ia.frontier_table([("bon", 2, 0.5), ("won", 2, 0.5)], intervals=2 ** 10, progress=lambda i, n: seen.append((i, n)))
+    assert seen == [(0, 2), (1, 2)]
+    seen.clear()
+    ia.optimal_frontier("bon", 2, [1.0, 0.5, 0.25], intervals=2 ** 10, progress=lambda i, n: seen.append(i))
+    assert seen == [0, 1, 2]
+    ia.optimal_frontier("bon", 2, [1.0], intervals=2 ** 10, progress=False)
+    assert capsys.readouterr().err == ""

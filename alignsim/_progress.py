@@ -1,0 +1,23 @@
+"""Progress reporting for calls that take more than a few seconds."""
+
+from __future__ import annotations
+
+from tqdm import tqdm
+
+
+def track(items, progress, desc: str):
+    """Iterate over ``items`` while reporting progress.
+
+    ``progress=True`` shows a tqdm bar on stderr (silent where stderr is not a terminal, so logs stay clean);
+    ``False`` or ``None`` shows nothing; a callable is called as ``progress(i, total)`` after item ``i`` (for
+    scripts that report progress their own way).
+    """
+    items = list(items)
+    if callable(progress):
+        for i, item in enumerate(items):
+            yield item
+            progress(i, len(items))
+    elif progress:
+        yield from tqdm(items, desc=desc, disable=None, leave=False)
+    else:
+        yield from items
