@@ -308,11 +308,11 @@ def optimal_transform(procedure: str, N, *, beta=None, kl=None, ref=None, r=None
         problem = _FiniteProblem(*V.policy_and_rewards(ref, r, "ref"), kind, nn)
     warm, count = [problem.start()], [0]
 
-    def solve(b):
+    def solve(b, tol_in=tl):
         try:
-            phi, k = _fixed_point(lambda x: problem.step(x, b), warm[0], a, tl, iters)
+            phi, k = _fixed_point(lambda x: problem.step(x, b), warm[0], a, tol_in, iters)
         except ValueError:  # a warm start from a distant beta can stall; the cold start is the reference
-            phi, k = _fixed_point(lambda x: problem.step(x, b), problem.start(), a, tl, iters)
+            phi, k = _fixed_point(lambda x: problem.step(x, b), problem.start(), a, tol_in, iters)
         warm[0] = phi
         count[0] += k
         return phi, k
@@ -325,17 +325,30 @@ def optimal_transform(procedure: str, N, *, beta=None, kl=None, ref=None, r=None
         if target >= top:
             raise ValueError(f"kl={target!r} is unattainable: the largest KL is {top:.6g}")
 
-        def f(log_b):
-            return problem.kl(solve(math.exp(log_b))[0], math.exp(log_b)) - target
+        def f(log_b, tol_in):
+            return problem.kl(solve(math.exp(log_b), tol_in)[0], math.exp(log_b)) - target
 
+        # Locate beta with loose inner solves (each a warm-started fixed point to 1e-8), then polish the root by
+        # secant steps at the full tolerance: the polish starts next to the answer, so its solves are short
+        loose = max(tl, 1e-8)
         lo, hi = -1.0, 0.0
-        while f(hi) > 0:
+        while f(hi, loose) > 0:
             lo, hi = hi, hi + 1.0
-        while f(lo) < 0:
+        while f(lo, loose) < 0:
             lo, hi = lo - 1.0, lo
             if lo < -60:
                 raise ValueError(f"kl={target!r} needs beta below 1e-26; not supported")
-        b = math.exp(brentq(f, lo, hi, xtol=1e-12))
+        x0 = brentq(lambda u: f(u, loose), lo, hi, xtol=1e-7)
+        x1 = x0 + 1e-5
+        f0, f1 = f(x0, tl), f(x1, tl)
+        for _ in range(8):
+            if f1 == f0 or abs(f1) <= 1e-13 * max(1.0, target):
+                break
+            x0, f0, x1 = x1, f1, x1 - f1 * (x1 - x0) / (f1 - f0)
+            f1 = f(x1, tl)
+        if abs(f1) > 1e-10 * max(1.0, target):  # the secant did not settle: fall back to a full-tolerance Brent
+            x1 = brentq(lambda u: f(u, tl), lo, hi, xtol=1e-12)
+        b = math.exp(x1)
     phi, _ = solve(b)
     if ref is not None and procedure == "won" and beta is not None:
         # On a finite law WoN's objective can have several stationary points (a large tie at the bottom makes the
