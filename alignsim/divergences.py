@@ -114,7 +114,13 @@ def binary_kl(a, b) -> float | np.ndarray:
     aa = V.real_array(a, "a", low=0.0, high=1.0)
     bb = V.real_array(b, "b", low=0.0, high=1.0)
     aa, bb = np.broadcast_arrays(aa, bb)
-    out = K.kl_terms(aa, bb) + K.kl_terms(1.0 - aa, 1.0 - bb)
+    # the failure side's ratio minus one is (b - a) / (1 - b): formed from b - a, not from the rounded 1 - a, so
+    # nearly equal a, b keep their digits (scipy gh-20710's input lost three)
+    qb = 1.0 - bb
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x = np.where(qb > 0, (bb - aa) / np.where(qb > 0, qb, 1.0), 0.0)
+    fail = np.where(qb > 0, qb * K.h(x), np.where(aa < 1.0, np.inf, 0.0))
+    out = K.kl_terms(aa, bb) + fail
     return float(out) if out.ndim == 0 else out
 
 

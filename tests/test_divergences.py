@@ -232,3 +232,17 @@ def test_inputs_are_not_mutated():
     a.kl(p, q), a.f_divergence(p, q, "js"), a.renyi_divergence(p, q, 2.0)
     np.testing.assert_array_equal(p, p0)
     np.testing.assert_array_equal(q, q0)
+
+
+@pytest.mark.parametrize("a_, b_", [(0.3, 0.3000001), (0.2, 0.2 + 1e-9), (1e-3, 1.0001e-3), (0.7, 0.69),
+                                    (0.4907128404560061, 0.49071284045652913),  # the old form: 2e-4 off
+                                    (0.45, 0.45 * (1 + 1e-11)), (0.999, 0.9990001)])
+def test_binary_kl_keeps_relative_accuracy_for_nearly_equal_laws(a_, b_):
+    """scipy gh-20710: forming 1 - a first loses digits when a ~ b; the exact value of the float inputs (50-digit
+    mpmath) is matched to a few ulps."""
+    import mpmath as mp
+
+    with mp.workdps(50):
+        x, y = mp.mpf(a_), mp.mpf(b_)
+        exact = float(x * mp.log(x / y) + (1 - x) * mp.log((1 - x) / (1 - y)))
+    assert a.binary_kl(a_, b_) == pytest.approx(exact, rel=1e-14, abs=0.0)
