@@ -326,7 +326,9 @@ def tail_probability(ref, r, n, x, beta=math.inf, *, log: bool = False):
     b = V.beta(beta)
     phi = pp if b == math.inf else np.exp(T.tilt_log(pp, rr, 1.0 / b))
     levels, logp = MemorylessLM(phi, rr, length).reward_law(log=True)
-    upper = np.append(np.logaddexp.accumulate(logp[::-1])[::-1], -np.inf)
+    # a probability: the summed masses round to 1 +- 4e-16, so the whole law's tail is set to one exactly
+    upper = np.minimum(np.append(np.logaddexp.accumulate(logp[::-1])[::-1], -np.inf), 0.0)
+    upper[0] = 0.0
     out = np.empty(xs.shape)
     for i, xi in np.ndenumerate(xs):
         target = Fraction(float(xi)) * length

@@ -204,3 +204,11 @@ def test_validation():
         a.bon_renyi_bound(4, 0.0)
     with pytest.raises(ValueError, match="N must be >= 2"):
         a.bonbon_beta(1)
+
+
+def test_tail_probability_below_the_support_is_exactly_one():
+    """The summed level masses can round to 1 + 2e-16; a probability must not."""
+    for seed in range(50):
+        p = np.random.default_rng(seed).dirichlet(np.ones(3))
+        assert a.tail_probability(p, [0.0, 1.0, 3.0], 50, -1.0) == 1.0
+        assert a.tail_probability(p, [0.0, 1.0, 3.0], 50, [-1.0, 0.5], log=True)[0] == 0.0
