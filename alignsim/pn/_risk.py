@@ -178,7 +178,11 @@ def risk_expansion(n, c1, c2=0.0, c3=0.0):
 # -------------------------------------------------------------------------------------------------- exact risk
 @dataclass(frozen=True)
 class ExactRisk:
-    """Exact MLE risk at one sample size (see :func:`exact_risk`)."""
+    """Exact MLE risk at one sample size (see :func:`exact_risk`).
+
+    When no sample of size ``n`` gives an MLE (``p_exists == 0``, e.g. a saturated model with more cells than
+    ``n``), the conditional risks ``risk`` and ``reverse`` are undefined and are NaN; ``risk_truncated`` is 0.
+    """
 
     n: int
     p_exists: float
@@ -265,6 +269,8 @@ def exact_risk(family, g, n) -> ExactRisk:
         inside = np.bincount(inv, weights=inside, minlength=sums.shape[0]) > 0
         means = sums / nn
     p_exists = float(np.sum(probs[inside]))
+    if not np.any(inside):  # no sample of this size has an MLE: the conditional risk is undefined
+        return ExactRisk(nn, 0.0, math.nan, 0.0, math.nan, int(probs.size))
     theta = fam._newton(means[inside])
     psi = logsumexp(fam.log_h + theta @ fam.T.T, axis=1)
     d = theta - theta_star

@@ -185,3 +185,16 @@ def test_permutation_invariance_and_directions(seed, K, g):
 def test_wrong_family_type_is_a_type_error():
     with pytest.raises(TypeError, match="FiniteExpFamily"):
         pn.risk_coefficients(np.eye(3), [0.2, 0.3, 0.5])
+
+
+def test_exact_risk_when_no_sample_has_an_mle():
+    """Three cells and n < 3: every sample misses a cell, so the MLE never exists; the conditional risk is
+    undefined (NaN, documented) and the truncated risk is 0, instead of a ZeroDivisionError."""
+    import math
+
+    fam = pn.FiniteExpFamily([[1, 0], [0, 1], [0, 0]])
+    for n in (1, 2):
+        res = pn.exact_risk(fam, [0.2, 0.3, 0.5], n)
+        assert res.p_exists == 0.0 and res.risk_truncated == 0.0
+        assert math.isnan(res.risk) and math.isnan(res.reverse)
+    assert pn.exact_risk(fam, [0.2, 0.3, 0.5], 3).p_exists == pytest.approx(6 * 0.2 * 0.3 * 0.5, rel=1e-14)
