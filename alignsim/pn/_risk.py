@@ -13,6 +13,7 @@ from .._lattice import compositions
 from .._moments import tensor_cumulants
 from ..models import MemorylessLM
 from ._family import _family, _truth, info_projection
+from ._saturated import is_saturated, saturated_risk_sums
 
 
 # -------------------------------------------------------------------------------------------------- expansion
@@ -194,6 +195,8 @@ class ExactRisk:
 
 #: Largest number of compositions (or lattice points) enumerated by :func:`exact_risk`.
 MAX_OUTCOMES = 5_000_000
+#: Largest number of count vectors streamed for a saturated family (constant memory; about 10 ns each).
+MAX_SATURATED = 2_000_000_000
 
 
 def exact_risk(family, g, n) -> ExactRisk:
@@ -209,9 +212,12 @@ def exact_risk(family, g, n) -> ExactRisk:
     (:math:`\binom{n+K-1}{K-1}` of them, at most :data:`MAX_OUTCOMES`), weights in log space. The unconditional
     risk is infinite in discrete settings: it is never reported.
 
-    Cost grows with the number of count vectors: on 2 cores about 0.2 s for :math:`K=3, n=100` (5 151 vectors),
-    3 s for :math:`K=3, n=1000`, 1.4 s for :math:`K=4, n=100` (177 thousand) and 13 s with 1.4 GB for
-    :math:`K=4, n=200` (1.4 million); the lattice path (:math:`p=1`, integer :math:`T`) is fast at any :math:`n`.
+    A **saturated** family (:math:`p=K-1`, affinely independent statistics: every positive law on the support)
+    has the empirical law as MLE, so its count vectors are streamed once in compiled code with closed-form risks
+    and constant memory: :math:`K=4, n=300` (4.6 million vectors) in 0.25 s, :math:`K=3, n=3000` in 0.2 s, up to
+    ``MAX_SATURATED`` vectors. Other families materialise the count vectors and solve one moment equation per
+    distinct mean: about 1.4 s for :math:`K=4, n=100` (177 thousand vectors) and 13 s with 1.4 GB for 1.4
+    million; the lattice path (:math:`p=1`, integer :math:`T`) is fast at any :math:`n`.
 
     Parameters
     ----------
@@ -245,6 +251,17 @@ def exact_risk(family, g, n) -> ExactRisk:
     psi_star = fam.log_partition(theta_star)
     K = fam.T.shape[0]
     integer = fam.p == 1 and np.all(fam.T == np.round(fam.T))
+    if is_saturated(fam.T) and np.all(gg > 0) and not integer:
+        # every positive law is in the family: the MLE is the empirical law, the projection the truth, and the
+        # risks are closed forms summed in one streaming pass (no count-vector array, no moment equations)
+        count = math.comb(nn + K - 1, K - 1)
+        if count > MAX_SATURATED:
+            raise ValueError(f"n={nn} needs {count} compositions (count vectors) of {K} cells (more than {MAX_SATURATED}); use a "
+                             "smaller n")
+        p_exists, trunc, rev, outcomes = saturated_risk_sums(nn, gg)
+        if p_exists == 0.0:
+            return ExactRisk(nn, 0.0, math.nan, 0.0, math.nan, int(outcomes))
+        return ExactRisk(nn, float(p_exists), trunc / p_exists, float(trunc), rev / p_exists, int(outcomes))
     if integer:
 
         s = gg > 0

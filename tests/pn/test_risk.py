@@ -198,3 +198,37 @@ def test_exact_risk_when_no_sample_has_an_mle():
         assert res.p_exists == 0.0 and res.risk_truncated == 0.0
         assert math.isnan(res.risk) and math.isnan(res.reverse)
     assert pn.exact_risk(fam, [0.2, 0.3, 0.5], 3).p_exists == pytest.approx(6 * 0.2 * 0.3 * 0.5, rel=1e-14)
+
+
+@pytest.mark.parametrize("T", [[[1, 0], [0, 1], [0, 0]], [[2.0, -1.0], [0.5, 3.0], [-1.0, 0.0]],
+                               [[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 0]]])
+def test_saturated_families_stream_the_same_exact_risk(monkeypatch, T):
+    """A saturated family (affinely independent statistics) is summed in one streaming pass with the empirical
+    law as MLE; the general path (count-vector array, moment equations by Newton) gives the same numbers."""
+    from alignsim.pn import _risk
+
+    fam = pn.FiniteExpFamily(T)
+    g = np.linspace(1.0, 2.0, len(T))
+    g /= g.sum()
+    for n in (len(T), 7, 40):
+        fast = pn.exact_risk(fam, g, n)
+        with monkeypatch.context() as m:
+            m.setattr(_risk, "is_saturated", lambda T: False)
+            slow = pn.exact_risk(fam, g, n)
+        assert fast.outcomes == slow.outcomes
+        assert fast.p_exists == pytest.approx(slow.p_exists, rel=1e-13, abs=0.0)
+        assert fast.risk == pytest.approx(slow.risk, rel=1e-11, abs=0.0)
+        assert fast.reverse == pytest.approx(slow.reverse, rel=1e-11, abs=0.0)
+
+
+def test_saturated_exact_risk_at_large_n_approaches_the_first_order_term():
+    """K = 4, n = 300 (4.6 million count vectors) and K = 3, n = 3000 stream in constant memory; n R_n -> c1 =
+    (K - 1) / 2 for a truth inside the family, and P(exists) is one to rounding."""
+    fam4 = pn.FiniteExpFamily([[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 0]])
+    r4 = pn.exact_risk(fam4, [0.1, 0.2, 0.3, 0.4], 300)
+    assert r4.outcomes == 4_590_551
+    assert 300 * r4.risk == pytest.approx(1.5, rel=0.03)
+    fam3 = pn.FiniteExpFamily([[1, 0], [0, 1], [0, 0]])
+    r3 = pn.exact_risk(fam3, [0.2, 0.3, 0.5], 3000)
+    assert 3000 * r3.risk == pytest.approx(1.0, rel=2e-3)
+    assert abs(1.0 - r3.p_exists) < 1e-13
