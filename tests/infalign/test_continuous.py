@@ -107,3 +107,14 @@ def test_one_calibration_sample_gives_the_identity_transform():
     one = ia.UniformCTRL(ia.smoothed(ia.exp_transform(12.63), 1), kl=0.5, intervals=SMALL)
     assert one.win_rate("bon", 4) == pytest.approx(ia.UniformCTRL("identity", kl=0.5, intervals=SMALL).win_rate(
         "bon", 4), abs=1e-12)
+
+
+@pytest.mark.parametrize("n", [3, 4, 11, 12, 1025, 16385])
+def test_compiled_cumulative_simpson_is_scipys_to_the_last_bit(n):
+    from scipy.integrate import cumulative_simpson
+
+    from alignsim._simpson import cumulative_simpson_uniform
+
+    y = np.random.default_rng(n).normal(size=n)
+    h = 1.0 / (n - 1)
+    assert np.array_equal(cumulative_simpson_uniform(y, h), cumulative_simpson(y, dx=h, initial=0.0))
