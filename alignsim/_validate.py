@@ -181,6 +181,34 @@ def sample_count(N, name: str = "N") -> tuple[float, float]:
     return (float(N) if log_n < 709.0 else math.inf), log_n
 
 
+#: Most values one Monte-Carlo call returns (int64 or float64: 4 GB).
+MAX_MC_OUTPUT = 500_000_000
+#: Most random draws one Monte-Carlo call makes (about ten minutes at the kernels' 1.6e9 draws/s on 2 cores).
+MAX_MC_DRAWS = 10 ** 12
+
+
+def mc_size(size, name: str = "size", *, draws_per_item: int = 1, output: bool = True) -> int:
+    """A Monte-Carlo sample size: an integer ``>= 1`` (integral floats accepted) whose output (at most
+    :data:`MAX_MC_OUTPUT` values) and work (``size * draws_per_item`` draws, at most :data:`MAX_MC_DRAWS`) are
+    checked before anything is allocated or run."""
+    n = length(size, name)
+    if output and n > MAX_MC_OUTPUT:
+        raise ValueError(f"{name} must be at most {MAX_MC_OUTPUT} (its output would not fit in memory), got "
+                         f"{_magnitude(n)}")
+    if n * draws_per_item > MAX_MC_DRAWS:
+        raise ValueError(f"{name} = {_magnitude(n)} with {_magnitude(draws_per_item)} draws each needs "
+                         f"{_magnitude(n * draws_per_item)} random draws, more than the {MAX_MC_DRAWS:.0e} one call may "
+                         f"make (about ten minutes); lower {name} or the number of draws per item")
+    return n
+
+
+def _magnitude(x: int) -> str:
+    """An integer for a message: as it is when short, in scientific notation otherwise (also beyond floats)."""
+    if x < 10 ** 6:
+        return str(x)
+    return f"{float(x):.3g}" if x < 10 ** 300 else f"about 1e{len(str(x)) - 1}"
+
+
 #: Most sample counts one vectorised call evaluates (each costs a pass over the levels).
 MAX_COUNTS = 100_000
 
@@ -212,9 +240,9 @@ def samples_or_inf(k, name: str = "k") -> float:
 
 
 def length(n, name: str = "length") -> int:
-    """A sequence length: an integer ``>= 1``."""
+    """A sequence length: an integer ``>= 1`` (a float is accepted when it is integral)."""
     if isinstance(n, (bool, np.bool_)) or not isinstance(n, (numbers.Integral, np.integer)):
-        if isinstance(n, (float, np.floating)) and float(n).is_integer() and n >= 1:
+        if isinstance(n, (float, np.floating)) and math.isfinite(n) and float(n).is_integer() and n >= 1:
             return int(n)
         raise TypeError(f"{name} must be an integer >= 1, got {n!r}")
     if n < 1:

@@ -276,3 +276,33 @@ def test_simulate_pg_thread_independent():
     np.testing.assert_array_equal(one, mc.simulate_pg(*args, rng=2))
     with pytest.raises(ValueError, match="kl_placement"):
         mc.simulate_pg(*args, kl_placement="penalty")
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: mc.sample_law([0.5, 0.5], 10 ** 12), "size must be at most"),
+    (lambda: mc.sample_law([0.5, 0.5], 2 ** 63), "size must be at most"),
+    (lambda: mc.sample_law([0.5, 0.5], 1e300), "size must be at most"),
+    (lambda: mc.sample_bon([0.5, 0.5], [0, 1], 4, 1e300), "size must be at most"),
+    (lambda: mc.simulate_rewards(a.MemorylessLM([0.5, 0.5], [0, 1], 10), 10 ** 12), "size must be at most"),
+    (lambda: mc.naive_bon([0.5, 0.5], [0, 1], 10 ** 12, 10), "random draws"),
+    (lambda: mc.naive_bon([0.5, 0.5], [0, 1], 10 ** 400, 10), "about 1e400 draws each"),
+    (lambda: mc.naive_soft_bon([0.5, 0.5], [0, 1], 10 ** 9, 1.0, 10 ** 4), "random draws"),
+    (lambda: mc.grpo_update_mean([0.5, 0.5], [0, 1], 10 ** 7, 10 ** 6), "random draws"),
+    (lambda: mc.simulate_grpo(np.zeros(2), [0, 1], [0.5, 0.5], 0.1, 0.1, 10 ** 6, 16, 10 ** 6), "n_runs"),
+    (lambda: mc.simulate_pg(np.zeros(2), [0, 1], [0.5, 0.5], 0.1, 0.1, 10 ** 6, 16, 10 ** 6), "n_runs"),
+    (lambda: mc.sample_judge_point(10 ** 9, 0.0, 0.1, 0.0, 1.0, 10 ** 6), "random draws"),
+])
+def test_sizes_are_capped_before_any_work(call, match):
+    """Sizes of 1e12, 2**63, 1e300 or 10**400 draws raise at once (they used to hang, or fail with MemoryError or
+    OverflowError), naming the argument."""
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_simulate_judge_names_a_wrong_model():
+    with pytest.raises(TypeError, match="model must be"):
+        mc.simulate_judge(None, 4)
+    from alignsim.judge import JudgeModel
+
+    with pytest.raises(ValueError, match="n_trials"):
+        mc.simulate_judge(JudgeModel(10, 20, 0.5, 1.0), 10 ** 9, n_trials=10 ** 6)

@@ -25,10 +25,13 @@ function                           what it draws
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import _validate as V
 from ..bon import bon_law, won_law
+from ..judge import JudgeModel
 from ..models import MemorylessLM
 from . import _judge as JK
 from . import _kernels as K
@@ -65,9 +68,12 @@ def _reward_tables(table, r):
 
 
 def _integer_n(N, name="N"):
-    if isinstance(N, (bool, np.bool_)) or not float(N).is_integer():
-        raise ValueError(f"{name} must be an integer >= 1 for simulation, got {N!r}")
-    return V.length(int(N), name)
+    """A number of draws to simulate: an integer >= 1 (huge values are caught by the work cap, not converted)."""
+    if isinstance(N, (int, np.integer)) and not isinstance(N, (bool, np.bool_)):
+        return V.length(N, name)
+    if isinstance(N, (float, np.floating)) and math.isfinite(N) and float(N).is_integer():
+        return V.length(int(N), name)
+    raise ValueError(f"{name} must be an integer >= 1 for simulation, got {N!r}")
 
 
 def sample_law(probs, size, *, values=None, rng=None):
@@ -103,7 +109,7 @@ def sample_law(probs, size, *, values=None, rng=None):
     True
     """
     pp = V.probabilities(probs, "probs")
-    n = V.length(size, "size")
+    n = V.mc_size(size)
     vals = None if values is None else V.rewards(values, "values", size=pp.size)
     t = K.alias_table(pp)
     block = _block(1)
@@ -142,7 +148,7 @@ def simulate_rewards(lm: MemorylessLM, size, *, rng=None, counts: bool = False):
     """
     if not isinstance(lm, MemorylessLM):
         raise TypeError(f"lm must be a MemorylessLM, got {type(lm).__name__}")
-    n = V.length(size, "size")
+    n = V.mc_size(size, draws_per_item=lm.length)
     t = K.alias_table(lm.p)
     block = _block(lm.length)
     states = _spawn(rng, n, block)
@@ -185,7 +191,7 @@ def naive_bon(ref, r, N, size, *, worst: bool = False, rng=None):
     """
     pp, rr = V.policy_and_rewards(ref, r, "ref")
     n_samples = _integer_n(N)
-    n = V.length(size, "size")
+    n = V.mc_size(size, draws_per_item=n_samples)
     t = K.alias_table(pp)
     block = _block(n_samples)
     return K.naive_best_of_n(t.threshold, t.alias, t.shift, t.mask, _reward_tables(t, rr)[0], n_samples, n,
@@ -230,7 +236,7 @@ def naive_bon_rewards(lm: MemorylessLM, N, size, *, worst: bool = False, rng=Non
     if not isinstance(lm, MemorylessLM):
         raise TypeError(f"lm must be a MemorylessLM, got {type(lm).__name__}")
     n_samples = _integer_n(N)
-    n = V.length(size, "size")
+    n = V.mc_size(size, draws_per_item=n_samples * lm.length)
     t = K.alias_table(lm.p)
     block = _block(n_samples * lm.length)
     return K.naive_best_of_n_sequences(t.threshold, *_reward_tables(t, lm.r), t.shift, t.mask, lm.length, n_samples,
@@ -277,7 +283,7 @@ def naive_soft_bon(ref, r, N, beta, size, *, rng=None):
     pp, rr = V.policy_and_rewards(ref, r, "ref")
     n_samples = _integer_n(N)
     b = V.real(beta, "beta", low=0.0, low_open=True)
-    n = V.length(size, "size")
+    n = V.mc_size(size, draws_per_item=n_samples)
     t = K.alias_table(pp)
     block = _block(2 * n_samples)
     return K.soft_best_of_n(t.threshold, t.alias, t.shift, t.mask, _reward_tables(t, rr)[0], n_samples, b, n,
@@ -418,7 +424,7 @@ def grpo_update_mean(pi, r, G, size, *, ddof: int = 1, eps: float = 0.0, rng=Non
     g = V.group_size(G, "G")
     d = V.choice(ddof, "ddof", (0, 1))
     e = V.real(eps, "eps", low=0.0)
-    n = V.length(size, "size")
+    n = V.mc_size(size, draws_per_item=g)
     t = K.alias_table(pp)
     block = _block(g)
     sums, sq = K.grpo_update_sums(t.threshold, t.alias, t.shift, t.mask, _reward_tables(t, rr)[0], pp, g, d, e, n,
@@ -428,11 +434,14 @@ def grpo_update_mean(pi, r, G, size, *, ddof: int = 1, eps: float = 0.0, rng=Non
     return mean, np.sqrt(var / n)
 
 
-def _training_args(theta0, r, ref, beta, eta, steps, n_runs):
-    """Validated (theta0, r, ref, beta, eta, steps, n_runs) of the training simulators."""
+def _training_args(theta0, r, ref, beta, eta, steps, n_runs, per_step):
+    """Validated (theta0, r, ref, beta, eta, steps, n_runs) of the training simulators; ``per_step`` samples a
+    step, so the work ``n_runs * steps * per_step`` is capped before the run starts."""
     th, rr, pr, b = V.softmax_bandit(theta0, r, ref, beta)
     e = V.real(eta, "eta", low=0.0, low_open=True)
-    return th, rr, pr, b, e, V.length(steps, "steps"), V.length(n_runs, "n_runs")
+    n_steps = V.length(steps, "steps")
+    runs = V.mc_size(n_runs, "n_runs", draws_per_item=n_steps * per_step)
+    return th, rr, pr, b, e, n_steps, runs
 
 
 def simulate_grpo(theta0, r, ref, beta, eta, steps, G, n_runs, *, ddof: int = 1, eps: float = 0.0, rng=None):
@@ -486,8 +495,8 @@ def simulate_grpo(theta0, r, ref, beta, eta, steps, G, n_runs, *, ddof: int = 1,
     >>> simulate_grpo([0.0, 0.0, 0.0], [1, 0.5, 0], [0.2, 0.3, 0.5], 0.25, 0.1, 50, 4, 8, rng=0).shape
     (8, 3)
     """
-    th, rr, pr, b, e, n_steps, runs = _training_args(theta0, r, ref, beta, eta, steps, n_runs)
     g = V.group_size(G, "G")
+    th, rr, pr, b, e, n_steps, runs = _training_args(theta0, r, ref, beta, eta, steps, n_runs, g)
     d = V.choice(ddof, "ddof", (0, 1))
     ep = V.real(eps, "eps", low=0.0)
     thetas = K.grpo_train(np.tile(th, (runs, 1)), rr, pr, b, e, n_steps, g, d, ep, _spawn(rng, runs, 1))
@@ -554,8 +563,8 @@ def simulate_pg(theta0, r, ref, beta, eta, steps, N, n_runs, *, baseline: str = 
     >>> simulate_pg([0.0, 0.0, 0.0], [1, 0.5, 0], [0.2, 0.3, 0.5], 0.25, 0.5, 20, 4, 8, rng=0).shape
     (8, 3)
     """
-    th, rr, pr, b, e, n_steps, runs = _training_args(theta0, r, ref, beta, eta, steps, n_runs)
     n = V.group_size(N, "N")
+    th, rr, pr, b, e, n_steps, runs = _training_args(theta0, r, ref, beta, eta, steps, n_runs, n)
     V.choice(baseline, "baseline", ("rloo", "group_mean"))
     V.choice(kl_kind, "kl_kind", tuple(_KIND_CODES))
     V.choice(kl_placement, "kl_placement", tuple(_PLACEMENT_CODES))
@@ -608,12 +617,16 @@ def simulate_judge(model, k, T=0.0, *, n_test: int = 256, n_trials: int = 64, rn
     >>> sorted(out), out["error"].shape
     (['error', 'mu2', 's2'], (8,))
     """
+    if not isinstance(model, JudgeModel):
+        raise TypeError(f"model must be an alignsim.judge.JudgeModel, got {type(model).__name__}")
     d = V.length(model.d, "model.d")
     n = V.length(model.n, "model.n")
     kk = V.length(k, "k")
     TT = V.real(T, "T", low=0.0)
     tests = V.length(n_test, "n_test")
     trials = V.group_size(n_trials, "n_trials")
+    # each trial draws a teacher, n training points and n_test tests of k candidates
+    V.mc_size(trials, "n_trials", draws_per_item=d * (n + 1) + tests * kk * 2)
     family, param = model.judge[0], float(model.judge[1])
     if family == "paper_cR":
         family, param = "scale", param * model.deterministic_equivalent().R
@@ -664,6 +677,6 @@ def sample_judge_point(k, T, mu, rho, s, size, *, rng=None):
     TT = V.real(T, "T", low=0.0)
     m, r = V.real(mu, "mu"), V.real(rho, "rho")
     sd = V.real(s, "s", low=0.0, low_open=True)
-    n = V.length(size, "size")
+    n = V.mc_size(size, draws_per_item=kk)
     block = _block(kk + 1)
     return JK.point_selections(kk, TT, m, r, sd, n, _spawn(rng, n, block), block)
