@@ -150,7 +150,7 @@ def tilt_kl(ref, r, beta) -> float:
     ----------
     ref, r : array_like, shape (K,)
     beta : float
-        :math:`0 < \beta \le \infty`.
+        :math:`0 \le \beta \le \infty` (0: the reward-maximising limit).
 
     Returns
     -------
@@ -181,7 +181,7 @@ def tilt_mean(ref, r, beta) -> float:
     r : array_like, shape (K,)
         Rewards of the outcomes (finite).
     beta : float
-        KL coefficient, 0 < beta <= inf (inf is the reference itself).
+        KL coefficient, 0 <= beta <= inf (inf: the reference; 0: the reward-maximising limit).
 
     Returns
     -------

@@ -37,6 +37,20 @@ def _lattice_types(rng):
     return 0.0, float(np.max(np.abs(a - b) / np.maximum(1.0, np.abs(b))))
 
 
+@check("lm.win_rate_vs_enumeration", "win rate with ties one half (Beirami et al. 2024, section 5)",
+       "MemorylessLM.win_rate of two random LMs of length 4 (V = 3 and V = 2, integer rewards in 0..2, so ties "
+       "are frequent) vs brute force over all pairs of sequences; also W(a, b) + W(b, a) = 1", 1e-13)
+def _win_enum(rng):
+    a = MemorylessLM(rng.dirichlet(np.ones(3)), rng.permutation(3).astype(float), 4)
+    b = MemorylessLM(rng.dirichlet(np.ones(2)), rng.permutation(3)[:2].astype(float), 4)
+    lv_a, pr_a = enumerate_lm(a.p, a.r, 4)
+    lv_b, pr_b = enumerate_lm(b.p, b.r, 4)
+    brute = math.fsum(pa * pb * (1.0 if x > y else 0.5 if x == y else 0.0)
+                      for x, pa in zip(lv_a, pr_a) for y, pb in zip(lv_b, pr_b))
+    got = a.win_rate(b)
+    return brute, got if abs(got + b.win_rate(a) - 1.0) < 1e-13 else math.inf
+
+
 @check("lm.bon_sequence_kl", "Beirami et al. 2024 sec. 2 + random tie-breaking",
        "KL of BoN over whole sequences (enumerated, ties split in proportion) vs the level-law KL", 1e-12)
 def _bon_seq(rng):

@@ -207,8 +207,8 @@ def naive_bon_rewards(lm: MemorylessLM, N, size, *, worst: bool = False, rng=Non
     lm : MemorylessLM
         The model whose whole sequences are sampled.
     N : int or float
-        Number of samples, N >= 1; huge values (up to 1e300 or an int beyond the float range) are handled
-        through log N.
+        Number of draws per selection, an integer >= 1 (simulated: ``size * N`` draws are capped at
+        ``alignsim._validate.MAX_MC_DRAWS``; the exact-law samplers take any N).
     size : int
         Number of draws (capped before any work).
     worst : bool
@@ -255,8 +255,8 @@ def naive_soft_bon(ref, r, N, beta, size, *, rng=None):
     r : array_like, shape (K,)
         Rewards of the outcomes (finite).
     N : int or float
-        Number of samples, N >= 1; huge values (up to 1e300 or an int beyond the float range) are handled
-        through log N.
+        Number of draws per selection, an integer >= 1 (simulated: ``size * N`` draws are capped at
+        ``alignsim._validate.MAX_MC_DRAWS``; the exact-law samplers take any N).
     beta : float
         Selection temperature, > 0.
     size : int
