@@ -133,6 +133,22 @@ def log_convolution_power(log_kernel: np.ndarray, n: int) -> np.ndarray:
     return result
 
 
+#: Most entries ``count * m`` that :func:`checked_compositions` enumerates (int64: 400 MB).
+MAX_COMPOSITION_ENTRIES = 50_000_000
+
+
+def checked_compositions(n: int, m: int, name: str):
+    """:func:`compositions`, after checking that the ``C(n + m - 1, m - 1)`` rows fit in memory; ``name`` is the
+    argument that set ``n`` (named in the error)."""
+    import math
+
+    count = math.comb(n + m - 1, m - 1)
+    if count * m > MAX_COMPOSITION_ENTRIES:
+        raise ValueError(f"{name} = {n} with {m} outcomes needs {count:.3g} multinomial types, more than the "
+                         f"{MAX_COMPOSITION_ENTRIES // m:.3g} that fit in memory; lower {name}")
+    return compositions(n, m)
+
+
 @nb.njit(cache=True)
 def compositions(n, m):
     """All vectors of ``m`` non-negative integers summing to ``n``, in lexicographic order (one per row)."""

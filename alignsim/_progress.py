@@ -12,12 +12,17 @@ def track(items, progress, desc: str):
     ``False`` or ``None`` shows nothing; a callable is called as ``progress(i, total)`` after item ``i`` (for
     scripts that report progress their own way).
     """
+    if not (callable(progress) or progress is None or isinstance(progress, bool)):
+        raise TypeError(f"progress must be True, False, None or a callable progress(i, total), got {progress!r}")
     items = list(items)
     if callable(progress):
-        for i, item in enumerate(items):
-            yield item
-            progress(i, len(items))
-    elif progress:
-        yield from tqdm(items, desc=desc, disable=None, leave=False)
-    else:
-        yield from items
+        return _calling(items, progress)
+    if progress:
+        return iter(tqdm(items, desc=desc, disable=None, leave=False))
+    return iter(items)
+
+
+def _calling(items, progress):
+    for i, item in enumerate(items):
+        yield item
+        progress(i, len(items))

@@ -91,15 +91,16 @@ def probabilities(p, name: str = "p", *, axis: int | None = None) -> np.ndarray:
     return arr / total
 
 
-def rewards(r, name: str = "r", *, size: int | None = None) -> np.ndarray:
-    """Check a 1-D array of finite rewards (of length ``size`` if given) and return a float copy."""
+def rewards(r, name: str = "r", *, size: int | None = None, like: str = "p") -> np.ndarray:
+    """Check a 1-D array of finite rewards (of length ``size``, the length of the argument ``like``, if given) and
+    return a float copy."""
     arr = _as_float_array(r, name)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
     if arr.size == 0:
         raise ValueError(f"{name} must not be empty")
     if size is not None and arr.size != size:
-        raise ValueError(f"{name} must have the same length as p ({size}), got {arr.size}")
+        raise ValueError(f"{name} and {like} must have the same length, got {arr.size} and {size}")
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite; got NaN or inf in {name}")
     return arr
@@ -108,7 +109,7 @@ def rewards(r, name: str = "r", *, size: int | None = None) -> np.ndarray:
 def policy_and_rewards(p, r, p_name: str = "ref", r_name: str = "r"):
     """Validate a reference law and its rewards together (same length)."""
     pp = probabilities(p, p_name)
-    rr = rewards(r, r_name, size=pp.size)
+    rr = rewards(r, r_name, size=pp.size, like=p_name)
     return pp, rr
 
 
@@ -187,18 +188,19 @@ MAX_MC_OUTPUT = 500_000_000
 MAX_MC_DRAWS = 10 ** 12
 
 
-def mc_size(size, name: str = "size", *, draws_per_item: int = 1, output: bool = True) -> int:
+def mc_size(size, name: str = "size", *, draws_per_item: int = 1, per: str = "", output: bool = True) -> int:
     """A Monte-Carlo sample size: an integer ``>= 1`` (integral floats accepted) whose output (at most
     :data:`MAX_MC_OUTPUT` values) and work (``size * draws_per_item`` draws, at most :data:`MAX_MC_DRAWS`) are
-    checked before anything is allocated or run."""
+    checked before anything is allocated or run; ``per`` names the arguments that set ``draws_per_item``."""
     n = length(size, name)
     if output and n > MAX_MC_OUTPUT:
         raise ValueError(f"{name} must be at most {MAX_MC_OUTPUT} (its output would not fit in memory), got "
                          f"{_magnitude(n)}")
     if n * draws_per_item > MAX_MC_DRAWS:
-        raise ValueError(f"{name} = {_magnitude(n)} with {_magnitude(draws_per_item)} draws each needs "
+        by = f" (set by {per})" if per else ""
+        raise ValueError(f"{name} = {_magnitude(n)} with {_magnitude(draws_per_item)} draws each{by} needs "
                          f"{_magnitude(n * draws_per_item)} random draws, more than the {MAX_MC_DRAWS:.0e} one call may "
-                         f"make (about ten minutes); lower {name} or the number of draws per item")
+                         f"make (about ten minutes); lower {name} or {per or 'the number of draws per item'}")
     return n
 
 
@@ -208,6 +210,9 @@ def _magnitude(x: int) -> str:
         return str(x)
     return f"{float(x):.3g}" if x < 10 ** 300 else f"about 1e{len(str(x)) - 1}"
 
+
+#: Most steps an iteration stores (deterministic dynamics: one row of the policy per step).
+MAX_STEPS = 10_000_000
 
 #: Most sample counts one vectorised call evaluates (each costs a pass over the levels).
 MAX_COUNTS = 100_000
@@ -239,15 +244,28 @@ def samples_or_inf(k, name: str = "k") -> float:
     return v
 
 
-def length(n, name: str = "length") -> int:
-    """A sequence length: an integer ``>= 1`` (a float is accepted when it is integral)."""
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (numbers.Integral, np.integer)):
-        if isinstance(n, (float, np.floating)) and math.isfinite(n) and float(n).is_integer() and n >= 1:
-            return int(n)
-        raise TypeError(f"{name} must be an integer >= 1, got {n!r}")
-    if n < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {n}")
+def length(n, name: str = "length", *, low: int = 1, high: int | None = None, why: str = "") -> int:
+    """An integer ``low <= n <= high`` (a float is accepted when it is integral); ``why`` says what the upper
+    bound protects (memory, time) in the message."""
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (numbers.Real, np.integer, np.floating)):
+        raise TypeError(f"{name} must be an integer >= {low}, got {n!r}")
+    if not isinstance(n, (numbers.Integral, np.integer)):
+        if not (math.isfinite(n) and float(n).is_integer()):
+            raise TypeError(f"{name} must be an integer >= {low}, got {n!r}")
+        n = int(n)
+    if n < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {n}")
+    if high is not None and n > high:
+        raise ValueError(f"{name} must be at most {high}{' (' + why + ')' if why else ''}, got {_magnitude(int(n))}")
     return int(n)
+
+
+def flag(value, name: str) -> bool:
+    """A yes/no switch: ``True`` or ``False`` (numpy booleans too). Anything else is refused, since a string such
+    as ``"no"`` would silently count as true."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 def group_size(n, name: str = "G") -> int:
@@ -259,7 +277,9 @@ def group_size(n, name: str = "G") -> int:
 
 
 def choice(value, name: str, allowed) -> str:
-    if value not in allowed:
+    """One of the ``allowed`` values (strings, or integers such as ``ddof``); booleans and unhashable values are
+    refused with the same message."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (str, numbers.Integral)) or value not in allowed:
         raise ValueError(f"{name} must be one of {sorted(allowed)}, got {value!r}")
     return value
 
@@ -283,15 +303,15 @@ def rng(seed) -> np.random.Generator:
         raise TypeError(f"rng must be None, an int, a SeedSequence or a numpy Generator: {exc}") from None
 
 
-def softmax_bandit(theta, r, ref, beta):
+def softmax_bandit(theta, r, ref, beta, theta_name: str = "theta"):
     """A softmax-bandit instance ``(theta, r, ref, beta)``: at least two logits, rewards of the same length, a
     full-support reference and ``beta >= 0``; returns the checked float arrays and ``beta``."""
-    th = real_array(theta, "theta")
+    th = real_array(theta, theta_name)
     if th.ndim != 1 or th.size < 2:
-        raise ValueError(f"theta must be a 1-D array of at least two logits, got shape {th.shape}")
-    rr = rewards(r, "r", size=th.size)
+        raise ValueError(f"{theta_name} must be a 1-D array of at least two logits, got shape {th.shape}")
+    rr = rewards(r, "r", size=th.size, like=theta_name)
     pr = probabilities(ref, "ref")
-    same_shape(th, pr, "theta", "ref")
+    same_shape(th, pr, theta_name, "ref")
     if np.any(pr == 0):
         raise ValueError("ref must have full support")
     b = real(beta, "beta", low=0.0)

@@ -273,7 +273,7 @@ def cumulants(ref, r, order: int = 6, beta=math.inf, length: int = 1) -> np.ndar
     array([ 0.5  ,  0.25 ,  0.   , -0.125])
     """
     pp, rr = V.policy_and_rewards(ref, r, "ref")
-    k = V.length(order, "order")
+    k = V.length(order, "order", high=64, why="cumulants of higher order overflow in float")
     n = V.length(length, "length")
     lam = T.lam_of(V.beta(beta))
     ps, rs = T.support(pp, rr)
@@ -320,6 +320,7 @@ def tail_probability(ref, r, n, x, beta=math.inf, *, log: bool = False):
     >>> round(a.tail_probability([0.5, 0.5], [0, 1], 2, 0.5), 12)
     0.75
     """
+    log = V.flag(log, "log")
     pp, rr = V.policy_and_rewards(ref, r, "ref")
     length = V.length(n, "n")
     xs = V.real_array(x, "x")

@@ -30,7 +30,7 @@ from scipy.optimize import brentq
 from scipy.special import gammaln, log_softmax
 
 from . import _validate as V
-from ._lattice import compositions
+from ._lattice import checked_compositions
 from .regularisers import pass_at_k
 from .tilting import tilt
 
@@ -134,9 +134,9 @@ def pg_iterate(theta0, r, ref, beta, eta, steps: int) -> np.ndarray:
     >>> pg_iterate([0.0, 0.0], [1.0, 0.0], [0.5, 0.5], 1.0, 0.5, 2).shape
     (3, 2)
     """
-    th, rr, pr, b = V.softmax_bandit(theta0, r, ref, beta)
+    th, rr, pr, b = V.softmax_bandit(theta0, r, ref, beta, "theta0")
     e = V.real(eta, "eta", low=0.0, low_open=True)
-    n = V.length(steps, "steps") if steps else 0
+    n = V.length(steps, "steps", low=0, high=V.MAX_STEPS, why="every step is stored")
     out = np.empty((n + 1, th.size))
     out[0] = np.exp(log_softmax(th))
     for t in range(n):
@@ -179,7 +179,7 @@ def pg_flow(theta0, r, ref, beta, t_eval) -> np.ndarray:
     >>> pg_flow([0.0, 0.0], [1.0, 0.0], [0.5, 0.5], 1.0, [0.0, 50.0])[-1].round(6)
     array([0.731059, 0.268941])
     """
-    th, rr, pr, b = V.softmax_bandit(theta0, r, ref, beta)
+    th, rr, pr, b = V.softmax_bandit(theta0, r, ref, beta, "theta0")
     ts = V.real_array(t_eval, "t_eval", low=0.0).ravel()
     sol = solve_ivp(lambda _t, y: _grad(y, rr, pr, b), (0.0, float(ts.max())), th, method="DOP853", t_eval=ts,
                     rtol=1e-12, atol=1e-12)
@@ -267,12 +267,12 @@ def npg_iterate(pi0, r, ref, beta, eta, steps: int) -> np.ndarray:
     [0.773333856, 0.182668346, 0.043997798]
     """
     p0 = V.probabilities(pi0, "pi0")
-    rr = V.rewards(r, "r", size=p0.size)
+    rr = V.rewards(r, "r", size=p0.size, like="pi0")
     pr = V.probabilities(ref, "ref")
     V.same_shape(p0, pr, "pi0", "ref")
     b = V.real(beta, "beta", low=0.0)
     e = V.real(eta, "eta", low=0.0, low_open=True)
-    n = V.length(steps, "steps") if steps else 0
+    n = V.length(steps, "steps", low=0, high=V.MAX_STEPS, why="every step is stored")
     if np.any(p0 == 0):
         raise ValueError("pi0 must have full support (a softmax policy)")
     ts = np.arange(n + 1)
@@ -330,7 +330,7 @@ def grpo_expected_update(pi, r, G: int, ddof: int = 1, eps: float = 0.0) -> np.n
     [0.210553737, 0.120953785, -0.331507523]
     """
     pp = V.probabilities(pi, "pi")
-    rr = V.rewards(r, "r", size=pp.size)
+    rr = V.rewards(r, "r", size=pp.size, like="pi")
     g = V.group_size(G, "G")
     d = V.choice(ddof, "ddof", (0, 1))
     e = V.real(eps, "eps", low=0.0)
@@ -345,7 +345,7 @@ def grpo_expected_update(pi, r, G: int, ddof: int = 1, eps: float = 0.0) -> np.n
             factor = grpo_binary_factor(p, g, d, e / scale)
             return factor * _fisher(pp, hi.astype(float))
         return np.zeros_like(pp)
-    comps = compositions(g, pp.size).astype(float)
+    comps = checked_compositions(g, pp.size, "G").astype(float)
     with np.errstate(divide="ignore"):
         log_w = gammaln(g + 1.0) - gammaln(comps + 1.0).sum(axis=1) + comps @ np.log(pp)
     weights = np.exp(log_w)
@@ -449,7 +449,7 @@ def forward_kl_fixed_point(r, ref, beta):
     ([0.750445953, 0.132362195, 0.117191853], 1.06662705)
     """
     pr = V.probabilities(ref, "ref")
-    rr = V.rewards(r, "r", size=pr.size)
+    rr = V.rewards(r, "r", size=pr.size, like="ref")
     b = V.real(beta, "beta", low=0.0, low_open=True)
     if np.any(pr == 0):
         raise ValueError("ref must have full support")
@@ -543,7 +543,7 @@ def reinforce_expected_update(pi, r, N: int, baseline: str = "rloo") -> np.ndarr
     [0.0975, 0.03375, -0.13125]
     """
     pp = V.probabilities(pi, "pi")
-    rr = V.rewards(r, "r", size=pp.size)
+    rr = V.rewards(r, "r", size=pp.size, like="pi")
     n = V.group_size(N, "N")
     V.choice(baseline, "baseline", ("rloo", "group_mean"))
     g = _fisher(pp, rr)
@@ -594,9 +594,9 @@ def grpo_iterate(theta0, r, ref, beta, eta, steps: int, G: int, ddof: int = 1, e
     >>> grpo_iterate(np.log([0.2, 0.3, 0.5]), [1, 0.5, 0], [0.2, 0.3, 0.5], 0.25, 1.0, 3, 4).shape
     (4, 3)
     """
-    th, rr, pr, b = V.softmax_bandit(theta0, r, ref, beta)
+    th, rr, pr, b = V.softmax_bandit(theta0, r, ref, beta, "theta0")
     e = V.real(eta, "eta", low=0.0, low_open=True)
-    n = V.length(steps, "steps")
+    n = V.length(steps, "steps", low=0, high=V.MAX_STEPS, why="every step is stored")
     out = np.empty((n + 1, th.size))
     out[0] = np.exp(log_softmax(th))
     for t in range(n):

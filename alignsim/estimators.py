@@ -29,7 +29,7 @@ import pandas as pd
 from scipy.special import gammaln, log_softmax
 
 from . import _validate as V
-from ._lattice import compositions
+from ._lattice import checked_compositions
 from ._moments import cumulants
 from .divergences import kl
 
@@ -191,7 +191,7 @@ def estimator_moments(pi, ref, kind: str = "k3", orders=(1, 2, 3, 4)) -> dict:
     out = {"kl": d, "mean": mean, "var": max(second - mean * mean, 0.0),
            "rel_bias": (mean - d) / d if d > 0 else 0.0}
     for m in orders:
-        m = V.length(m, "orders")
+        m = V.length(m, "orders", high=64, why="higher moments overflow")
         out[f"moment_{m}"] = math.fsum(w * vals ** m)
     return out
 
@@ -571,6 +571,7 @@ def gradient_table(theta, ref, theta_old, rtol: float = 1e-9, *, with_gradients:
     ...        "target"].item()
     'forward'
     """
+    with_gradients = V.flag(with_gradients, "with_gradients")
     targets = kl_gradient_targets(theta, ref, theta_old)
     rev = targets["reverse"]
     rows = []
@@ -711,7 +712,7 @@ def sequence_kl_gradient(theta, ref, length: int, kind: str = "k3", placement: s
     log_p = log_softmax(th)
     p = np.exp(log_p)
     ell = log_p - np.log(qq)
-    counts = compositions(n, th.size).astype(float)
+    counts = checked_compositions(n, th.size, "length").astype(float)
     weights = np.exp(gammaln(n + 1.0) - gammaln(counts + 1.0).sum(axis=1) + counts @ log_p)
     S = counts @ ell
     if placement == "reward":

@@ -234,6 +234,7 @@ class MemorylessLM:
         >>> levels.size, bool(abs(probs.sum() - 1) < 1e-12)
         (30000, True)
         """
+        log = V.flag(log, "log")
         V.choice(method, "method", ("auto", "lattice", "types"))
         key = (method, max_lattice_levels, max_types)
         if self._law is None or self._law[0] != key:
@@ -323,7 +324,7 @@ class MemorylessLM:
         ndarray, shape (size,)
             Simulated sequence rewards.
         """
-        size = V.length(size, "size")
+        size = V.mc_size(size, draws_per_item=self.p.size, per="the number of outcomes")
         gen = V.rng(rng)
         counts = gen.multinomial(self.length, self.p, size=size)
         return counts @ self.r
@@ -354,6 +355,7 @@ class MemorylessLM:
         probs : ndarray
             Their probabilities (or log-probabilities) under best-of-N.
         """
+        log = V.flag(log, "log")
         levels, _, log_g = self._bon_logs(N)
         return (levels, log_g) if log else (levels, np.exp(log_g))
 
@@ -375,6 +377,7 @@ class MemorylessLM:
         probs : ndarray
             Their probabilities (or log-probabilities) under worst-of-N.
         """
+        log = V.flag(log, "log")
         n, log_n = V.sample_count(N)
         levels, log_p = self.reward_law(log=True)
         log_g = bon_log_level_law(log_p[::-1], n, log_n)[::-1]

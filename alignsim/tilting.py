@@ -314,6 +314,7 @@ def beta_for_kl(ref, r, delta, *, strict: bool = False) -> float:
     >>> round(a.beta_for_kl([0.7, 0.3], [0, 1], 0.1), 11)
     1.10395862356
     """
+    strict = V.flag(strict, "strict")
     ps, rs, d = _budget(ref, r, delta)
     if strict and d > T.max_kl(ps, rs):
         raise ValueError(f"delta must lie in [0, max_kl = {T.max_kl(ps, rs):.12g}] with strict=True, got {d!r}")

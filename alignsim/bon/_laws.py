@@ -83,6 +83,7 @@ def bon_law(ref, r, N, *, ties: str = "random", levels: bool = False):
     >>> a.bon_law([0.2, 0.3, 0.5], [0, 1, 1], 4).round(6)
     array([0.0016, 0.3744, 0.624 ])
     """
+    levels = V.flag(levels, "levels")
     pp, rr, nn = _prepare(ref, r, N, ties)
     return _over_n(N, nn, lambda c: _bon_law(pp, rr, c, ties, levels))
 
@@ -144,6 +145,7 @@ def won_law(ref, r, N, *, ties: str = "random", levels: bool = False):
     >>> a.won_law([0.5, 0.5], [0, 1], 2)
     array([0.75, 0.25])
     """
+    levels = V.flag(levels, "levels")
     pp, rr, nn = _prepare(ref, r, N, ties)
 
     def law(c):

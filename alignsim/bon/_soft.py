@@ -85,6 +85,7 @@ def soft_bon_law(ref, r, N, beta, *, levels: bool = False):
     >>> a.soft_bon_law([0.5, 0.5], [0, 1], 2, 1.0).round(6)
     array([0.384471, 0.615529])
     """
+    levels = V.flag(levels, "levels")
     pp, rr, nn = _prepare(ref, r, N)
     b = V.beta(beta)
     lv, mass, idx = group(pp, rr)

@@ -47,7 +47,7 @@ _GRIDS: dict[int, _Grid] = {}
 
 
 def _intervals(intervals) -> int:
-    n = V.length(intervals, "intervals")
+    n = V.length(intervals, "intervals", high=2 ** 24, why="the grid and its solves must fit in memory and time")
     if n % 2 or n < 16:
         raise ValueError(f"intervals must be an even integer >= 16, got {intervals}")
     return n

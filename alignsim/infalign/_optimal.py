@@ -297,7 +297,7 @@ def optimal_transform(procedure: str, N, *, beta=None, kl=None, ref=None, r=None
     n = nn[0]
     a = V.real(alpha, "alpha", low=0.0, high=1.0, low_open=True)
     tl = V.real(tol, "tol", low=0.0, low_open=True)
-    iters = V.length(max_iter, "max_iter")
+    iters = V.length(max_iter, "max_iter", high=10 ** 7, why="each iteration is a pass over the grid")
     if (beta is None) == (kl is None):
         raise ValueError("give exactly one of beta and kl")
     if (ref is None) != (r is None):

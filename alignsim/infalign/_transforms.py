@@ -328,7 +328,7 @@ def smoothed(transform, m) -> Transform:
     168.1653886
     """
     tr = _transform(transform)
-    mm = V.length(m, "m")
+    mm = V.length(m, "m", high=10 ** 7, why="the transform is evaluated at the m + 1 points k/m")
     k = np.arange(mm + 1)
     values = tr(k / mm)
     if not np.all(np.isfinite(values)):

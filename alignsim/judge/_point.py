@@ -84,6 +84,7 @@ def point_error(k, T, mu, rho, s, *, excess: bool = False):
     >>> round(point_error(2, 0.5, 0.3, 0.2, 1.0), 10)
     0.4962483643
     """
+    excess = V.flag(excess, "excess")
     kk = V.samples_or_inf(k)
     TT = _temperature(T)
     mu_a = V.real_array(mu, "mu")

@@ -110,7 +110,7 @@ def sample_law(probs, size, *, values=None, rng=None):
     """
     pp = V.probabilities(probs, "probs")
     n = V.mc_size(size)
-    vals = None if values is None else V.rewards(values, "values", size=pp.size)
+    vals = None if values is None else V.rewards(values, "values", size=pp.size, like="probs")
     t = K.alias_table(pp)
     block = _block(1)
     idx = K.alias_sample(t.threshold, t.alias, t.shift, t.mask, n, _spawn(rng, n, block), block)
@@ -146,9 +146,10 @@ def simulate_rewards(lm: MemorylessLM, size, *, rng=None, counts: bool = False):
     >>> bool(abs(x.mean() - 5) < 0.05)
     True
     """
+    counts = V.flag(counts, "counts")
     if not isinstance(lm, MemorylessLM):
         raise TypeError(f"lm must be a MemorylessLM, got {type(lm).__name__}")
-    n = V.mc_size(size, draws_per_item=lm.length)
+    n = V.mc_size(size, draws_per_item=lm.length, per="the length of lm")
     t = K.alias_table(lm.p)
     block = _block(lm.length)
     states = _spawn(rng, n, block)
@@ -189,9 +190,10 @@ def naive_bon(ref, r, N, size, *, worst: bool = False, rng=None):
     >>> bool(abs(x.mean() - 0.75) < 0.01)
     True
     """
+    worst = V.flag(worst, "worst")
     pp, rr = V.policy_and_rewards(ref, r, "ref")
     n_samples = _integer_n(N)
-    n = V.mc_size(size, draws_per_item=n_samples)
+    n = V.mc_size(size, draws_per_item=n_samples, per="N")
     t = K.alias_table(pp)
     block = _block(n_samples)
     return K.naive_best_of_n(t.threshold, t.alias, t.shift, t.mask, _reward_tables(t, rr)[0], n_samples, n,
@@ -233,10 +235,11 @@ def naive_bon_rewards(lm: MemorylessLM, N, size, *, worst: bool = False, rng=Non
     >>> bool(abs(x.mean() - 0.75) < 0.01)
     True
     """
+    worst = V.flag(worst, "worst")
     if not isinstance(lm, MemorylessLM):
         raise TypeError(f"lm must be a MemorylessLM, got {type(lm).__name__}")
     n_samples = _integer_n(N)
-    n = V.mc_size(size, draws_per_item=n_samples * lm.length)
+    n = V.mc_size(size, draws_per_item=n_samples * lm.length, per="N")
     t = K.alias_table(lm.p)
     block = _block(n_samples * lm.length)
     return K.naive_best_of_n_sequences(t.threshold, *_reward_tables(t, lm.r), t.shift, t.mask, lm.length, n_samples,
@@ -283,7 +286,7 @@ def naive_soft_bon(ref, r, N, beta, size, *, rng=None):
     pp, rr = V.policy_and_rewards(ref, r, "ref")
     n_samples = _integer_n(N)
     b = V.real(beta, "beta", low=0.0, low_open=True)
-    n = V.mc_size(size, draws_per_item=n_samples)
+    n = V.mc_size(size, draws_per_item=n_samples, per="N")
     t = K.alias_table(pp)
     block = _block(2 * n_samples)
     return K.soft_best_of_n(t.threshold, t.alias, t.shift, t.mask, _reward_tables(t, rr)[0], n_samples, b, n,
@@ -331,6 +334,7 @@ def sample_bon(ref, r, N, size, *, worst: bool = False, ties: str = "random", rn
     >>> int(x.min())
     1
     """
+    worst = V.flag(worst, "worst")
     law = (won_law if worst else bon_law)(ref, r, N, ties=ties)
     return sample_law(law, size, rng=rng)
 
@@ -370,6 +374,7 @@ def sample_bon_rewards(lm: MemorylessLM, N, size, *, worst: bool = False, rng=No
     >>> bool(x.min() > 40)
     True
     """
+    worst = V.flag(worst, "worst")
     if not isinstance(lm, MemorylessLM):
         raise TypeError(f"lm must be a MemorylessLM, got {type(lm).__name__}")
     levels, probs = (lm.won_reward_law(N) if worst else lm.bon_reward_law(N))
@@ -420,11 +425,11 @@ def grpo_update_mean(pi, r, G, size, *, ddof: int = 1, eps: float = 0.0, rng=Non
     True
     """
     pp = V.probabilities(pi, "pi")
-    rr = V.rewards(r, "r", size=pp.size)
+    rr = V.rewards(r, "r", size=pp.size, like="pi")
     g = V.group_size(G, "G")
     d = V.choice(ddof, "ddof", (0, 1))
     e = V.real(eps, "eps", low=0.0)
-    n = V.mc_size(size, draws_per_item=g)
+    n = V.mc_size(size, draws_per_item=g, per="G")
     t = K.alias_table(pp)
     block = _block(g)
     sums, sq = K.grpo_update_sums(t.threshold, t.alias, t.shift, t.mask, _reward_tables(t, rr)[0], pp, g, d, e, n,
@@ -434,13 +439,13 @@ def grpo_update_mean(pi, r, G, size, *, ddof: int = 1, eps: float = 0.0, rng=Non
     return mean, np.sqrt(var / n)
 
 
-def _training_args(theta0, r, ref, beta, eta, steps, n_runs, per_step):
+def _training_args(theta0, r, ref, beta, eta, steps, n_runs, per_step, per_name):
     """Validated (theta0, r, ref, beta, eta, steps, n_runs) of the training simulators; ``per_step`` samples a
     step, so the work ``n_runs * steps * per_step`` is capped before the run starts."""
-    th, rr, pr, b = V.softmax_bandit(theta0, r, ref, beta)
+    th, rr, pr, b = V.softmax_bandit(theta0, r, ref, beta, "theta0")
     e = V.real(eta, "eta", low=0.0, low_open=True)
     n_steps = V.length(steps, "steps")
-    runs = V.mc_size(n_runs, "n_runs", draws_per_item=n_steps * per_step)
+    runs = V.mc_size(n_runs, "n_runs", draws_per_item=n_steps * per_step, per=f"steps and {per_name}")
     return th, rr, pr, b, e, n_steps, runs
 
 
@@ -496,7 +501,7 @@ def simulate_grpo(theta0, r, ref, beta, eta, steps, G, n_runs, *, ddof: int = 1,
     (8, 3)
     """
     g = V.group_size(G, "G")
-    th, rr, pr, b, e, n_steps, runs = _training_args(theta0, r, ref, beta, eta, steps, n_runs, g)
+    th, rr, pr, b, e, n_steps, runs = _training_args(theta0, r, ref, beta, eta, steps, n_runs, g, "G")
     d = V.choice(ddof, "ddof", (0, 1))
     ep = V.real(eps, "eps", low=0.0)
     thetas = K.grpo_train(np.tile(th, (runs, 1)), rr, pr, b, e, n_steps, g, d, ep, _spawn(rng, runs, 1))
@@ -563,8 +568,9 @@ def simulate_pg(theta0, r, ref, beta, eta, steps, N, n_runs, *, baseline: str = 
     >>> simulate_pg([0.0, 0.0, 0.0], [1, 0.5, 0], [0.2, 0.3, 0.5], 0.25, 0.5, 20, 4, 8, rng=0).shape
     (8, 3)
     """
+    return_logits = V.flag(return_logits, "return_logits")
     n = V.group_size(N, "N")
-    th, rr, pr, b, e, n_steps, runs = _training_args(theta0, r, ref, beta, eta, steps, n_runs, n)
+    th, rr, pr, b, e, n_steps, runs = _training_args(theta0, r, ref, beta, eta, steps, n_runs, n, "N")
     V.choice(baseline, "baseline", ("rloo", "group_mean"))
     V.choice(kl_kind, "kl_kind", tuple(_KIND_CODES))
     V.choice(kl_placement, "kl_placement", tuple(_PLACEMENT_CODES))
@@ -626,7 +632,7 @@ def simulate_judge(model, k, T=0.0, *, n_test: int = 256, n_trials: int = 64, rn
     tests = V.length(n_test, "n_test")
     trials = V.group_size(n_trials, "n_trials")
     # each trial draws a teacher, n training points and n_test tests of k candidates
-    V.mc_size(trials, "n_trials", draws_per_item=d * (n + 1) + tests * kk * 2)
+    V.mc_size(trials, "n_trials", draws_per_item=d * (n + 1) + tests * kk * 2, per="k and n_test")
     family, param = model.judge[0], float(model.judge[1])
     if family == "paper_cR":
         family, param = "scale", param * model.deterministic_equivalent().R
@@ -677,6 +683,6 @@ def sample_judge_point(k, T, mu, rho, s, size, *, rng=None):
     TT = V.real(T, "T", low=0.0)
     m, r = V.real(mu, "mu"), V.real(rho, "rho")
     sd = V.real(s, "s", low=0.0, low_open=True)
-    n = V.mc_size(size, draws_per_item=kk)
+    n = V.mc_size(size, draws_per_item=kk, per="k")
     block = _block(kk + 1)
     return JK.point_selections(kk, TT, m, r, sd, n, _spawn(rng, n, block), block)

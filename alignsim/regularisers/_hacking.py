@@ -105,7 +105,7 @@ def goodhart_toy(kind: str = "G1", *, eps: float = 0.003, hack_reward: float | N
 
     V.choice(kind, "kind", ("G1", "G2"))
     e = V.real(eps, "eps", low=0.0, high=1.0, low_open=True, high_open=True)
-    n = V.length(n_honest, "n_honest")
+    n = V.length(n_honest, "n_honest", high=10 ** 7, why="the toy has n_honest + 3 responses")
     honest = norm.ppf((np.arange(1, n + 1) - 0.5) / n)
     q = np.concatenate((np.full(n, (1 - e) / n), np.full(3, e / 3)))
     gold = np.concatenate((honest, [-1.0, -1.0, -1.0]))
@@ -211,8 +211,8 @@ def gold_path(ref, proxy, gold, method: str = "kl", grid=None, *, alpha=None):
 
 
     pp = V.probabilities(ref, "ref")
-    pr = V.rewards(proxy, "proxy", size=pp.size)
-    gd = V.rewards(gold, "gold", size=pp.size)
+    pr = V.rewards(proxy, "proxy", size=pp.size, like="ref")
+    gd = V.rewards(gold, "gold", size=pp.size, like="ref")
     hack = pr > gd
     rows = []
     if method == "bon":
@@ -277,8 +277,8 @@ def correlated_proxy_bound(pi, ref, proxy, gold) -> float:
     ppi = V.probabilities(pi, "pi")
     pp = V.probabilities(ref, "ref")
     V.same_shape(ppi, pp, "pi", "ref")
-    pr = V.rewards(proxy, "proxy", size=pp.size)
-    gd = V.rewards(gold, "gold", size=pp.size)
+    pr = V.rewards(proxy, "proxy", size=pp.size, like="ref")
+    gd = V.rewards(gold, "gold", size=pp.size, like="ref")
     chi2 = f_divergence(ppi, pp, "chi2")
     if not math.isfinite(chi2):
         return -math.inf

@@ -331,7 +331,7 @@ def nash_kl(P, ref, tau, *, steps: int = 20_000, eta: float = 0.5, tol: float = 
         raise ValueError(f"eta * tau must be < 1 for mirror descent, got {e * t!r}")
     log_q = np.log(pp)
     logits = log_q.copy()
-    for _ in range(V.length(steps, "steps")):
+    for _ in range(V.length(steps, "steps", high=V.MAX_STEPS, why="one pass over the game per step")):
         new = (1 - e * t) * logits + e * t * log_q + e * (PP @ np.exp(logits))
         new -= logsumexp(new)
         done = np.max(np.abs(new - logits)) < tol

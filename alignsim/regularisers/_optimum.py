@@ -207,7 +207,7 @@ def f_optimum(ref, r, beta, divergence: str = "reverse_kl", *, alpha=None) -> FO
     array([0.2, 0.3, 0.3, 0.2])
     """
     pp = V.probabilities(ref, "ref")
-    rr = V.rewards(r, "r", size=pp.size)
+    rr = V.rewards(r, "r", size=pp.size, like="ref")
     b = V.real(beta, "beta", low=0.0, low_open=True)
     gen = generator(divergence, alpha=alpha)
     name = gen.name if gen.alpha is None else ("alpha_lt1" if gen.alpha < 1 else "alpha_gt1")
@@ -357,7 +357,7 @@ def f_frontier(ref, r, divergences=("reverse_kl", "forward_kl", "js", "chi2", "h
     """
 
     pp = V.probabilities(ref, "ref")
-    rr = V.rewards(r, "r", size=pp.size)
+    rr = V.rewards(r, "r", size=pp.size, like="ref")
     if betas is None:
         spread = max(float(np.ptp(rr[pp > 0])), 1e-12)
         betas = spread * np.geomspace(1e-2, 1e2, 60)
