@@ -170,7 +170,11 @@ def _softmax_chunk(k, tau, m):
     r0 = math.sqrt(13.0 * tau)
     n_rad = max(int(math.ceil(4.0 * max(float(np.max(r_hi)) - r0, 0.0))), 1)
     radial = (r0 + np.maximum(r_hi - r0, 0.0)[:, None] * np.linspace(0.0, 1.0, n_rad + 1)[None, :]) ** 2 / tau
-    breaks = np.concatenate([tail, unit, radial, v_hi[:, None]], axis=1)
+    # at small tau the selected rival's distance (~1/k) lies far beyond r0 in v ~ r^2/tau: radii doubling from r0
+    # to the first spacing keep each panel's nodes spread in r (a Gauss rule in v sees a smooth function of sqrt v)
+    n_geo = max(int(math.ceil(math.log2(0.25 / r0))), 0) if r0 < 0.25 else 0
+    geometric = np.broadcast_to((r0 * 2.0 ** np.arange(n_geo + 1)) ** 2 / tau, (m.size, n_geo + 1))
+    breaks = np.concatenate([tail, unit, radial, geometric, v_hi[:, None]], axis=1)
     breaks = np.sort(np.clip(breaks, low[:, None], v_hi[:, None]), axis=1)
     v, wv = composite(breaks, 8)
     M, N1, N2 = _inner(v, tau, m)

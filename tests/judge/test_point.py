@@ -187,3 +187,16 @@ def test_broadcasting_matches_scalar_calls():
 def test_selection_sampler_agrees_with_the_exact_error(k, T, mu, rho, s):
     x = sample_judge_point(k, T, mu, rho, s, 200_000, rng=11) ** 2
     assert abs(x.mean() - J.point_error(k, T, mu, rho, s)) <= 4.5 * x.std() / math.sqrt(x.size)
+
+
+@pytest.mark.parametrize("k, mu, rho, s", [(10, 0.5, 0.0, 1.0), (4, 0.3, 0.2, 1.0), (100, -1.0, 0.4, 2.0),
+                                           (3, 2.0, 0.0, 1.0)])
+def test_the_softmax_error_tends_to_best_of_k_as_the_temperature_vanishes(k, mu, rho, s):
+    """Issue 17: at T = 1e-5..1e-12 the gap to the T = 0 value was ~2e-4, at T = 1e-20 the value collapsed to
+    6.7e-10 and T <= 1e-310 gave NaN. The gap must shrink like T^2 until the quadrature's floor (~1e-10) and stay
+    there down to the smallest subnormal."""
+    e0 = J.point_error(k, 0.0, mu, rho, s)
+    gaps = {t: abs(J.point_error(k, t * s * s, mu, rho, s) / e0 - 1.0)
+            for t in (1e-6, 1e-7, 1e-8, 1e-9, 1e-12, 1e-20, 1e-300, 5e-324)}
+    assert gaps[1e-6] < 1e-7, gaps
+    assert all(g <= 2e-10 for t, g in gaps.items() if t <= 1e-8), gaps
