@@ -118,12 +118,21 @@ def same_shape(a: np.ndarray, b: np.ndarray, a_name: str, b_name: str) -> None:
         raise ValueError(f"{a_name} and {b_name} must have the same shape, got {a.shape} and {b.shape}")
 
 
+def _float(x, name: str) -> float:
+    """``float(x)``, or a ValueError naming the argument when an integer is beyond the float range."""
+    try:
+        return float(x)
+    except OverflowError:
+        raise ValueError(f"{name} = {_magnitude(int(x))} is beyond the float range (at most 1.8e308) where this "
+                         "formula needs it as a float") from None
+
+
 def real(x, name: str, *, low: float = -math.inf, high: float = math.inf, low_open: bool = False,
          high_open: bool = False, allow_inf: bool = False) -> float:
     """Check a real scalar lies in the stated interval and return it as ``float``."""
     if isinstance(x, (bool, np.bool_)) or not isinstance(x, (numbers.Real, np.floating, np.integer)):
         raise TypeError(f"{name} must be a real number, got {type(x).__name__}")
-    v = float(x)
+    v = _float(x, name)
     if math.isnan(v) or (math.isinf(v) and not allow_inf):
         raise ValueError(f"{name} must be finite, got {v!r}")
     lo_ok = v > low if low_open else v >= low
@@ -235,9 +244,12 @@ def sample_counts(N, name: str = "N"):
 
 def samples_or_inf(k, name: str = "k") -> float:
     """A number of samples ``k >= 1`` as a float, ``inf`` allowed (a limit); non-integers are accepted where a
-    formula interpolates in ``k`` (e.g. the Beta(1, k) order statistic)."""
+    formula interpolates in ``k`` (e.g. the Beta(1, k) order statistic). Integers beyond the float range count
+    as ``inf``: the callers' limits hold there to rounding."""
     if isinstance(k, (bool, np.bool_)) or not isinstance(k, (numbers.Real, np.floating, np.integer)):
         raise TypeError(f"{name} must be a number of samples >= 1 (or inf), got {type(k).__name__}")
+    if isinstance(k, (int, np.integer)) and k > 2 ** 1023:
+        return math.inf  # beyond the float range: the k -> inf limit, equal to the value there to rounding
     v = float(k)
     if math.isnan(v) or v < 1:
         raise ValueError(f"{name} must be >= 1 (a number of samples, inf allowed), got {k!r}")

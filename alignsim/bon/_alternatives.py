@@ -160,6 +160,9 @@ def winrate_tilt_for_kl(kl):
         lo -= 2.0
     while f(hi) < 0:
         hi += 2.0
+        if hi > 709.0:
+            raise ValueError(f"kl = {target!r} needs a tilt strength c beyond the float range (about exp({hi:g})); "
+                             "the win-rate tilt's KL grows only like log c")
     return math.exp(brentq(f, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps))
 
 

@@ -231,8 +231,17 @@ def bon_renyi_bound(N, alpha):
     a = V.real(alpha, "alpha", low=0.0, low_open=True)
     if a == 1.0:
         return bon_kl_bound(N)
-    n = math.exp(log_n)
-    return float((a * log_n - math.log1p(a * (n - 1.0))) / (a - 1.0))
+    if log_n == 0.0:
+        return 0.0
+    # log(N - 1) and log(1 + a (N - 1)) without forming N or a (N - 1), which overflow for huge N or alpha
+    log_n1 = log_n + math.log1p(-math.exp(-log_n)) if log_n > 1e-3 else math.log(math.expm1(log_n))
+    log_a_n1 = math.log(a) + log_n1
+    if log_a_n1 < 700.0 and a < 1e300:
+        return float((a * log_n - math.log1p(math.exp(log_a_n1))) / (a - 1.0))
+    # a (N - 1) beyond the float range: log(1 + a (N - 1)) = log a + log(N - 1) + log1p(1 / (a (N - 1))), and
+    # (a log N - that) / (a - 1) = log N + (log N - that) / (a - 1) keeps a out of the numerator
+    log_term = log_a_n1 + math.log1p(math.exp(-log_a_n1))
+    return float(log_n + (log_n - log_term) / (a - 1.0))
 
 
 def bonbon_beta(N):
@@ -263,10 +272,11 @@ def bonbon_beta(N):
     0.090909090909
     """
 
-    log_n = V.log_sample_count(N)
-    n = math.exp(log_n)
+    n, log_n = V.sample_count(N)
     if n < 2:
         raise ValueError(f"N must be >= 2 for BoNBoN's beta (best and worst differ), got {N!r}")
+    if math.isinf(n):  # H_{N-1} = log N + gamma to rounding; the value underflows to 0 (it is below 1e-308)
+        return math.exp(-math.log(2.0) - log_n - math.log(log_n + np.euler_gamma))
     harmonic = float(digamma(n) + np.euler_gamma)  # H_{N-1}
     return 1.0 / (2.0 * (n - 1.0) * harmonic)
 

@@ -20,16 +20,20 @@ def _soft_bon_level_law(lv, mass, log_n, beta):
     n = math.exp(log_n)
     logw = (lv - lv.max()) / beta
     w = np.exp(logw)
-    w_min = float(w.min())
     u_lo = -log_n - 45.0
-    u_hi = math.log(60.0 / (n * w_min))
+    u_hi = math.log(60.0) - log_n - float(logw.min())
     panels = max(int(math.ceil((u_hi - u_lo) / 0.5)), 1)
     edges = np.linspace(u_lo, u_hi, panels + 1)
     half = 0.5 * (edges[1:] - edges[:-1])
     u = ((edges[:-1] + half)[:, None] + half[:, None] * _GL_X[None, :]).ravel()
     wts = (half[:, None] * _GL_W[None, :]).ravel()
     t = np.exp(u)
-    log_m = logsumexp(np.log(mass)[None, :] - t[:, None] * w[None, :], axis=1)
+    # log M(t), M(t) = E exp(-t w): multiplied by N - 1, so near t = 0 it needs relative accuracy: there
+    # log M = log1p(-E[-expm1(-t w)]) (positive terms, no cancellation); elsewhere log-sum-exp of the masses
+    lost = (-np.expm1(-t[:, None] * w[None, :])) @ mass
+    with np.errstate(divide="ignore"):
+        log_m = np.where(lost < 0.5, np.log1p(-np.minimum(lost, 0.5)),
+                         logsumexp(np.log(mass)[None, :] - t[:, None] * w[None, :], axis=1))
     base = u + (n - 1.0) * log_m + np.log(wts)
     out = np.empty_like(mass)
     for start in range(0, lv.size, 256):
@@ -54,7 +58,9 @@ def soft_bon_law(ref, r, N, beta, *, levels: bool = False):
     a one-dimensional integral (from :math:`1/x=\int_0^\infty e^{-tx}dt`) evaluated in log space with composite
     16-point Gauss-Legendre in :math:`\log t`; the selection probabilities sum to one exactly in theory, and the
     quadrature keeps :math:`|\sum\pi - 1|` below ``1e-12``. :math:`\beta\to\infty` gives ``ref``,
-    :math:`\beta\to0` gives :func:`bon_law` (random ties). When the reward range exceeds
+    :math:`\beta\to0` gives :func:`bon_law` (random ties). When :math:`N\,\mathbb E[w] > e^{40}` the law is the
+    tilt :math:`p\,w/\mathbb E[w]` to rounding (the selection's correction is :math:`O(1/(N\,\mathbb E[w]))`), which
+    also holds for ``N`` beyond the float range. When the reward range exceeds
     :math:`700\beta` the weights leave the float range: if then
     :math:`N e^{-\mathrm{gap}_{\min}/\beta} < 10^{-16}` the result is :func:`bon_law` (the two laws differ by at
     most that much in total variation), otherwise a ``ValueError`` is raised.
@@ -89,8 +95,13 @@ def soft_bon_law(ref, r, N, beta, *, levels: bool = False):
     pp, rr, nn = _prepare(ref, r, N)
     b = V.beta(beta)
     lv, mass, idx = group(pp, rr)
+    log_tilted = np.log(mass) + (lv - lv[-1]) / b if b < math.inf else None
     if b == math.inf or lv.size == 1:
         g = mass.copy()
+    elif nn[1] + logsumexp(log_tilted) > 40.0:
+        # N E[w] > e^40 (w <= 1): the rivals' total weight is N E[w] to relative 1e-17, so the law is the tilt
+        # p w / E[w] (its O(1 / (N E[w])) correction is below rounding)
+        g = np.exp(log_tilted - logsumexp(log_tilted))
     elif (lv[-1] - lv[0]) / b <= _SOFT_MAX_SPREAD:
         g = _soft_bon_level_law(lv, mass, nn[1], b)
         total = g.sum()

@@ -134,9 +134,7 @@ def calibration_moments(ref, r, m, transform=None):
 # Finite laws: exact inference-time win rates, result (B), CTRL policies
 # --------------------------------------------------------------------------------------------------------------
 def _decode(law, r, kind, nn):
-    if kind == "won":
-        return won_law(law, r, nn[0] if nn[0] < math.inf else math.exp(nn[1]))
-    return bon_law(law, r, nn[0] if nn[0] < math.inf else math.exp(nn[1]))
+    return (won_law if kind == "won" else bon_law)(law, r, nn[2])
 
 
 def _finite_win_rate(pi, ref, r, kind, nn, against):
@@ -249,8 +247,13 @@ def transformed_reward(pi, ref, r, procedure: str = "bon", N=1, *, against: str 
     a = np.bincount(inv, weights=ppi, minlength=levels.size)
     comp = _decode(pref, rr, kind, nn) if against == "decoded" else pref
     c = calibrated(np.bincount(inv, weights=comp, minlength=levels.size), levels)
-    g = _lemma_b(a, c, kind, nn[0])
-    return (g - g[0])[inv]
+    with np.errstate(invalid="ignore", over="ignore"):
+        g = _lemma_b(a, c, kind, nn[0])
+        out = (g - g[0])[inv]
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"N = about 1e{nn[1] / math.log(10.0):.0f}: the transformed reward, of order N (c_i - c_(i+1)) at the top level, is beyond "
+                         "the float range")
+    return out
 
 
 @dataclass(frozen=True)

@@ -362,4 +362,5 @@ def _procedure(procedure, N):
     n, log_n = V.sample_count(N)
     if procedure == "std" and n != 1:
         raise ValueError(f"N must be 1 for procedure='std' (plain sampling), got {N!r}")
-    return ("bon", (1.0, 0.0)) if procedure == "std" else (procedure, (n, log_n))
+    # (N as float, log N, N as given): the exact laws take N itself, which may be an integer beyond floats
+    return ("bon", (1.0, 0.0, 1)) if procedure == "std" else (procedure, (n, log_n, N))
