@@ -67,6 +67,21 @@ def _k3(ell: np.ndarray) -> np.ndarray:
     return np.maximum(out, 0.0)
 
 
+def _log_values(ell: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(log|k|, k < 0)`` of the estimator values, finite where ``k`` itself overflows (``k3`` at ``ell < -709``:
+    ``log k3 = -ell + log1p((ell - 1) e^ell)``)."""
+    with np.errstate(divide="ignore"):
+        if kind == "k1":
+            return np.log(np.abs(ell)), ell < 0
+        if kind == "k2":
+            return math.log(0.5) + 2.0 * np.log(np.abs(ell)), np.zeros(ell.shape, bool)
+        far = ell < -700.0
+        out = np.empty_like(ell)
+        out[far] = -ell[far] + np.log1p((ell[far] - 1.0) * np.exp(ell[far]))
+        out[~far] = np.log(_k3(ell[~far]))
+    return out, np.zeros(ell.shape, bool)
+
+
 def _values(ell: np.ndarray, kind: str) -> np.ndarray:
     if kind == "k1":
         return ell.copy()
@@ -169,7 +184,9 @@ def estimator_moments(pi, ref, kind: str = "k3", orders=(1, 2, 3, 4)) -> dict:
     Returns
     -------
     dict
-        ``kl``, ``mean``, ``var``, ``rel_bias`` and ``moment_m`` for each requested order ``m``.
+        ``kl``, ``mean``, ``var``, ``rel_bias`` and ``moment_m`` for each requested order ``m``. A moment (or the
+        variance) whose true value exceeds the float range is ``inf``: where ``pi`` has a mass far below ``ref``'s,
+        ``k2`` and ``k3`` grow like ``ref/pi`` (each term is formed in log space, so nothing overflows early).
 
     References
     ----------
@@ -183,17 +200,25 @@ def estimator_moments(pi, ref, kind: str = "k3", orders=(1, 2, 3, 4)) -> dict:
     -0.1423037493
     """
     V.choice(kind, "kind", _KINDS)
-    w, ell, pp, rr = _log_ratio(pi, ref)
-    vals = _values(ell, kind)
+    w, ell, pp, rr = _log_ratio(pi, ref, "pi", "ref")
+    log_abs, negative = _log_values(ell, kind)
     d = kl(pp, rr)
-    mean = math.fsum(w * vals)
-    second = math.fsum(w * vals * vals)
+    mean = _moment(w, log_abs, negative, 1)
+    second = _moment(w, log_abs, negative, 2)
     out = {"kl": d, "mean": mean, "var": max(second - mean * mean, 0.0),
            "rel_bias": (mean - d) / d if d > 0 else 0.0}
     for m in orders:
         m = V.length(m, "orders", high=64, why="higher moments overflow")
-        out[f"moment_{m}"] = math.fsum(w * vals ** m)
+        out[f"moment_{m}"] = _moment(w, log_abs, negative, m)
     return out
+
+
+def _moment(w, log_abs, negative, m: int) -> float:
+    """``sum(w * k**m)`` with each term formed as ``exp(log w + m log|k|)``: a tiny mass times a huge value stays
+    finite where ``k**m`` alone would overflow."""
+    with np.errstate(over="ignore"):
+        terms = np.exp(np.log(w) + m * log_abs) * np.where(negative, (-1.0) ** m, 1.0)
+    return math.fsum(terms)
 
 
 @V.renamed_keywords(p="pi", q="ref")
@@ -317,6 +342,9 @@ def _logits(theta, name="theta"):
     th = V.real_array(theta, name)
     if th.ndim != 1 or th.size < 2:
         raise ValueError(f"{name} must be a 1-D array of at least two logits, got shape {th.shape}")
+    if not math.isfinite(float(th.max()) - float(th.min())):
+        raise ValueError(f"{name} must span less than 1.8e308 (the log-probabilities max - theta would overflow), "
+                         f"got max {th.max()!r} and min {th.min()!r}")
     return th
 
 
@@ -387,12 +415,16 @@ def expected_kl_gradient(theta, ref, kind: str = "k3", placement: str = "loss", 
     >>> bool(np.allclose(expected_kl_gradient(np.log(pi), ref, "k3", "loss"), pi - ref))   # forward KL!
     True
     """
-    log_pi, log_mu, f = _sample_gradient(theta, ref, kind, placement, behaviour, is_weight)
-    return _master(np.exp(log_mu), np.exp(log_pi), f)
+    log_pi, log_mu, ell, rr = _sample_gradient(theta, ref, kind, placement, behaviour, is_weight)
+    # mu w rho: ref itself with the importance weight pi/mu, else mu ref / pi
+    log_m_rho = np.log(rr) if is_weight != "none" else (log_mu - log_pi) + np.log(rr)
+    mf = _weighted_coefficient(log_mu, log_m_rho, kind, placement, is_weight, ell, log_pi - log_mu)
+    return mf - np.exp(log_pi) * math.fsum(mf)  # the master identity E_mu[f s] = mu f - pi E_mu f
 
 
 def _sample_gradient(theta, ref, kind, placement, behaviour, is_weight):
-    """Validated ``(log pi, log mu, f)`` of :func:`expected_kl_gradient` and :func:`sample_gradient_coefficient`."""
+    """Validated ``(log pi, log mu, ell, ref)`` of :func:`expected_kl_gradient` and
+    :func:`sample_gradient_coefficient`."""
     V.choice(kind, "kind", _KINDS)
     V.choice(placement, "placement", _PLACEMENTS)
     V.choice(is_weight, "is_weight", _IS)
@@ -408,7 +440,7 @@ def _sample_gradient(theta, ref, kind, placement, behaviour, is_weight):
         b = _logits(behaviour, "behaviour")
         V.same_shape(th, b, "theta", "behaviour")
         log_mu = log_softmax(b)
-    return log_pi, log_mu, _coefficient(kind, placement, is_weight, log_pi - np.log(rr), np.exp(log_pi - log_mu))
+    return log_pi, log_mu, log_pi - np.log(rr), rr
 
 
 def sample_gradient_coefficient(theta, ref, kind: str = "k3", placement: str = "loss", behaviour=None,
@@ -455,13 +487,42 @@ def sample_gradient_coefficient(theta, ref, kind: str = "k3", placement: str = "
     >>> f.tolist()
     [1.0, 1.0]
     """
-    return _sample_gradient(theta, ref, kind, placement, behaviour, is_weight)[2]
+    log_pi, log_mu, ell, _ = _sample_gradient(theta, ref, kind, placement, behaviour, is_weight)
+    with np.errstate(over="ignore"):
+        return _coefficient(kind, placement, is_weight, ell, np.exp(log_pi - log_mu))
+
+
+def _weighted_coefficient(log_m, log_m_rho, kind, placement, is_weight, ell, log_is):
+    """``m * f(y)`` for masses ``m = exp(log_m)`` and the coefficient ``f`` of :func:`_coefficient`, finite wherever
+    the product is: k3's ratio ``rho = e^-ell`` enters only as ``exp(log_m_rho)``, the caller's stable log of
+    ``m * w * rho`` (``w`` the importance weight), so a mass that underflows times a ratio that overflows (logits
+    spanning more than ~745) is their finite product."""
+    lw = log_m + (log_is if is_weight != "none" else 0.0)
+    mw = np.exp(lw)
+    far = ell < -700.0
+    if kind != "k3" or placement == "straight_through" or not np.any(far):
+        return mw * _coefficient(kind, placement, is_weight, ell, None)
+    out = mw * _coefficient(kind, placement, is_weight, np.where(far, 0.0, ell), None)
+    with np.errstate(over="ignore"):
+        m_rho = np.exp(log_m_rho[far])
+    if not np.all(np.isfinite(m_rho)):
+        raise ValueError("the expected gradient exceeds the float range: the sampling policy puts mass where "
+                         "ref/pi > 1e308 (theta spans more than ~700 and the behaviour policy does not follow it), "
+                         "so k3's ratio times that mass overflows")
+    e, mwf = ell[far], mw[far]
+    if placement == "reward":  # k3 = rho - 1 + ell
+        out[far] = m_rho - mwf + mwf * e
+    elif is_weight == "differentiable":  # k3 + (1 - rho) = ell
+        out[far] = mwf * e
+    else:  # 1 - rho
+        out[far] = mwf - m_rho
+    return out
 
 
 def _coefficient(kind, placement, is_weight, ell, w):
     """Per-outcome coefficient f(y) of the per-sample gradient f(y) s_y of a placement (table in
-    :func:`expected_kl_gradient`); ``w`` is the importance weight pi / mu."""
-    w = w if is_weight != "none" else np.ones_like(ell)
+    :func:`expected_kl_gradient`); ``w`` is the importance weight pi / mu (``None``: applied by the caller)."""
+    w = w if is_weight != "none" and w is not None else np.ones_like(ell)
     if placement == "reward":
         return w * _values(ell, kind)
     if placement == "straight_through":
@@ -507,8 +568,11 @@ def kl_gradient_targets(theta, ref, behaviour=None) -> dict:
     th = _logits(theta)
     rr = V.probabilities(ref, "ref")
     V.same_shape(th, rr, "theta", "ref")
-    pi = np.exp(log_softmax(th))
-    ell = np.log(pi) - np.log(rr)
+    if np.any(rr == 0):
+        raise ValueError("ref must have full support (a softmax policy always has)")
+    log_pi = log_softmax(th)
+    pi = np.exp(log_pi)
+    ell = log_pi - np.log(rr)
     out = {"reverse": _master(pi, pi, ell), "forward": pi - rr,
            "k2_divergence": _master(pi, pi, 0.5 * ell * ell + ell), "zero": np.zeros_like(pi)}
     if behaviour is not None:
@@ -572,6 +636,8 @@ def gradient_table(theta, ref, theta_old, rtol: float = 1e-9, *, with_gradients:
     'forward'
     """
     with_gradients = V.flag(with_gradients, "with_gradients")
+    rtol = V.real(rtol, "rtol", low=0.0, low_open=True)
+    V.same_shape(_logits(theta), _logits(theta_old, "theta_old"), "theta", "theta_old")
     targets = kl_gradient_targets(theta, ref, theta_old)
     rev = targets["reverse"]
     rows = []
@@ -713,12 +779,8 @@ def sequence_kl_gradient(theta, ref, length: int, kind: str = "k3", placement: s
     p = np.exp(log_p)
     ell = log_p - np.log(qq)
     counts = checked_compositions(n, th.size, "length").astype(float)
-    weights = np.exp(gammaln(n + 1.0) - gammaln(counts + 1.0).sum(axis=1) + counts @ log_p)
+    log_weights = gammaln(n + 1.0) - gammaln(counts + 1.0).sum(axis=1) + counts @ log_p
     S = counts @ ell
-    if placement == "reward":
-        f = _values(S, kind)
-    elif placement == "straight_through":
-        f = S
-    else:
-        f = _derivative(kind, S)
-    return (weights * f) @ (counts - n * p[None, :])
+    log_weights_rho = gammaln(n + 1.0) - gammaln(counts + 1.0).sum(axis=1) + counts @ np.log(qq)  # weight e^-S
+    return _weighted_coefficient(log_weights, log_weights_rho, kind, placement, "none", S, 0.0) @ (
+        counts - n * p[None, :])

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from scipy.integrate import quad
 
 import alignsim as a
+from alignsim import estimators as E
 from alignsim.estimators import (
     estimator_moments,
     gaussian_estimator_stats,
@@ -287,3 +288,55 @@ def test_g3_memoryless_sequence_gradients():
     np.testing.assert_allclose(sequence_kl_gradient(th, q, L, "k2", "reward"),
                                L / 2 * F(ell ** 2) + L * (L - 1) * (p @ ell) * F(ell), rtol=1e-12)
     np.testing.assert_allclose(rev, L * kl_gradient_targets(th, q)["reverse"], atol=5e-9)
+
+
+def _mp_expected_gradient(theta, ref, kind, placement, behaviour, is_weight):
+    """E_mu[f(y) (e_y - pi)] at 60 digits, straight from the definitions (no log-space tricks)."""
+    import mpmath as mp
+
+    mp.mp.dps = 60
+    def softmax(t):
+        z = [mp.exp(mp.mpf(x)) for x in t]
+        s = mp.fsum(z)
+        return [x / s for x in z]
+    pi, mu = softmax(theta), softmax(behaviour)
+    out = [mp.mpf(0)] * len(theta)
+    for y in range(len(theta)):
+        ell = mp.log(pi[y] / ref[y])
+        rho = mp.exp(-ell)
+        val = {"k1": ell, "k2": ell * ell / 2, "k3": rho - 1 + ell}[kind]
+        der = {"k1": mp.mpf(1), "k2": ell, "k3": 1 - rho}[kind]
+        w = pi[y] / mu[y] if is_weight != "none" else mp.mpf(1)
+        f = {"reward": val, "straight_through": ell}.get(placement, val + der if is_weight == "differentiable" else der)
+        for a in range(len(theta)):
+            out[a] += mu[y] * w * f * ((1 if a == y else 0) - pi[a])
+    return np.array([float(x) for x in out])
+
+
+@pytest.mark.parametrize("kind", ["k1", "k2", "k3"])
+@pytest.mark.parametrize("placement", ["reward", "loss", "straight_through"])
+@pytest.mark.parametrize("is_weight", ["none", "detached", "differentiable"])
+def test_expected_gradients_stay_finite_and_exact_when_logits_span_800(kind, placement, is_weight):
+    """Issue 17: with logits spanning more than ~745 the gradients were all NaN (1 - ref/pi overflowed and was
+    multiplied by pi = 0, though the product is finite). Against a 60-digit evaluation of the definition."""
+    theta, ref, behaviour = [800.0, 0.0, -800.0], [0.2, 0.3, 0.5], [750.0, 0.0, -750.0]
+    got = E.expected_kl_gradient(theta, ref, kind, placement, behaviour, is_weight)
+    want = _mp_expected_gradient(theta, ref, kind, placement, behaviour, is_weight)
+    assert np.all(np.isfinite(got))
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+
+
+def test_k3_loss_on_policy_follows_the_forward_kl_gradient_at_any_logit_span():
+    theta, ref = np.array([800.0, 0.0, -800.0]), np.array([0.2, 0.3, 0.5])
+    pi = np.exp(theta - np.logaddexp.reduce(theta))
+    np.testing.assert_allclose(E.expected_kl_gradient(theta, ref, "k3", "loss"), pi - ref, rtol=0, atol=1e-16)
+    np.testing.assert_allclose(E.sequence_kl_gradient(theta, ref, 3, "k3", "loss"), 3 * (pi - ref), atol=1e-15)
+    targets = E.kl_gradient_targets(theta, ref)
+    assert all(np.all(np.isfinite(v)) for v in targets.values())
+
+
+def test_an_off_policy_gradient_beyond_the_float_range_is_an_error_naming_theta():
+    with pytest.raises(ValueError, match="theta"):
+        E.expected_kl_gradient([800.0, 0.0, -800.0], [0.2, 0.3, 0.5], "k3", "loss", [0.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match="theta must span"):
+        E.expected_kl_gradient([1e308, 0.0, -1e308], [0.2, 0.3, 0.5])
