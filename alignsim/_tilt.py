@@ -40,7 +40,7 @@ def _shifted(ps, rs, lam):
     Returns the shifted exponents (rows: values of ``lam``) and ``c``."""
     lam = np.asarray(lam, dtype=float).reshape(-1, 1)
     c = np.where(lam >= 0, rs.max(), rs.min())
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         a = np.log(ps)[None, :] + lam * (rs[None, :] - c)
     return np.where(np.isnan(a), -np.inf, a), c.ravel()
 
@@ -54,8 +54,15 @@ def log_partition(ps, rs, lam):
     lam_arr = np.asarray(lam, dtype=float)
     a, c = _shifted(ps, rs, lam_arr)
     m = a.max(axis=1, keepdims=True)
-    with np.errstate(over="ignore"):
-        out = lam_arr.ravel() * c + (m + np.log(np.exp(a - m).sum(axis=1, keepdims=True))).ravel()
+    with np.errstate(over="ignore", invalid="ignore"):
+        log_sum = (m + np.log(np.exp(a - m).sum(axis=1, keepdims=True))).ravel()
+        # near lam = 0 the sum is 1 - s with s tiny: log1p of the sum of p expm1(x) keeps its relative digits
+        # (log of the rounded sum loses them: beta * Lambda(1/beta) at beta = 1e10 was off by 1e-6)
+        x = lam_arr.reshape(-1, 1) * (rs[None, :] - c[:, None])
+        s = np.where(np.isnan(x), -1.0, np.expm1(x)) @ ps
+        near = s > -0.5
+        log_sum[near] = np.log1p(s[near])
+        out = lam_arr.ravel() * c + log_sum
     return out.reshape(lam_arr.shape)
 
 
@@ -152,10 +159,15 @@ def max_kl(ps, rs):
 
 def solve_lambda(ps, rs, delta):
     """lam >= 0 with K(lam) = delta, for 0 < delta < max_kl (callers handle the ends)."""
-    var = float(np.dot(ps, (rs - np.dot(ps, rs)) ** 2))
+    centred = rs - np.dot(ps, rs)
+    scale = float(np.max(np.abs(centred)))
+    z2 = float(np.dot(ps, (centred / scale) ** 2))  # var / scale^2: neither over- nor underflows
     levels = np.unique(rs)
     # small-budget asymptote lam ~ sqrt(2 delta / var); if var underflows, the top reward gap sets the scale
-    lam0 = math.sqrt(2.0 * delta / var) if var > 1e-290 else 1.0 / float(levels[-1] - levels[-2])
+    if scale * math.sqrt(z2) > 1e-145:
+        lam0 = math.sqrt(2.0 * delta / z2) / scale
+    else:
+        lam0 = 1.0 / float(levels[-1] - levels[-2])
     lam0 = min(lam0, math.exp(LOG_LAMBDA_MAX))
 
     def f(u):
@@ -173,7 +185,7 @@ def solve_lambda(ps, rs, delta):
             gap = float(levels[-1] - levels[-2])
             raise ValueError(
                 f"delta = {delta!r} needs lambda = 1/beta beyond the float range: the gap between the two largest "
-                f"rewards ({gap!r}) is too small; rescale the rewards or lower delta"
+                f"rewards r ({gap!r}) is too small; rescale the rewards r or lower delta"
             )
         hi = min(hi + step, LOG_LAMBDA_MAX)
         step *= 2.0

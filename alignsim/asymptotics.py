@@ -179,7 +179,10 @@ def scgf(ref, r, t, beta=math.inf):
     ts = V.real_array(t, "t")
     lam = T.lam_of(V.beta(beta))
     ps, rs = T.support(pp, rr)
-    out = T.log_partition(ps, rs, lam + ts) - T.log_partition(ps, rs, lam)
+    if lam == math.inf:  # 1/beta beyond floats: the tilt is p(. | A*), on which r is constant
+        out = ts * float(rs.max())
+    else:  # log E_phi exp(t r) over the tilt phi itself: Lambda(lam + t) - Lambda(lam) would lose t next to a huge lam
+        out = T.log_partition(np.exp(T.tilt_log(ps, rs, lam)), rs, ts)
     return float(out) if np.ndim(out) == 0 else out
 
 

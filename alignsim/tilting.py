@@ -34,6 +34,7 @@ import math
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize_scalar
+from scipy.special import logsumexp
 
 from . import _tilt as T
 from . import _validate as V
@@ -402,11 +403,16 @@ def dual_reward(ref, r, delta) -> float:
     # lambda_delta lies between 1e-12/span and 1e4/(gap between the two highest rewards)
     levels = np.unique(rs)
     span, top_gap = float(levels[-1] - levels[0]), float(levels[-1] - levels[-2])
-    lo, hi = math.log(1e-12 / span), math.log(1e4 / top_gap)
+    # in logs, clipped to the lambdas that floats hold (a subnormal gap would put 1e4 / gap beyond them)
+    lo = max(math.log(1e-12) - math.log(span), -T.LOG_LAMBDA_MAX)
+    hi = min(math.log(1e4) - math.log(top_gap), T.LOG_LAMBDA_MAX)
     grid = np.linspace(lo, hi, max(400, int(4 * (hi - lo))))
     vals = [obj(u) for u in grid]
     i = int(np.argmin(vals))
     a, b = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
+    if i == len(grid) - 1 and hi == T.LOG_LAMBDA_MAX:
+        raise ValueError(f"delta = {d!r} needs lambda = 1/beta beyond the float range: the gap between the two "
+                         f"largest rewards r ({top_gap!r}) is too small; rescale the rewards r or lower delta")
     res = minimize_scalar(obj, bounds=(a, b), method="bounded", options={"xatol": 1e-12})
     return float(min(res.fun, vals[i]))
 
@@ -447,7 +453,14 @@ def penalised_value(ref, r, beta) -> float:
     ps, rs = T.support(pp, rr)
     if b == math.inf:
         return float(np.dot(ps, rs))
-    return float(b * T.log_partition(ps, rs, 1.0 / b))
+    lam = 1.0 / b
+    if lam < math.inf:
+        return float(b * T.log_partition(ps, rs, lam))
+    # 1/beta beyond floats (subnormal beta): beta log E exp(r / beta) = max r + beta log E exp((r - max r) / beta),
+    # where the sum is p(A*) to rounding
+    c = float(rs.max())
+    with np.errstate(over="ignore"):
+        return float(c + b * logsumexp(np.log(ps) + (rs - c) / b))
 
 
 @V.renamed_keywords(p="ref")

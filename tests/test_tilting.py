@@ -2,6 +2,7 @@
 
 import math
 
+import mpmath
 import numpy as np
 import pandas as pd
 import pytest
@@ -256,3 +257,22 @@ def test_beta_zero_is_the_reward_maximising_limit_and_the_budget_round_trip_work
     np.testing.assert_allclose(a.tilt([0.5, 0.5], [0.0, 1e150], 1e-300), [0.0, 1.0])
     with pytest.raises(ValueError, match="beta"):
         a.tilt(ref, r, -1.0)
+
+
+@pytest.mark.parametrize("beta", [1e-3, 0.1, 1.0, 10.0, 1e5, 1e10, 1e30])
+def test_penalised_value_keeps_its_digits_from_tiny_to_huge_beta(beta):
+    """beta * Lambda(1/beta) against 80 digits: at beta = 1e10 the log of the rounded partition sum lost 1e-6
+    relative, and at beta >= 1e16 the value was max r instead of the mean."""
+    p, r = [0.2, 0.3, 0.5], [0.0, 0.5, 1.0]
+    with mpmath.workdps(80):
+        b = mpmath.mpf(beta)
+        want = float(b * mpmath.log(mpmath.fsum(mpmath.mpf(pi) * mpmath.exp(mpmath.mpf(ri) / b)
+                                                 for pi, ri in zip(p, r))))
+    assert a.penalised_value(p, r, beta) == pytest.approx(want, rel=2e-15, abs=0)
+
+
+def test_penalised_value_and_scgf_at_a_beta_whose_inverse_overflows():
+    p, r = [0.2, 0.3, 0.5], [0.0, 0.5, 1.0]
+    for beta in (1e-300, 1e-320, 5e-324):
+        assert a.penalised_value(p, r, beta) == pytest.approx(1.0 + beta * math.log(0.5), rel=1e-15, abs=0)
+        assert a.scgf(p, r, 0.5, beta) == pytest.approx(0.5, rel=1e-15, abs=0)  # the tilt is p(. | A*)

@@ -72,7 +72,8 @@ def _trinomial_mean(values_of, m, lo, eq):
             continue
         q = min(lo / (1.0 - eq), 1.0) if eq < 1 else 0.0  # lo + eq = 1 at the top level, up to rounding
         pb = binom.pmf(b[: m - e + 1], m - e, q)
-        total += pe * float(pb @ values_of((b[: m - e + 1] + 0.5 * e) / m))
+        keep = pb > 0  # an impossible count contributes nothing, even where Phi is infinite (log at 0)
+        total += pe * float(pb[keep] @ values_of((b[: m - e + 1][keep] + 0.5 * e) / m))
     return total
 
 
@@ -101,7 +102,8 @@ def calibration_moments(ref, r, m, transform=None):
     -------
     pandas.DataFrame
         One row per reward level: ``level``, ``C``, ``var``; with a transform also ``phi_of_C``, ``phi_mean``,
-        ``bias``.
+        ``bias``. ``phi_mean`` and ``bias`` are ``-inf`` where the transform is infinite at 0 (``"log"``) and
+        :math:`\hat C_m = 0` has positive probability (every sample above the level).
 
     References
     ----------
@@ -125,7 +127,8 @@ def calibration_moments(ref, r, m, transform=None):
     if transform is not None:
         tr = _transform(transform)
         phi_c = tr(c)
-        mean = np.array([_trinomial_mean(tr, mm, a, b) for a, b in zip(np.minimum(lo, 1.0), eq)])
+        # a level's tied mass may round to 1 + ulp (one level holding the whole law): binom needs it in [0, 1]
+        mean = np.array([_trinomial_mean(tr, mm, a, b) for a, b in zip(np.minimum(lo, 1.0), np.minimum(eq, 1.0))])
         out.update(phi_of_C=phi_c, phi_mean=mean, bias=mean - phi_c)
     return pd.DataFrame(out)
 
