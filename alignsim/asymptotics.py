@@ -107,7 +107,8 @@ def rate_function(ref, r, x, beta=math.inf):
     Returns
     -------
     float or ndarray
-        Same shape as ``x``; ``inf`` outside the reward range.
+        Same shape as ``x``; ``inf`` outside the reward range, and where the rate exceeds the float range (a
+        ``beta`` so small that ``1/beta`` overflows: the tilt is then the reference conditioned on the top reward).
 
     References
     ----------
@@ -133,9 +134,13 @@ def rate_function(ref, r, x, beta=math.inf):
             out[i] = T.max_kl(phi, rs)
         elif xi == rmin:
             out[i] = T.max_kl(phi, -rs)
-        else:
+        elif np.all(phi > 0):
             t = _solve_s(ps, rs, float(xi)) - lam
             out[i] = T.tilt_kl(phi, rs if t >= 0 else -rs, abs(t))
+        else:  # phi_lam underflows somewhere (huge lam): KL(phi_s || phi_lam) from the two log-laws of p
+            s = _solve_s(ps, rs, float(xi))
+            log_s, log_lam = T.tilt_log(ps, rs, s), T.tilt_log(ps, rs, lam)
+            out[i] = float(np.dot(np.exp(log_s), log_s - log_lam))
     return float(out) if out.ndim == 0 else out
 
 
@@ -280,7 +285,15 @@ def cumulants(ref, r, order: int = 6, beta=math.inf, length: int = 1) -> np.ndar
     n = V.length(length, "length")
     lam = T.lam_of(V.beta(beta))
     ps, rs = T.support(pp, rr)
-    return n * _moment_cumulants(_tilted(ps, rs, lam), rs, k)
+    with np.errstate(over="ignore", invalid="ignore"):
+        try:
+            out = n * _moment_cumulants(_tilted(ps, rs, lam), rs, k)
+        except ValueError:  # math.fsum of inf - inf
+            out = np.array([math.nan])
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"the cumulants up to order {k} of rewards r spanning {float(np.ptp(rs)):.3g} (times length "
+                         f"{n}) exceed the float range; rescale r or lower order")
+    return out
 
 
 @V.renamed_keywords(p="ref")
@@ -329,13 +342,22 @@ def tail_probability(ref, r, n, x, beta=math.inf, *, log: bool = False):
     xs = V.real_array(x, "x")
     b = V.beta(beta)
     phi = pp if b == math.inf else np.exp(T.tilt_log(pp, rr, 1.0 / b))
-    levels, logp = MemorylessLM(phi, rr, length).reward_law(log=True)
+    try:
+        levels, logp = MemorylessLM(phi, rr, length).reward_law(log=True)
+    except ValueError as exc:
+        raise ValueError(f"n = {length} is too long for the exact law: {exc}") from None
     # a probability: the summed masses round to 1 +- 4e-16, so the whole law's tail is set to one exactly
     upper = np.minimum(np.append(np.logaddexp.accumulate(logp[::-1])[::-1], -np.inf), 0.0)
     upper[0] = 0.0
     out = np.empty(xs.shape)
     for i, xi in np.ndenumerate(xs):
         target = Fraction(float(xi)) * length
+        if target > Fraction(float(levels[-1])):  # beyond every total (exact; n x itself may overflow floats)
+            out[i] = -np.inf
+            continue
+        if target <= Fraction(float(levels[0])):  # at or below every total
+            out[i] = 0.0
+            continue
         j = int(np.searchsorted(levels, float(target), side="left"))
         while j > 0 and Fraction(float(levels[j - 1])) >= target:
             j -= 1
@@ -390,6 +412,8 @@ def bon_vs_rl(ref, r, delta, lengths, N: Callable[[int], int] | None = None) -> 
     [0.4928857069, 0.5112583172]
     """
     pp, rr = V.policy_and_rewards(ref, r, "ref")
+    if N is not None and not callable(N):
+        raise TypeError(f"N must be None or a callable N(n) giving the sample count at length n, got {N!r}")
     ps, rs = T.support(pp, rr)
     dmax = T.max_kl(ps, rs)
     d = V.real(delta, "delta", low=0.0, high=dmax, low_open=True, high_open=True)
@@ -397,8 +421,10 @@ def bon_vs_rl(ref, r, delta, lengths, N: Callable[[int], int] | None = None) -> 
     big_lambda = float(T.log_partition(ps, rs, lam))
     x_delta = float(np.dot(_tilted(ps, rs, lam), rs))
     rows = []
+    if np.ndim(lengths) != 1 or np.size(lengths) == 0:
+        raise ValueError(f"lengths must be a non-empty 1-D sequence of lengths, got {lengths!r}")
     for n in lengths:
-        n = V.length(n, "lengths")
+        n = V.length(n, "lengths", high=10 ** 6, why="the exact reward law of each length is computed")
         count = floor_exp(n * d) if N is None else N(n)
         nn, log_n = V.sample_count(count, "N(n)")
         lm = MemorylessLM(pp, rr, n)
