@@ -146,3 +146,18 @@ def floor_exp(x: float) -> int:
     """floor(e^x) as an exact integer (also far beyond the float range)."""
     with mpmath.workdps(max(30, int(x / 2.3) + 20)):  # local precision: never change the caller's mpmath state
         return max(1, int(mpmath.floor(mpmath.exp(mpmath.mpf(x)))))
+
+
+def unit_rewards(rr: np.ndarray, eps: float):
+    """``(r', eps')``: rewards mapped affinely onto ``[0, 1]`` and ``eps`` scaled alike, for statistics invariant to
+    such a map (GRPO's normalised advantages ``(r - mean) / (std + eps)``). Rewards near 1e300 then do not overflow
+    when squared and subnormal gaps do not vanish; a constant reward is returned as it is."""
+    top = float(np.max(np.abs(rr)))
+    if top == 0.0:
+        return rr, eps
+    r1 = rr / top
+    span = float(r1.max() - r1.min())
+    if span == 0.0:
+        return rr, eps
+    with np.errstate(over="ignore"):
+        return (r1 - r1.min()) / span, eps / top / span

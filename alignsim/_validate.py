@@ -48,6 +48,8 @@ def _as_float_array(x, name: str) -> np.ndarray:
         raise TypeError(f"{name} must be real, got complex numbers")
     try:
         arr = np.array(raw, dtype=np.float64, copy=True)
+    except OverflowError:
+        raise ValueError(f"{name} holds an integer beyond the float range (at most 1.8e308)") from None
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name} must be an array of numbers: {exc}") from None
     return arr

@@ -31,6 +31,7 @@ from scipy.special import gammaln, log_softmax
 
 from . import _validate as V
 from ._lattice import checked_compositions
+from ._levels import unit_rewards
 from .regularisers import pass_at_k
 from .tilting import tilt
 
@@ -140,9 +141,19 @@ def pg_iterate(theta0, r, ref, beta, eta, steps: int) -> np.ndarray:
     out = np.empty((n + 1, th.size))
     out[0] = np.exp(log_softmax(th))
     for t in range(n):
-        th = th + e * _grad(th, rr, pr, b)
+        with np.errstate(over="ignore", invalid="ignore"):
+            step = th + e * _grad(th, rr, pr, b)
+        th = _finite_step(step, t)
         out[t + 1] = np.exp(log_softmax(th))
     return out
+
+
+def _finite_step(th, t):
+    """The logits after step ``t``, or a ValueError when the step left the float range (never NaN iterates)."""
+    if not np.all(np.isfinite(th)) or not math.isfinite(float(th.max()) - float(th.min())):
+        raise ValueError(f"the logits left the float range at step {t + 1}: the step eta times the gradient (set by "
+                         "the rewards r and beta) is too large; lower eta, or rescale r or beta")
+    return th
 
 
 def pg_flow(theta0, r, ref, beta, t_eval) -> np.ndarray:
@@ -181,8 +192,12 @@ def pg_flow(theta0, r, ref, beta, t_eval) -> np.ndarray:
     """
     th, rr, pr, b = V.softmax_bandit(theta0, r, ref, beta, "theta0")
     ts = V.real_array(t_eval, "t_eval", low=0.0).ravel()
-    sol = solve_ivp(lambda _t, y: _grad(y, rr, pr, b), (0.0, float(ts.max())), th, method="DOP853", t_eval=ts,
-                    rtol=1e-12, atol=1e-12)
+    with np.errstate(over="ignore", invalid="ignore"):
+        sol = solve_ivp(lambda _t, y: _grad(y, rr, pr, b), (0.0, float(ts.max())), th, method="DOP853", t_eval=ts,
+                        rtol=1e-12, atol=1e-12)
+    if not sol.success or not np.all(np.isfinite(sol.y)):
+        raise ValueError("the flow could not be integrated to max(t_eval) (its speed, set by the rewards r and beta, "
+                         f"leaves the float range or is too stiff: {sol.message}); rescale r or beta, or shorten t_eval")
     return np.exp(log_softmax(sol.y.T, axis=1))
 
 
@@ -275,13 +290,25 @@ def npg_iterate(pi0, r, ref, beta, eta, steps: int) -> np.ndarray:
     n = V.length(steps, "steps", low=0, high=V.MAX_STEPS, why="every step is stored")
     if np.any(p0 == 0):
         raise ValueError("pi0 must have full support (a softmax policy)")
+    if np.any(pr == 0):
+        raise ValueError("ref must have full support (the KL penalty's log ref)")
     ts = np.arange(n + 1)
-    if b == 0:
-        logits = np.log(p0)[None, :] + e * ts[:, None] * rr[None, :]
-    else:
-        alpha = (1.0 - e * b) ** ts
-        log_star = np.log(pr) + rr / b
-        logits = alpha[:, None] * np.log(p0)[None, :] + (1 - alpha)[:, None] * log_star[None, :]
+    eb = e * b
+    with np.errstate(over="ignore", invalid="ignore"):
+        if eb < 1.0:  # alpha_t = (1 - eta beta)^t; (1 - alpha_t)/beta = -expm1(t log1p(-eta beta))/beta -> eta t
+            log_alpha = ts * math.log1p(-eb)
+            alpha = np.exp(log_alpha)
+            reward_weight = e * ts if b == 0 else -np.expm1(log_alpha) / b
+        else:
+            alpha = (1.0 - eb) ** ts
+            reward_weight = (1.0 - alpha) / b
+        logits = (alpha[:, None] * np.log(p0)[None, :] + (1 - alpha)[:, None] * np.log(pr)[None, :]
+                  + reward_weight[:, None] * rr[None, :])
+    bad = ~np.all(np.isfinite(logits), axis=1)
+    if np.any(bad):
+        raise ValueError(f"the logits left the float range at step {int(np.argmax(bad))}: eta * beta = {eb:g} "
+                         + ("> 2 makes the iteration diverge" if eb > 2 else "with these rewards r overflows")
+                         + "; lower eta, or rescale r or beta")
     return np.exp(log_softmax(logits, axis=1))
 
 
@@ -345,9 +372,11 @@ def grpo_expected_update(pi, r, G: int, ddof: int = 1, eps: float = 0.0) -> np.n
             factor = grpo_binary_factor(p, g, d, e / scale)
             return factor * _fisher(pp, hi.astype(float))
         return np.zeros_like(pp)
+    rr, e = unit_rewards(rr, e)  # the advantages are invariant to an affine map of r with eps scaled alike
     comps = checked_compositions(g, pp.size, "G").astype(float)
-    with np.errstate(divide="ignore"):
-        log_w = gammaln(g + 1.0) - gammaln(comps + 1.0).sum(axis=1) + comps @ np.log(pp)
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0 * log 0 is taken as 0 (an arm never drawn)
+        terms = np.where(comps > 0, comps * np.log(pp), 0.0)
+    log_w = gammaln(g + 1.0) - gammaln(comps + 1.0).sum(axis=1) + terms.sum(axis=1)
     weights = np.exp(log_w)
     mean = comps @ rr / g
     var = (comps * (rr[None, :] - mean[:, None]) ** 2).sum(axis=1) / (g - d)
@@ -398,7 +427,7 @@ def grpo_binary_factor(p, G: int, ddof: int = 1, eps: float = 0.0) -> float:
     1.6345894684
     """
     q = V.real(p, "p", low=0.0, high=1.0, low_open=True, high_open=True)
-    g = V.group_size(G, "G")
+    g = V.length(G, "G", low=2, high=10 ** 8, why="the factor sums over the G - 1 mixed groups")
     d = V.choice(ddof, "ddof", (0, 1))
     e = V.real(eps, "eps", low=0.0)
     c = np.arange(1, g)
@@ -455,11 +484,15 @@ def forward_kl_fixed_point(r, ref, beta):
         raise ValueError("ref must have full support")
     rmax = float(rr.max())
     q_top = float(pr[rr == rmax].sum())
-    lo = max(rmax + b * q_top, float(np.dot(pr, rr)) + b)
-    hi = rmax + b
-    f = lambda lam: math.fsum(b * pr / (lam - rr)) - 1.0  # noqa: E731
-    lam = lo if f(lo) <= 0 else brentq(f, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps)
-    pi = b * pr / (lam - rr)
+    # solve for v = (lam - max r) / beta in [max(q_top, 1 - E[d] / beta), 1] with the gaps d = max r - r: lam - r_a
+    # = beta (v + d_a / beta) has no cancellation, also when beta is tiny next to r or r is huge
+    with np.errstate(over="ignore"):
+        gap = (rmax - rr) / b
+    f = lambda v: math.fsum(pr / (v + gap)) - 1.0  # noqa: E731
+    lo = max(q_top, 1.0 - math.fsum(pr * gap)) if np.all(np.isfinite(gap)) else q_top
+    v = lo if f(lo) <= 0 else brentq(f, lo, 1.0, xtol=1e-16, rtol=4 * np.finfo(float).eps)
+    lam = rmax + b * v
+    pi = pr / (v + gap)
     return pi / pi.sum(), float(lam)
 
 
@@ -600,8 +633,11 @@ def grpo_iterate(theta0, r, ref, beta, eta, steps: int, G: int, ddof: int = 1, e
     out = np.empty((n + 1, th.size))
     out[0] = np.exp(log_softmax(th))
     for t in range(n):
+        log_pi = log_softmax(th)  # not log(out[t]): a probability that underflows to 0 keeps its finite log
         pi = out[t]
-        th = th + e * (grpo_expected_update(pi, rr, G, ddof, eps) - b * _fisher(pi, np.log(pi) - np.log(pr)))
+        with np.errstate(over="ignore", invalid="ignore"):
+            step = th + e * (grpo_expected_update(pi, rr, G, ddof, eps) - b * _fisher(pi, log_pi - np.log(pr)))
+        th = _finite_step(step, t)
         out[t + 1] = np.exp(log_softmax(th))
     return out
 
@@ -641,7 +677,7 @@ def shared_policy_pass_at_k(pi, correct_sets, k):
     for c in correct_sets:
         idx = np.asarray(list(c), dtype=int)
         if idx.size and (idx.min() < 0 or idx.max() >= pp.size):
-            raise ValueError(f"correct_sets must hold arm indices in [0, {pp.size - 1}], got {list(c)}")
+            raise ValueError(f"correct_sets must hold arm indices of pi, in [0, {pp.size - 1}], got {list(c)}")
         masses.append(float(pp[idx].sum()) if idx.size else 0.0)
     vals = [pass_at_k(min(m, 1.0), k) for m in masses]
     return float(np.mean(vals)) if np.ndim(vals[0]) == 0 else np.mean(vals, axis=0)

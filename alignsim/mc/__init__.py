@@ -30,6 +30,7 @@ import math
 import numpy as np
 
 from .. import _validate as V
+from .._levels import unit_rewards
 from ..bon import bon_law, won_law
 from ..judge import JudgeModel
 from ..models import MemorylessLM
@@ -430,6 +431,7 @@ def grpo_update_mean(pi, r, G, size, *, ddof: int = 1, eps: float = 0.0, rng=Non
     d = V.choice(ddof, "ddof", (0, 1))
     e = V.real(eps, "eps", low=0.0)
     n = V.mc_size(size, draws_per_item=g, per="G")
+    rr, e = unit_rewards(rr, e)  # the advantages are invariant to an affine map of r with eps scaled alike
     t = K.alias_table(pp)
     block = _block(g)
     sums, sq = K.grpo_update_sums(t.threshold, t.alias, t.shift, t.mask, _reward_tables(t, rr)[0], pp, g, d, e, n,
@@ -504,9 +506,18 @@ def simulate_grpo(theta0, r, ref, beta, eta, steps, G, n_runs, *, ddof: int = 1,
     th, rr, pr, b, e, n_steps, runs = _training_args(theta0, r, ref, beta, eta, steps, n_runs, g, "G")
     d = V.choice(ddof, "ddof", (0, 1))
     ep = V.real(eps, "eps", low=0.0)
-    thetas = K.grpo_train(np.tile(th, (runs, 1)), rr, pr, b, e, n_steps, g, d, ep, _spawn(rng, runs, 1))
+    rr, ep = unit_rewards(rr, ep)  # r enters only through the normalised advantages
+    thetas = _finite_runs(K.grpo_train(np.tile(th, (runs, 1)), rr, pr, b, e, n_steps, g, d, ep, _spawn(rng, runs, 1)))
     z = np.exp(thetas - thetas.max(axis=1, keepdims=True))
     return z / z.sum(axis=1, keepdims=True)
+
+
+def _finite_runs(thetas):
+    """The final logits of the training simulators, or a ValueError when a run left the float range."""
+    if not np.all(np.isfinite(thetas)):
+        raise ValueError("the logits left the float range during training: the step eta times the update (set by "
+                         "the rewards r and beta) is too large; lower eta, or rescale r or beta")
+    return thetas
 
 
 _KIND_CODES = {"k1": 1, "k2": 2, "k3": 3}
@@ -574,8 +585,8 @@ def simulate_pg(theta0, r, ref, beta, eta, steps, N, n_runs, *, baseline: str = 
     V.choice(baseline, "baseline", ("rloo", "group_mean"))
     V.choice(kl_kind, "kl_kind", tuple(_KIND_CODES))
     V.choice(kl_placement, "kl_placement", tuple(_PLACEMENT_CODES))
-    thetas = K.pg_train(np.tile(th, (runs, 1)), rr, pr, b, e, n_steps, n, baseline == "rloo", _KIND_CODES[kl_kind],
-                        _PLACEMENT_CODES[kl_placement], _spawn(rng, runs, 1))
+    thetas = _finite_runs(K.pg_train(np.tile(th, (runs, 1)), rr, pr, b, e, n_steps, n, baseline == "rloo",
+                                     _KIND_CODES[kl_kind], _PLACEMENT_CODES[kl_placement], _spawn(rng, runs, 1)))
     if return_logits:
         return thetas
     z = np.exp(thetas - thetas.max(axis=1, keepdims=True))
