@@ -371,6 +371,8 @@ def f_divergence(p, q, f="reverse_kl", *, alpha: float | None = None,
     Returns
     -------
     float
+        :math:`D_f(p\|q)`; ``inf`` where ``p`` charges a zero of ``q`` and :math:`f'(\infty)` is infinite (e.g.
+        reverse KL).
 
     References
     ----------

@@ -254,7 +254,8 @@ def sequence_estimator_moments(pi, ref, length: int, kind: str = "k3", level: st
     Returns
     -------
     dict
-        mean, var (of the estimator), kl (the sequence KL L D) and rel_bias.
+        mean, var (of the estimator), kl (the sequence KL L D) and rel_bias; ``var`` is ``inf`` where it exceeds
+        the float range (k3's sequence variance grows like :math:`c^L`, :math:`c=\sum q^2/\pi`).
 
     References
     ----------
@@ -303,12 +304,14 @@ def gaussian_estimator_stats(mu) -> dict:
     Parameters
     ----------
     mu : float or array_like
-        Mean shift of the Gaussian, mu != 0.
+        Mean shift of the Gaussian, ``1.2e-308 <= |mu| <= 1.3e154`` (so that :math:`2/|\mu|` and
+        :math:`\mu^2/2` are floats).
 
     Returns
     -------
     dict
-        kl, the relative bias of k2 and std/KL of k1, k2 and k3 (arrays if mu is).
+        kl, the relative bias of k2 and std/KL of k1, k2 and k3 (arrays if mu is). k3's ratio grows like
+        :math:`e^{\mu^2/2}/\mu^2` and is ``inf`` once that exceeds the float range (:math:`|\mu|>37.7`).
 
     References
     ----------
@@ -320,15 +323,34 @@ def gaussian_estimator_stats(mu) -> dict:
     >>> round(gaussian_estimator_stats(1.0)["std_over_kl_k3"], 9)
     1.695030181
     """
-    m = V.real(mu, "mu", low=0.0, low_open=True)
-    klv = m * m / 2
-    return {
-        "kl": klv,
-        "rel_bias_k2": m * m / 4,
+    mu_a = V.real_array(mu, "mu")
+    m = np.abs(mu_a)
+    if np.any(m < 2.0 / np.finfo(float).max) or np.any(m > 1.3e154):
+        raise ValueError(f"mu must satisfy 1.2e-308 <= |mu| <= 1.3e154 (2/|mu| and mu^2/2 must be floats), got "
+                         f"{mu_a.ravel()[np.argmax((m < 1.2e-308) | (m > 1.3e154))]!r}")
+    x = m * m
+    # sqrt(e^x - 1 - x) / (x/2) = 2 sqrt(t), t = sum_j x^j / (j + 2)!, summed for x < 1/2 (no cancellation);
+    # expm1(x) - x up to x = 700; in logs beyond (inf once e^(x/2) / x leaves the float range)
+    xs = np.minimum(x, 0.5)
+    t, term = np.zeros_like(xs), np.full_like(xs, 0.5)
+    for j in range(1, 26):  # x^j / (j + 2)! < 1e-35 at x = 1/2 and j = 25
+        t, term = t + term, term * xs / (j + 2)
+    xm = np.clip(x, 0.5, 700.0)
+    mid = np.sqrt(np.expm1(xm) - xm) / (xm / 2.0)
+    xl = np.maximum(x, 700.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        # e^(x/2) (2/x) is exact to rounding while e^(x/2) is a float; past that only the log form is finite
+        root = np.sqrt(-np.expm1(np.log1p(xl) - xl))
+        large = np.exp(0.5 * xl) * (2.0 / xl) * root
+        large = np.where(np.isfinite(large), large, np.exp(0.5 * xl - np.log(xl / 2.0)) * root)
+    out = {
+        "kl": x / 2,
+        "rel_bias_k2": x / 4,
         "std_over_kl_k1": 2.0 / m,
-        "std_over_kl_k2": math.sqrt(2 * m ** 4 + m ** 6) / 2 / klv,
-        "std_over_kl_k3": math.sqrt(math.expm1(m * m) - m * m) / klv,
+        "std_over_kl_k2": np.sqrt(2.0 + x),  # sqrt(2 mu^4 + mu^6) / (mu^2 / 2) / 2, simplified
+        "std_over_kl_k3": np.where(x < 0.5, 2.0 * np.sqrt(t), np.where(x <= 700.0, mid, large)),
     }
+    return {k: float(v) for k, v in out.items()} if np.ndim(mu_a) == 0 else out
 
 
 # -----------------------------------------------------------------------------------------------------------------
@@ -473,7 +495,8 @@ def sample_gradient_coefficient(theta, ref, kind: str = "k3", placement: str = "
     Returns
     -------
     ndarray, shape (K,)
-        :math:`f(y)` for every outcome :math:`y`.
+        :math:`f(y)` for every outcome :math:`y`; ``inf`` where it exceeds the float range (k3's ratio
+        :math:`\pi_{\rm ref}/\pi` beyond 1e308 when the logits span more than ~709).
 
     References
     ----------

@@ -178,7 +178,7 @@ GENERATOR_NAMES = tuple(sorted(set(_TABLE) | set(_ALIASES) | {"alpha"}))
 
 
 def generator(name: str, *, alpha: float | None = None) -> Generator:
-    """Look up a normalised generator by name.
+    r"""Look up a normalised generator by name.
 
     Parameters
     ----------
@@ -190,6 +190,8 @@ def generator(name: str, *, alpha: float | None = None) -> Generator:
     Returns
     -------
     Generator
+        Its ``slope_at_infinity`` :math:`f'(\infty)` is ``inf`` for generators that grow superlinearly (reverse
+        KL, chi2).
 
     Examples
     --------

@@ -340,3 +340,24 @@ def test_an_off_policy_gradient_beyond_the_float_range_is_an_error_naming_theta(
         E.expected_kl_gradient([800.0, 0.0, -800.0], [0.2, 0.3, 0.5], "k3", "loss", [0.0, 0.0, 0.0])
     with pytest.raises(ValueError, match="theta must span"):
         E.expected_kl_gradient([1e308, 0.0, -1e308], [0.2, 0.3, 0.5])
+
+
+@pytest.mark.parametrize("mu", [1e-300, 1e-10, 0.01, 0.1, 0.7, 1.0, -2.0, 5.0, 26.4, 26.5, 30.0, 37.0])
+def test_gaussian_estimator_stats_against_800_digits(mu):
+    """Issue 17: ZeroDivisionError at subnormal mu and OverflowError at huge mu; the k3 ratio lost digits near
+    mu = 0.1 (1e-14) through expm1(x) - x."""
+    got = gaussian_estimator_stats(mu)
+    with mpmath.workdps(800):
+        x = mpmath.mpf(mu) ** 2
+        want_k3 = mpmath.sqrt(mpmath.expm1(x) - x) / (x / 2)
+        want_k2 = mpmath.sqrt(2 * x * x + x ** 3) / 2 / (x / 2)
+    assert got["std_over_kl_k3"] == pytest.approx(float(want_k3), rel=2e-15, abs=0)
+    assert got["std_over_kl_k2"] == pytest.approx(float(want_k2), rel=2e-16, abs=0)
+    assert got["std_over_kl_k1"] == 2.0 / abs(mu)
+
+
+def test_gaussian_estimator_stats_range():
+    assert gaussian_estimator_stats(40.0)["std_over_kl_k3"] == math.inf  # e^800 / 800: beyond floats, documented
+    for bad in (1e-320, 0.0, 1e300):
+        with pytest.raises(ValueError, match="mu must satisfy"):
+            gaussian_estimator_stats(bad)

@@ -143,7 +143,8 @@ def bon_kl_gap_bound(ref, r, N) -> float:
     Returns
     -------
     float
-        The upper bound on the gap, in nats.
+        The upper bound on the gap, in nats; ``inf`` where :math:`N^2` exceeds the float range (the bound is
+        vacuous long before).
 
     References
     ----------
@@ -177,7 +178,8 @@ def bon_win_rate_gap_bound(ref, r, N) -> float:
     Returns
     -------
     float
-        The upper bound on N/(N+1) - W.
+        The upper bound on N/(N+1) - W; ``inf`` for ``N`` beyond the float range (the bound exceeds 1, and is
+        vacuous, long before).
 
     References
     ----------

@@ -33,12 +33,22 @@ def _delta_nodes(var_delta: float, s: float, softmax: bool):
     return sd * x, 2.0 * w * np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
 
 
+#: The judge model's scales (variances, standard deviations, temperatures, offsets) are accepted up to this size
+#: (and down to its inverse for the positive ones): its formulas square and multiply them, which stays in floats.
+SCALE_LIMIT = 1e100
+
+
 def _temperature(T, name: str = "T") -> float:
-    return V.real(T, name, low=0.0)
+    return V.real(T, name, low=0.0, high=SCALE_LIMIT)
 
 
 def _positive(x, name: str) -> float:
-    return V.real(x, name, low=0.0, low_open=True)
+    return V.real(x, name, low=1.0 / SCALE_LIMIT, high=SCALE_LIMIT)
+
+
+def _offset(x, name: str):
+    """A point offset (``mu``, ``rho``): any real of size at most :data:`SCALE_LIMIT` (an array)."""
+    return V.real_array(x, name, low=-SCALE_LIMIT, high=SCALE_LIMIT)
 
 
 def _count(x, name: str) -> float:

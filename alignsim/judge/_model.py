@@ -293,7 +293,7 @@ class JudgeModel:
         inf
         """
         TT = _temperature(T)
-        return _argmin_k(lambda k: self.error(k, TT), V.length(k_max, "k_max"),
+        return _argmin_k(lambda k: self.error(k, TT), V.length(k_max, "k_max", high=2 ** 53, why="sample counts beyond 2^53 are not distinct floats"),
                          self._average(math.inf, TT) + self._noise())
 
     def optimal_temperature(self, k):
@@ -377,7 +377,8 @@ class JudgeModel:
         if self.judge[0] != "model_aware":
             centre *= self.deterministic_equivalent().a1 / (self.deterministic_equivalent().R
                                                             if self.judge[0] == "paper_cR" else 1.0)
-        return _argmin_scalar(lambda c: self.with_judge(c).error(kk, TT), centre, max(abs(centre), 0.05) / 4.0)
+        return _argmin_scalar(lambda c: self.with_judge(c).error(kk, TT), centre, max(abs(centre), 0.05) / 4.0,
+                              name="the judge parameter")
 
     # -- inference compute versus data ----------------------------------------------------------------------------
     def with_n(self, n) -> "JudgeModel":
@@ -496,7 +497,12 @@ class JudgeModel:
         kk = V.samples_or_inf(k)
         h = V.real(rel_step, "rel_step", low=0.0, high=0.1, low_open=True)
         n = float(self.n)
-        e_n = -(math.log(self.with_n(n * (1 + h)).error(kk, T)) - math.log(self.with_n(n / (1 + h)).error(kk, T)))
-        e_k = 0.0 if math.isinf(kk) else -(math.log(self.error(max(kk * (1 + h), 1.0), T))
-                                           - math.log(self.error(max(kk / (1 + h), 1.0), T)))
+        errors = [self.with_n(n * (1 + h)).error(kk, T), self.with_n(n / (1 + h)).error(kk, T)]
+        if not math.isinf(kk):
+            errors += [self.error(max(kk * (1 + h), 1.0), T), self.error(max(kk / (1 + h), 1.0), T)]
+        if min(errors) <= 0.0:
+            raise ValueError(f"the error is 0 at k = {kk!r}, T = {T!r} (a noiseless judge on the teacher's target): "
+                             "its log-elasticities are undefined")
+        e_n = -(math.log(errors[0]) - math.log(errors[1]))
+        e_k = 0.0 if math.isinf(kk) else -(math.log(errors[2]) - math.log(errors[3]))
         return e_n / (2 * math.log1p(h)), e_k / (2 * math.log1p(h))

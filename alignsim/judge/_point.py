@@ -5,11 +5,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.integrate import quad
 from scipy.optimize import minimize_scalar
+from scipy.special import log_ndtr
 
 from .. import _validate as V
 from .._judge_quad import _radius, best_of_k_moments, softmax_moments
-from ._equivalent import _positive, _temperature
+from ._equivalent import SCALE_LIMIT, _offset, _positive, _temperature
 
 
 def _moments(k: float, T: float, m: np.ndarray, s: float):
@@ -17,6 +19,8 @@ def _moments(k: float, T: float, m: np.ndarray, s: float):
     if T == 0.0:
         return best_of_k_moments(k, m)
     tau = T / (s * s)
+    if tau > 1e16:  # the selection is uniform to relative 2 s^2 / T < 2e-16: the k = 1 moments (E = mu^2 + s^2)
+        return -m, m * m + 1.0
     # The softmax integral runs in v = log t, which reaches r*^2 / tau at the selected distance r* (where k G(r*)
     # = 1); its kernel exp(v - r^2/tau) then cancels to ~ulp(v) relative. Beyond v = 1e7 the softmax differs from
     # the argmax by less than ~1e-11 relative (the gap falls like (tau / r*^2)^2), so best-of-k is the answer.
@@ -66,7 +70,8 @@ def point_error(k, T, mu, rho, s, *, excess: bool = False):
 
     The integrals are composite Gauss rules on grids adapted to each point (see :mod:`alignsim._judge_quad`);
     relative accuracy about 1e-11 (best-of-k 1e-12), checked against independent adaptive quadratures (``alignsim
-    verify --only judge``). As ``T -> 0`` the softmax integral loses digits (its kernel cancels to about
+    verify --only judge``), for :math:`|\rho-\mu|` up to about ``50 s``; further out the fixed panel structure
+    loses digits (about 1e-9 at ``400 s``, 1e-7 at ``1600 s``). As ``T -> 0`` the softmax integral loses digits (its kernel cancels to about
     ``1e-16 r*^2 / T`` relative, ``r*`` the distance within which a rival is found with probability about
     ``1/k``): about 1e-10 relative down to ``T = 1e-7 r*^2``; below, the best-of-k value is returned, which the
     softmax then matches to about 1e-11 (the gap falls like ``(T / r*^2)^2``).
@@ -105,9 +110,9 @@ def point_error(k, T, mu, rho, s, *, excess: bool = False):
     excess = V.flag(excess, "excess")
     kk = V.samples_or_inf(k)
     TT = _temperature(T)
-    mu_a = V.real_array(mu, "mu")
-    rho_a = V.real_array(rho, "rho")
-    s_a = V.real_array(s, "s", low=0.0, low_open=True)
+    mu_a = _offset(mu, "mu")
+    rho_a = _offset(rho, "rho")
+    s_a = V.real_array(s, "s", low=1.0 / SCALE_LIMIT, high=SCALE_LIMIT)
     mu_b, rho_b, s_b = np.broadcast_arrays(mu_a, rho_a, s_a)
     floor = rho_b ** 2
     if kk == 1.0:
@@ -161,11 +166,16 @@ def high_temperature_error(k, T, mu, rho, s):
     """
     kk = V.samples_or_inf(k)
     x = 2.0 * _positive(s, "s") ** 2 / _positive(T, "T")
-    m_t = V.real(mu, "mu")
-    m_r = m_t - V.real(rho, "rho")
+    m_t = float(_offset(mu, "mu"))
+    m_r = m_t - float(_offset(rho, "rho"))
     s2 = float(s) ** 2
     f1, f2 = 1.0 - 1.0 / kk, (1.0 - 1.0 / kk) * (1.0 - 2.0 / kk)
-    return (m_t * m_t + s2 - x * (2.0 * m_r * m_t + s2) * f1 + x * x * (m_r * (2.0 * m_t + m_r) + s2) * f2)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = m_t * m_t + s2 - x * (2.0 * m_r * m_t + s2) * f1 + x * x * (m_r * (2.0 * m_t + m_r) + s2) * f2
+    if not math.isfinite(out):
+        raise ValueError(f"the expansion in x = 2 s^2 / T = {x:.3g} leaves the float range: T is far too small for a "
+                         "high-temperature expansion")
+    return float(out)
 
 
 def best_of_k_constant(mu, rho, s):
@@ -200,18 +210,19 @@ def best_of_k_constant(mu, rho, s):
     >>> round(best_of_k_constant(0.5, 0.0, 1.0), 10)
     4.0338848161
     """
-    m = V.real_array(mu, "mu")
-    r = V.real_array(rho, "rho")
-    sd = V.real_array(s, "s", low=0.0, low_open=True)
+    m = _offset(mu, "mu")
+    r = _offset(rho, "rho")
+    sd = V.real_array(s, "s", low=1.0 / SCALE_LIMIT, high=SCALE_LIMIT)
     d = r - m
     out = math.pi * sd ** 2 * np.exp(d * d / sd ** 2) * (1.0 - 2.0 * r * d / sd ** 2)
     return float(out) if out.ndim == 0 else out
 
 
 def _argmin_k(err, k_max: int, limit: float):
-    """Integer argmin of ``err(k)`` on 1..k_max: all integers up to 64, then a geometric scan whose best bracket
-    is searched integer by integer (the error need not be convex in k). ``(inf, limit)`` when the scan's minimum
-    is at ``k_max`` and the ``k = inf`` limit is no worse."""
+    """Integer argmin of ``err(k)`` on 1..k_max: all integers up to 64, then a geometric scan (ratio 1.25) whose
+    best bracket is searched integer by integer when it is short (the error need not be convex in k) and by an
+    integer ternary search when it is long (beyond k ~ 500, where the error is smooth and unimodal on a bracket of
+    ratio 1.56). ``(inf, limit)`` when the scan's minimum is at ``k_max`` and the ``k = inf`` limit is no worse."""
     ks = list(range(1, min(64, k_max) + 1))
     g = 64
     while g < k_max:
@@ -223,8 +234,21 @@ def _argmin_k(err, k_max: int, limit: float):
         return math.inf, float(limit)
     if ks[i] > 64:  # refine between the scan's neighbours
         lo, hi = ks[i - 1], ks[min(i + 1, len(ks) - 1)]
-        for k in range(lo + 1, hi):
-            if k != ks[i]:
+        if hi - lo <= 128:
+            for k in range(lo + 1, hi):
+                if k != ks[i]:
+                    e = err(k)
+                    if e < vals[i]:
+                        vals[i], ks[i] = e, k
+        else:  # a wide bracket (k in the thousands and beyond, where E is smooth in k): integer ternary search
+            a, b = lo, hi
+            while b - a > 2:
+                m1, m2 = a + (b - a) // 3, b - (b - a) // 3
+                if err(m1) <= err(m2):
+                    b = m2
+                else:
+                    a = m1
+            for k in range(a, b + 1):
                 e = err(k)
                 if e < vals[i]:
                     vals[i], ks[i] = e, k
@@ -247,14 +271,45 @@ def _argmin_temperature(err, scale: float, best_of_k: float):
     return float(math.exp(res.x)), float(res.fun)
 
 
-def _argmin_scalar(err, centre: float, scale: float):
-    """Minimise a smooth ``err(x)`` over the real line: a grid of +-8 scales around ``centre``, then Brent."""
+def _argmin_scalar(err, centre: float, scale: float, limit=None, name: str = "the judge offset"):
+    """Minimise a smooth ``err(x)`` over the real line: a grid of +-8 scales around ``centre``; if its minimum sits
+    on an edge, steps doubling outwards (to 2048 scales: 100 standard deviations for the point optimum, within
+    which :func:`point_error` keeps 1e-10) until the error rises again; then a bounded Brent search between the
+    best point's neighbours. If the error still decreases at the last step, ``limit(direction)`` (the value at
+    ``x = direction * inf``) decides: ``(direction * inf, limit)`` when it is no higher; otherwise (or without
+    ``limit``) a ValueError."""
     grid = centre + scale * np.linspace(-8.0, 8.0, 33)
     vals = np.array([err(x) for x in grid])
-    i = int(np.clip(np.argmin(vals), 1, grid.size - 2))
-    res = minimize_scalar(err, bracket=(grid[i - 1], grid[i], grid[i + 1]), method="brent",
-                          options={"xtol": 1e-10})
-    return float(res.x), float(res.fun)
+    i = int(np.argmin(vals))
+    if i in (0, grid.size - 1):
+        direction = -1.0 if i == 0 else 1.0
+        inner = 1 if i == 0 else grid.size - 2  # the edge's neighbour inside the grid
+        xs, ys = [grid[inner], grid[i]], [vals[inner], vals[i]]
+        step = 8.0 * scale
+        while ys[-1] <= ys[-2]:
+            if step > 2048.0 * scale:
+                if limit is not None and limit(direction) <= ys[-1]:
+                    return direction * math.inf, float(limit(direction))
+                raise ValueError(f"the error keeps decreasing as {name} goes to {direction * math.inf}: no finite "
+                                 "minimiser was found")
+            xs.append(xs[-1] + direction * step)
+            ys.append(err(xs[-1]))
+            step *= 2.0
+        grid, vals, i = np.array(xs), np.array(ys), len(xs) - 2  # the best point and its two neighbours
+    lo, hi = sorted((grid[i - 1], grid[i + 1]))
+    res = minimize_scalar(err, bounds=(lo, hi), method="bounded", options={"xatol": 1e-10})
+    return (float(res.x), float(res.fun)) if res.fun <= vals[i] else (float(grid[i]), float(vals[i]))
+
+
+def _extreme_sample_error(k: float, mu: float, s: float, direction: float) -> float:
+    """E[U^2] for the smallest (``direction = -1``) or largest of ``k`` draws of N(mu, s^2): where a judge target
+    at -inf or +inf selects (any T), since the weights' ratios exp(2 (U_i - U_j) rho / T) leave no choice."""
+    def density(z):  # of the extreme in standard units, (1 - Phi)^(k-1) in logs
+        return k * math.exp(-0.5 * z * z + (k - 1.0) * float(log_ndtr(-z))) / math.sqrt(2.0 * math.pi)
+    m = -direction * mu / s  # the largest of N(mu, s^2) is minus the smallest of N(-mu, s^2)
+    second, _ = quad(lambda z: (m + z) ** 2 * density(z), -math.inf, math.inf, epsabs=0.0, epsrel=1e-13,
+                     limit=200)
+    return s * s * second
 
 
 def point_optimal_k(mu, rho, s, T=0.0, k_max: int = 1 << 16):
@@ -291,9 +346,9 @@ def point_optimal_k(mu, rho, s, T=0.0, k_max: int = 1 << 16):
     >>> k, round(e, 12)
     (4, 0.482074020747)
     """
-    m, r, sd = V.real(mu, "mu"), V.real(rho, "rho"), _positive(s, "s")
+    m, r, sd = float(_offset(mu, "mu")), float(_offset(rho, "rho")), _positive(s, "s")
     TT = _temperature(T)
-    kmax = V.length(k_max, "k_max")
+    kmax = V.length(k_max, "k_max", high=2 ** 53, why="sample counts beyond 2^53 are not distinct floats")
     return _argmin_k(lambda k: point_error(k, TT, m, r, sd), kmax, _limit(TT, m, r, sd * sd))
 
 
@@ -334,7 +389,7 @@ def point_optimal_temperature(k, mu, rho, s):
     kk = V.samples_or_inf(k)
     if kk < 2:
         raise ValueError(f"k must be >= 2 (one sample leaves nothing to select), got {k!r}")
-    m, r, sd = V.real(mu, "mu"), V.real(rho, "rho"), _positive(s, "s")
+    m, r, sd = float(_offset(mu, "mu")), float(_offset(rho, "rho")), _positive(s, "s")
     s2 = sd * sd
     if math.isinf(kk):
         T = _limit_temperature(r * (r - m), (r - m) ** 2, s2)
@@ -361,7 +416,11 @@ def point_optimal_judge(k, T, mu, s):
     Returns
     -------
     rho : float
+        The optimal judge target; ``-inf`` (``+inf``) when the error decreases all the way as the target moves
+        away, i.e. selecting the smallest (largest) of the ``k`` samples is best (e.g. ``mu = 1.5``, ``k = 4``,
+        ``T = 0.5``).
     error : float
+        The error there (at ``-inf``: :math:`E[U_{(1)}^2]`, the smallest sample's second moment).
 
     References
     ----------
@@ -379,10 +438,11 @@ def point_optimal_judge(k, T, mu, s):
     if kk < 2:
         raise ValueError(f"k must be >= 2 (one sample leaves nothing to select), got {k!r}")
     TT = _temperature(T)
-    m, sd = V.real(mu, "mu"), _positive(s, "s")
+    m, sd = float(_offset(mu, "mu")), _positive(s, "s")
     centre = -m * TT / (2.0 * sd * sd)
     if math.isinf(kk):
         return centre, float(_limit(TT, m, centre, sd * sd))
     if TT == 0.0:
         centre = 0.0
-    return _argmin_scalar(lambda r: point_error(kk, TT, m, r, sd), centre, 0.05 * sd)
+    return _argmin_scalar(lambda r: point_error(kk, TT, m, r, sd), centre, 0.05 * sd,
+                          limit=lambda direction: _extreme_sample_error(kk, m, sd, direction), name="rho")

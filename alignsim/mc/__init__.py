@@ -696,4 +696,7 @@ def sample_judge_point(k, T, mu, rho, s, size, *, rng=None):
     sd = V.real(s, "s", low=0.0, low_open=True)
     n = V.mc_size(size, draws_per_item=kk, per="k")
     block = _block(kk + 1)
-    return JK.point_selections(kk, TT, m, r, sd, n, _spawn(rng, n, block), block)
+    out = JK.point_selections(kk, TT, m, r, sd, n, _spawn(rng, n, block), block)
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"the samples mu + s Z left the float range (mu = {m!r}, s = {sd!r}); rescale mu, rho and s")
+    return out
