@@ -22,13 +22,13 @@ References
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import pandas as pd
 from scipy.special import gammaln, log_softmax
 
 from . import _validate as V
+from ._estimator_values import coefficient, log_values, values, weighted_coefficient, weighted_moment
 from ._lattice import checked_compositions
 from ._moments import cumulants
 from .divergences import kl
@@ -49,45 +49,6 @@ __all__ = [
 _KINDS = ("k1", "k2", "k3")
 #: verl's clamps, reproduced only on request: log-ratio to [-20, 20], k3 to [-10, 10].
 VERL_CLAMP = (-20.0, 20.0, -10.0, 10.0)
-
-
-def _k3(ell: np.ndarray) -> np.ndarray:
-    """expm1(-ell) + ell >= 0; a series for |ell| < 1e-3 (relative error < 1e-15), inf (with a warning) on overflow."""
-    out = np.empty_like(ell)
-    small = np.abs(ell) < 1e-3
-    e = ell[small]
-    # sum_{j>=2} (-e)^j / j!, through j = 6 (the next term is below 1e-18 relative at |e| = 1e-3)
-    out[small] = e * e * (0.5 + e * (-1.0 / 6.0 + e * (1.0 / 24.0 + e * (-1.0 / 120.0 + e / 720.0))))
-    big = ~small
-    with np.errstate(over="ignore"):
-        out[big] = np.expm1(-ell[big]) + ell[big]
-    if np.any(np.isinf(out)):
-        warnings.warn("k3 overflowed to inf: log-ratio below -709 (rho = pi_ref/pi > 1e308)", RuntimeWarning,
-                      stacklevel=3)
-    return np.maximum(out, 0.0)
-
-
-def _log_values(ell: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]:
-    """``(log|k|, k < 0)`` of the estimator values, finite where ``k`` itself overflows (``k3`` at ``ell < -709``:
-    ``log k3 = -ell + log1p((ell - 1) e^ell)``)."""
-    with np.errstate(divide="ignore"):
-        if kind == "k1":
-            return np.log(np.abs(ell)), ell < 0
-        if kind == "k2":
-            return math.log(0.5) + 2.0 * np.log(np.abs(ell)), np.zeros(ell.shape, bool)
-        far = ell < -700.0
-        out = np.empty_like(ell)
-        out[far] = -ell[far] + np.log1p((ell[far] - 1.0) * np.exp(ell[far]))
-        out[~far] = np.log(_k3(ell[~far]))
-    return out, np.zeros(ell.shape, bool)
-
-
-def _values(ell: np.ndarray, kind: str) -> np.ndarray:
-    if kind == "k1":
-        return ell.copy()
-    if kind == "k2":
-        return 0.5 * ell * ell
-    return _k3(ell)
 
 
 def kl_estimator(logp, logp_ref, kind: str = "k3", *, clamp=None):
@@ -145,7 +106,7 @@ def kl_estimator(logp, logp_ref, kind: str = "k3", *, clamp=None):
         ell = np.clip(ell, lo, hi)
         if len(bounds) == 4:
             k_lo, k_hi = float(bounds[2]), float(bounds[3])
-    out = _values(np.atleast_1d(ell), kind).reshape(ell.shape)
+    out = values(np.atleast_1d(ell), kind).reshape(ell.shape)
     if k_lo is not None:
         out = np.clip(out, k_lo, k_hi)
     return out
@@ -201,24 +162,16 @@ def estimator_moments(pi, ref, kind: str = "k3", orders=(1, 2, 3, 4)) -> dict:
     """
     V.choice(kind, "kind", _KINDS)
     w, ell, pp, rr = _log_ratio(pi, ref, "pi", "ref")
-    log_abs, negative = _log_values(ell, kind)
+    log_abs, negative = log_values(ell, kind)
     d = kl(pp, rr)
-    mean = _moment(w, log_abs, negative, 1)
-    second = _moment(w, log_abs, negative, 2)
+    mean = weighted_moment(w, log_abs, negative, 1)
+    second = weighted_moment(w, log_abs, negative, 2)
     out = {"kl": d, "mean": mean, "var": max(second - mean * mean, 0.0),
            "rel_bias": (mean - d) / d if d > 0 else 0.0}
     for m in orders:
         m = V.length(m, "orders", high=64, why="higher moments overflow")
-        out[f"moment_{m}"] = _moment(w, log_abs, negative, m)
+        out[f"moment_{m}"] = weighted_moment(w, log_abs, negative, m)
     return out
-
-
-def _moment(w, log_abs, negative, m: int) -> float:
-    """``sum(w * k**m)`` with each term formed as ``exp(log w + m log|k|)``: a tiny mass times a huge value stays
-    finite where ``k**m`` alone would overflow."""
-    with np.errstate(over="ignore"):
-        terms = np.exp(np.log(w) + m * log_abs) * np.where(negative, (-1.0) ** m, 1.0)
-    return math.fsum(terms)
 
 
 @V.renamed_keywords(p="pi", q="ref")
@@ -376,15 +329,6 @@ def _master(mu, pi, f):
     return mu * f - pi * math.fsum(mu * f)
 
 
-def _derivative(kind, ell):
-    """dk/d(ell): k1 -> 1, k2 -> ell, k3 -> 1 - rho."""
-    if kind == "k1":
-        return np.ones_like(ell)
-    if kind == "k2":
-        return ell.copy()
-    return -np.expm1(-ell)
-
-
 def expected_kl_gradient(theta, ref, kind: str = "k3", placement: str = "loss", behaviour=None,
                          is_weight: str = "none") -> np.ndarray:
     r"""Exact expected (loss-side) gradient of a sampled KL penalty on a softmax policy, by a finite sum.
@@ -440,7 +384,7 @@ def expected_kl_gradient(theta, ref, kind: str = "k3", placement: str = "loss", 
     log_pi, log_mu, ell, rr = _sample_gradient(theta, ref, kind, placement, behaviour, is_weight)
     # mu w rho: ref itself with the importance weight pi/mu, else mu ref / pi
     log_m_rho = np.log(rr) if is_weight != "none" else (log_mu - log_pi) + np.log(rr)
-    mf = _weighted_coefficient(log_mu, log_m_rho, kind, placement, is_weight, ell, log_pi - log_mu)
+    mf = weighted_coefficient(log_mu, log_m_rho, kind, placement, is_weight, ell, log_pi - log_mu)
     return mf - np.exp(log_pi) * math.fsum(mf)  # the master identity E_mu[f s] = mu f - pi E_mu f
 
 
@@ -512,47 +456,7 @@ def sample_gradient_coefficient(theta, ref, kind: str = "k3", placement: str = "
     """
     log_pi, log_mu, ell, _ = _sample_gradient(theta, ref, kind, placement, behaviour, is_weight)
     with np.errstate(over="ignore"):
-        return _coefficient(kind, placement, is_weight, ell, np.exp(log_pi - log_mu))
-
-
-def _weighted_coefficient(log_m, log_m_rho, kind, placement, is_weight, ell, log_is):
-    """``m * f(y)`` for masses ``m = exp(log_m)`` and the coefficient ``f`` of :func:`_coefficient`, finite wherever
-    the product is: k3's ratio ``rho = e^-ell`` enters only as ``exp(log_m_rho)``, the caller's stable log of
-    ``m * w * rho`` (``w`` the importance weight), so a mass that underflows times a ratio that overflows (logits
-    spanning more than ~745) is their finite product."""
-    lw = log_m + (log_is if is_weight != "none" else 0.0)
-    mw = np.exp(lw)
-    far = ell < -700.0
-    if kind != "k3" or placement == "straight_through" or not np.any(far):
-        return mw * _coefficient(kind, placement, is_weight, ell, None)
-    out = mw * _coefficient(kind, placement, is_weight, np.where(far, 0.0, ell), None)
-    with np.errstate(over="ignore"):
-        m_rho = np.exp(log_m_rho[far])
-    if not np.all(np.isfinite(m_rho)):
-        raise ValueError("the expected gradient exceeds the float range: the sampling policy puts mass where "
-                         "ref/pi > 1e308 (theta spans more than ~700 and the behaviour policy does not follow it), "
-                         "so k3's ratio times that mass overflows")
-    e, mwf = ell[far], mw[far]
-    if placement == "reward":  # k3 = rho - 1 + ell
-        out[far] = m_rho - mwf + mwf * e
-    elif is_weight == "differentiable":  # k3 + (1 - rho) = ell
-        out[far] = mwf * e
-    else:  # 1 - rho
-        out[far] = mwf - m_rho
-    return out
-
-
-def _coefficient(kind, placement, is_weight, ell, w):
-    """Per-outcome coefficient f(y) of the per-sample gradient f(y) s_y of a placement (table in
-    :func:`expected_kl_gradient`); ``w`` is the importance weight pi / mu (``None``: applied by the caller)."""
-    w = w if is_weight != "none" and w is not None else np.ones_like(ell)
-    if placement == "reward":
-        return w * _values(ell, kind)
-    if placement == "straight_through":
-        return w * ell
-    if is_weight == "differentiable":
-        return w * (_values(ell, kind) + _derivative(kind, ell))
-    return w * _derivative(kind, ell)
+        return coefficient(kind, placement, is_weight, ell, np.exp(log_pi - log_mu))
 
 
 def kl_gradient_targets(theta, ref, behaviour=None) -> dict:
@@ -805,5 +709,5 @@ def sequence_kl_gradient(theta, ref, length: int, kind: str = "k3", placement: s
     log_weights = gammaln(n + 1.0) - gammaln(counts + 1.0).sum(axis=1) + counts @ log_p
     S = counts @ ell
     log_weights_rho = gammaln(n + 1.0) - gammaln(counts + 1.0).sum(axis=1) + counts @ np.log(qq)  # weight e^-S
-    return _weighted_coefficient(log_weights, log_weights_rho, kind, placement, "none", S, 0.0) @ (
+    return weighted_coefficient(log_weights, log_weights_rho, kind, placement, "none", S, 0.0) @ (
         counts - n * p[None, :])

@@ -46,6 +46,8 @@ from typing import Callable
 
 import numpy as np
 
+from . import _validate as V
+
 __all__ = ["Generator", "generator", "GENERATOR_NAMES"]
 
 
@@ -206,9 +208,7 @@ def generator(name: str, *, alpha: float | None = None) -> Generator:
     if key == "alpha":
         if alpha is None:
             raise ValueError("alpha must be given for the 'alpha' divergence (any real number)")
-        if not math.isfinite(float(alpha)):
-            raise ValueError(f"alpha must be finite, got {alpha!r}")
-        return _alpha_generator(alpha)
+        return _alpha_generator(V.real(alpha, "alpha"))
     if alpha is not None:
         raise ValueError(f"alpha is only used with the 'alpha' divergence, not {name!r}")
     if key not in _TABLE:

@@ -155,7 +155,7 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     "pn.info_projection": {"family": Lazy(_family), "g": _g()},
     "pn.mle": {"family": Lazy(_family), "counts": [3, 2, 4]},
     "pn.risk_coefficients": {"family": Lazy(_family), "g": _g()},
-    "pn.risk_coefficients_1d": {"k_model": [0.2, 0.1, 0.05, 0.1], "k_truth": [0.2, 0.12, 0.04, 0.09]},
+    "pn.risk_coefficients_1d": {"k_model": [2.0, 2.0, 2.0, 2.0, 2.0], "k_truth": [2.0, 2.0, 2.0]},
     "pn.risk_expansion": {"n": 10, "c1": 0.5}, "pn.exact_risk": {"family": Lazy(_family), "g": _g(), "n": 8},
     "pn.pn_criterion": {"n": 100, "eps": 0.1, "c1": 0.5},
     "pn.estimate_coefficients": {"samples": [0, 1, 2, 2, 1, 0, 2, 2], "family": Lazy(_family)},
@@ -168,7 +168,7 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     "regularisers.ensemble_reward": {"members": [R3, [0.1, 0.4, 0.9]]},
     "regularisers.geometric_mixture": {"other": [0.3, 0.3, 0.4]},
     "regularisers.dpo_solution_set": {"comparisons": [(0, 1, 3), (1, 0, 1)]},
-    "regularisers.DPOSolutionSet.online_rlhf": {"extension": R3},
+    "regularisers.DPOSolutionSet.online_rlhf": {"extension": 0.5},
     "regularisers.gold_path": {"grid": [0.5, 1.0, 2.0]},
     "mc.simulate_rewards": {"lm": Lazy(_lm)}, "mc.naive_bon_rewards": {"lm": Lazy(_lm)},
     "mc.sample_bon_rewards": {"lm": Lazy(_lm)},
@@ -186,6 +186,8 @@ KIND_OVERRIDES: dict[str, dict[str, str | None]] = {
     "pn.risk_expansion": {"n": "positive"}, "pn.pn_criterion": {"n": "positive"},
     "estimators.gradient_table": {"theta_old": "logits"}, "dynamics.pg_flow": {"t": None},
     "dynamics.entropy_change": {"order": "integer"},
+    "pn.FiniteExpFamily.interior": {"eta": "logits"}, "pn.FiniteExpFamily.solve": {"eta": None},
+    "divergences.renyi_cross_entropy": {"alpha": "real"},
 }
 
 #: Non-finite results that are documented: callable -> {"argument=case" (or "baseline", or "*" for a result that may

@@ -297,7 +297,10 @@ def _argmin_scalar(err, centre: float, scale: float, limit=None, name: str = "th
             step *= 2.0
         grid, vals, i = np.array(xs), np.array(ys), len(xs) - 2  # the best point and its two neighbours
     lo, hi = sorted((grid[i - 1], grid[i + 1]))
-    res = minimize_scalar(err, bounds=(lo, hi), method="bounded", options={"xatol": 1e-10})
+    if vals[i] < vals[i - 1] and vals[i] < vals[i + 1]:  # a strict bracket: Brent's parabolic steps
+        res = minimize_scalar(err, bracket=(lo, grid[i], hi), method="brent", options={"xtol": 1e-10})
+    else:  # ties at the rounding level: bounded search between the neighbours
+        res = minimize_scalar(err, bounds=(lo, hi), method="bounded", options={"xatol": 1e-10})
     return (float(res.x), float(res.fun)) if res.fun <= vals[i] else (float(grid[i]), float(vals[i]))
 
 

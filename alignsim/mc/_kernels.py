@@ -336,7 +336,7 @@ def grpo_train(theta0, r, ref, beta, eta, steps, group, ddof, eps, states):
 @nb.njit(inline="always")
 def _kl_coefficient(kind, placement, ell):
     """Per-sample coefficient f of f(y) s_y for an on-policy KL placement (kind 1..3 = k1..k3; placement 0 reward,
-    1 loss, 2 straight-through); the same table as alignsim.estimators._coefficient."""
+    1 loss, 2 straight-through); the same table as alignsim._estimator_values.coefficient."""
     if placement == 2:
         return ell
     if kind == 1:

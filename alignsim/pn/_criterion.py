@@ -103,9 +103,11 @@ def pn_criterion(n, eps, c1, c2: float = 0.0, *, bound: str = "pinsker") -> dict
     """
     nn = V.length(n, "n")
     tau = kl_threshold(eps, bound)
+    if tau == 0.0:
+        raise ValueError(f"eps = {eps!r} is so small that the KL threshold underflows to 0: no sample size reaches it")
     a = V.real(c1, "c1", low=0.0)
     b = V.real(c2, "c2")
-    risk = a / nn + b / nn ** 2
+    risk = a / nn + b / nn / nn  # as floats: nn ** 2 of a huge integer n would not convert
     disc = a * a + 4 * tau * b
     n_req = max(1, math.ceil((a + math.sqrt(disc)) / (2 * tau) - 1e-9)) if disc >= 0 else 1
     return {"accept": bool(risk <= tau), "risk": risk, "threshold": tau, "n_required": n_req,

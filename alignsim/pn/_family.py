@@ -52,7 +52,7 @@ class FiniteExpFamily:
     """
 
     def __init__(self, T, h=None):
-        t = np.array(T, dtype=float)
+        t = V.real_array(T, "T")
         if t.ndim == 1:
             t = t[:, None]
         if t.ndim != 2 or t.shape[0] < 2 or t.shape[1] < 1:
@@ -74,10 +74,10 @@ class FiniteExpFamily:
         self._hull = None
 
     # ---------------------------------------------------------------------------------------------- basic maps
-    def _theta(self, theta) -> np.ndarray:
-        th = np.array(theta, dtype=float).reshape(-1)
-        if th.size != self.p or not np.all(np.isfinite(th)):
-            raise ValueError(f"theta must be {self.p} finite numbers, got {theta!r}")
+    def _theta(self, theta, name: str = "theta") -> np.ndarray:
+        th = V.real_array(theta, name).reshape(-1)
+        if th.size != self.p:
+            raise ValueError(f"{name} must be {self.p} finite numbers, got {theta!r}")
         return th[None, :]
 
     def log_partition(self, theta) -> float:
@@ -175,6 +175,7 @@ class FiniteExpFamily:
         float
             D[f_a | f_b] in nats.
         """
+        self._theta(theta_a, "theta_a"), self._theta(theta_b, "theta_b")
         la, lb = self.logprobs(theta_a), self.logprobs(theta_b)
         pa = np.exp(la)
         return float(max(np.sum(pa * (la - lb)), 0.0))
@@ -212,7 +213,9 @@ class FiniteExpFamily:
         bool or ndarray of bool
             Whether each eta is interior to the convex support.
         """
-        e = np.atleast_2d(np.asarray(eta, dtype=float))
+        e = np.atleast_2d(V.real_array(eta, "eta"))
+        if e.ndim > 2 or e.shape[-1] != self.p:
+            raise ValueError(f"eta must have shape ({self.p},) or (m, {self.p}), got {np.shape(eta)}")
         if self.p > _MAX_HULL_DIM:
             inside = np.array([self._interior_lp(row) for row in e])
         else:
@@ -261,7 +264,9 @@ class FiniteExpFamily:
         ndarray, shape (p,) or (m, p)
             The natural parameter(s) theta with E_theta T = eta.
         """
-        e = np.asarray(eta, dtype=float)
+        e = V.real_array(eta, "eta")
+        if e.size % self.p or e.ndim > 2:
+            raise ValueError(f"eta must have shape ({self.p},) or (m, {self.p}), got {e.shape}")
         batch = e.reshape(-1, self.p)
         if not np.all(self.interior(batch)):
             raise ValueError("eta must lie in the interior of the convex support of T (otherwise the moment equation "

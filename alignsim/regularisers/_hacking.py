@@ -14,6 +14,7 @@ from scipy.stats import norm
 from .. import _validate as V
 from ..bon import bon_kl, bon_law
 from ..divergences import f_divergence, kl
+from ..generators import GENERATOR_NAMES
 from ._optimum import f_optimum
 
 
@@ -155,17 +156,19 @@ def ensemble_reward(members, rule: str = "mean", *, lam: float = 0.0, ddof: int 
     >>> reg.ensemble_reward([[1.0, 0.0], [3.0, 0.0]], "uwo", lam=0.5)
     array([1.5, 0. ])
     """
-    M = np.array(members, dtype=float)
-    if M.ndim != 2 or M.shape[0] < 1 or not np.all(np.isfinite(M)):
+    M = V.real_array(members, "members")
+    if M.ndim != 2 or M.shape[0] < 1:
         raise ValueError(f"members must be a finite (M, K) array, got shape {M.shape}")
     V.choice(rule, "rule", _RULES)
+    # lam and ddof are checked whatever the rule, so a wrong one is never silently ignored
+    lm = V.real(lam, "lam", low=0.0)
+    V.choice(ddof, "ddof", (0, 1))
+    if M.shape[0] - ddof < 1:
+        raise ValueError(f"ddof must be less than the number of members ({M.shape[0]}), got {ddof!r}")
     if rule == "mean":
         return M.mean(axis=0)
     if rule == "wco":
         return M.min(axis=0)
-    lm = V.real(lam, "lam", low=0.0)
-    if ddof not in (0, 1) or M.shape[0] - ddof < 1:
-        raise ValueError(f"ddof must be 0 or 1 (and less than the number of members), got {ddof!r}")
     return M.mean(axis=0) - lm * M.var(axis=0, ddof=ddof)
 
 
@@ -213,6 +216,7 @@ def gold_path(ref, proxy, gold, method: str = "kl", grid=None, *, alpha=None):
     pp = V.probabilities(ref, "ref")
     pr = V.rewards(proxy, "proxy", size=pp.size, like="ref")
     gd = V.rewards(gold, "gold", size=pp.size, like="ref")
+    V.choice(method, "method", ("bon", "kl") + tuple(GENERATOR_NAMES))
     hack = pr > gd
     rows = []
     if method == "bon":

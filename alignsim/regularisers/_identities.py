@@ -9,9 +9,10 @@ import numpy as np
 from scipy.optimize import root
 from scipy.special import logsumexp
 
+from .. import _tilt as T
 from .. import _validate as V
 from ..divergences import kl
-from ..tilting import log_partition, tilt
+from ..tilting import penalised_value
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -62,7 +63,11 @@ def kl_posterior_gap(pi, ref, r, beta) -> tuple[float, float]:
     V.same_shape(ppi, pp, "pi", "ref")
     b = V.real(beta, "beta", low=0.0, low_open=True)
     lhs = float(np.dot(ppi, rr)) - b * float(kl(ppi, pp))
-    rhs = b * float(log_partition(pp, rr, 1.0 / b)) - b * float(kl(ppi, tilt(pp, rr, b)))
+    # KL(pi || pi*) from log pi* itself: pi* = tilt may underflow where pi does not (huge r / beta)
+    log_star = T.tilt_log(pp, rr, T.lam_of(b))
+    on = ppi > 0
+    kl_star = float(np.dot(ppi[on], np.log(ppi[on]) - log_star[on])) if np.all(log_star[on] > -np.inf) else math.inf
+    rhs = penalised_value(pp, rr, b) - b * max(kl_star, 0.0)
     return lhs, rhs
 
 
@@ -169,7 +174,7 @@ def implicit_reward(pi, ref, beta) -> np.ndarray:
     V.same_shape(ppi, pp, "pi", "ref")
     b = V.real(beta, "beta", low=0.0, low_open=True)
     if np.any((pp == 0) & (ppi > 0)):
-        raise ValueError("pi puts mass where q is 0: the implicit reward is +inf there")
+        raise ValueError("pi puts mass where ref is 0: the implicit reward is +inf there")
     with np.errstate(divide="ignore", invalid="ignore"):
         out = b * (np.log(ppi) - np.log(pp))
     out[pp == 0] = -np.inf
@@ -215,18 +220,22 @@ def single_token_reward(p_token, r, beta) -> dict:
     p = V.real(p_token, "p_token", low=0.0, high=1.0, low_open=True, high_open=True)
     rr = V.real(r, "r")
     b = V.real(beta, "beta", low=0.0, low_open=True)
-    x = rr / b
-    # log Z = log(1 + p (e^x - 1)), stable for large x
-    log_z = (x + math.log(p) + math.log1p((1.0 - p) * math.exp(-x) / p)) if x > 0 else math.log1p(p * math.expm1(x))
-    log_pi = math.log(p) + x - log_z
-    return {"pi_token": math.exp(log_pi), "log_ratio_reward": b * (log_pi - math.log(p)), "correction": b * log_z,
-            "reward": b * (log_pi - math.log(p)) + b * log_z}
+    with np.errstate(over="ignore"):
+        x = float(np.float64(rr) / b)  # +-inf when 1/beta overflows: then pi* puts all mass on the better side
+    # log Z = log(1 + p (e^x - 1)): log1p while e^x is a float, else x + log p + log1p((1 - p) e^-x / p)
+    log_z = math.log1p(p * math.expm1(x)) if x <= 700.0 else x + math.log(p) + math.log1p((1.0 - p) * math.exp(-x) / p)
+    # beta log Z, and beta log(pi*/p) = r - beta log Z, without forming r / beta where it overflows
+    correction = b * log_z if math.isfinite(log_z) else rr + b * math.log(p)
+    log_pi = math.log(p) + x - log_z if math.isfinite(x) else (0.0 if x > 0 else -math.inf)
+    return {"pi_token": math.exp(log_pi), "log_ratio_reward": rr - correction, "correction": correction,
+            "reward": (rr - correction) + correction}
 
 
 def _preferences(P, k):
     PP = np.array(P, dtype=float)
     if PP.shape != (k, k):
-        raise ValueError(f"P must be a ({k}, {k}) preference matrix, got shape {PP.shape}")
+        raise ValueError(f"P must be a ({k}, {k}) preference matrix (one row and column per response of ref), got "
+                         f"shape {PP.shape}")
     if not np.all(np.isfinite(PP)) or np.any(PP < 0) or np.any(PP > 1):
         raise ValueError("P must have entries in [0, 1]")
     if np.max(np.abs(PP + PP.T - 1.0)) > 1e-12:
@@ -257,7 +266,7 @@ def nash_gap(P, ref, tau, pi) -> float:
     Returns
     -------
     float
-        The duality gap, >= 0.
+        The duality gap, >= 0; ``inf`` if ``pi`` charges a zero of ``ref``.
 
     References
     ----------
@@ -276,7 +285,7 @@ def nash_gap(P, ref, tau, pi) -> float:
     t = V.real(tau, "tau", low=0.0, low_open=True)
     ppi = V.probabilities(pi, "pi")
     V.same_shape(ppi, pp, "pi", "ref")
-    return float(t * log_partition(pp, PP @ ppi, 1.0 / t) - 0.5 + t * float(kl(ppi, pp)))
+    return float(penalised_value(pp, PP @ ppi, t) - 0.5 + t * float(kl(ppi, pp)))
 
 
 @V.renamed_keywords(q="ref")
@@ -300,8 +309,10 @@ def nash_kl(P, ref, tau, *, steps: int = 20_000, eta: float = 0.5, tol: float = 
     ref : array_like, shape (K,)
         Reference, positive.
     tau : float
+        KL coefficient, ``>= 1e-8`` (below, the equilibrium's logits :math:`P\pi/\tau` are beyond what the root
+        solver resolves).
     steps, eta, tol
-        Mirror-descent budget, step and stopping change.
+        Mirror-descent budget, step (``eta * tau < 1``) and stopping change (``tol > 0``).
 
     Returns
     -------
@@ -325,8 +336,9 @@ def nash_kl(P, ref, tau, *, steps: int = 20_000, eta: float = 0.5, tol: float = 
     if np.any(pp == 0):
         raise ValueError("ref must be positive (the equilibrium has the support of ref; drop responses with ref = 0)")
     PP = _preferences(P, pp.size)
-    t = V.real(tau, "tau", low=0.0, low_open=True)
+    t = V.real(tau, "tau", low=1e-8)  # below, the logits P pi / tau are beyond what the root solver resolves
     e = V.real(eta, "eta", low=0.0, low_open=True)
+    tl = V.real(tol, "tol", low=0.0, low_open=True)
     if e * t >= 1:
         raise ValueError(f"eta * tau must be < 1 for mirror descent, got {e * t!r}")
     log_q = np.log(pp)
@@ -334,7 +346,7 @@ def nash_kl(P, ref, tau, *, steps: int = 20_000, eta: float = 0.5, tol: float = 
     for _ in range(V.length(steps, "steps", high=V.MAX_STEPS, why="one pass over the game per step")):
         new = (1 - e * t) * logits + e * t * log_q + e * (PP @ np.exp(logits))
         new -= logsumexp(new)
-        done = np.max(np.abs(new - logits)) < tol
+        done = np.max(np.abs(new - logits)) < tl
         logits = new
         if done:
             break

@@ -14,7 +14,7 @@ from scipy.special import logsumexp
 from .. import _validate as V
 from ..divergences import f_divergence, kl
 from ..generators import generator
-from ..tilting import log_partition, tilt
+from ..tilting import penalised_value, tilt
 
 
 @dataclass(frozen=True)
@@ -220,7 +220,7 @@ def f_optimum(ref, r, beta, divergence: str = "reverse_kl", *, alpha=None) -> FO
         if np.ptp(rs) == 0:
             mass_in, nu = qs.copy(), float(rs[0])
         elif name == "reverse_kl":
-            mass_in, nu = None, b * log_partition(pp, rr, 1.0 / b)
+            mass_in, nu = None, penalised_value(pp, rr, b)  # beta Lambda(1/beta), also where 1/beta overflows
         elif name == "chi2":
             u, nu = _chi2(qs, rs, b)
             mass_in = qs * u

@@ -97,7 +97,7 @@ def test_v23_bt_nash_is_not_the_rlhf_tilt_and_rps_uniform():
     (lambda: reg.nash_kl(RPS[:2], [0.5, 0.3, 0.2], 0.5), "shape"),
     (lambda: reg.geometric_mixture([0.5, 0.5, 0.0], [0.2, 0.3, 0.5], 2.0), "w > 1"),
     (lambda: reg.geometric_mixture([0.5, 0.5], [1.0, 0.0], -1.0), "w < 0"),
-    (lambda: reg.implicit_reward([0.5, 0.5], [1.0, 0.0], 1.0), "q is 0"),
+    (lambda: reg.implicit_reward([0.5, 0.5], [1.0, 0.0], 1.0), "ref is 0"),
     (lambda: reg.single_token_reward(1.0, 1.0, 0.1), "p_token"),
 ])
 def test_identities_bad_input(call, match):
