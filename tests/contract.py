@@ -187,6 +187,7 @@ KIND_OVERRIDES: dict[str, dict[str, str | None]] = {
     "estimators.gradient_table": {"theta_old": "logits"}, "dynamics.pg_flow": {"t": None},
     "dynamics.entropy_change": {"order": "integer"},
     "pn.FiniteExpFamily.interior": {"eta": "logits"}, "pn.FiniteExpFamily.solve": {"eta": None},
+    "infalign.estimate_calibrated_reward": {"reference_rewards": "samples", "rewards": "samples"},
     "divergences.renyi_cross_entropy": {"alpha": "real"},
 }
 
@@ -214,6 +215,12 @@ NONFINITE: dict[str, dict[str, str]] = {
     "judge.point_optimal_k": {"*": "``inf`` when the error still decreases at ``k_max``"},
     "judge.JudgeModel.data_equivalent": {"*": "``inf`` if unreachable"},
     "judge.point_optimal_judge": {"*": "``-inf`` (``+inf``) when the error decreases all the way"},
+    "regularisers.f_frontier": {"*": "``inf`` where a KL is infinite"},
+    "regularisers.kl_posterior_gap": {"ref=zero": "when ``pi`` leaves the support of ``ref``",
+                                      "beta=subnormal": "right side ``-inf`` when it leaves the tilt's"},
+    "regularisers.implicit_reward": {"pi=zero": "``-inf`` where ``pi`` is 0"},
+    "regularisers.nash_gap": {"ref=zero": "``inf`` if ``pi`` charges a zero of ``ref``"},
+    "regularisers.correlated_proxy_bound": {"ref=zero": "``-inf`` when ``pi`` leaves the support of ``ref``"},
 }
 
 
@@ -257,6 +264,11 @@ CASES: dict[str, list[Case]] = {
         Case("empty", [], True),
         Case("constant", [1.0, 1.0, 1.0], False), Case("huge", [0.0, 1e300, -1e300], False),
         Case("large", [0.0, 1e150, 2e150], False), Case("subnormal", [0.0, 1e-320, 2e-320], False),
+    ],
+    "samples": [  # a sample of rewards: any length, independent of the other arguments
+        Case("nan", [_NAN, 0.5, 1.0], True), Case("inf", [0.0, _INF, 1.0], True),
+        Case("complex", [0.0 + 1j, 0.5, 1.0], True), Case("string", "abc", True), Case("none", None, True),
+        Case("empty", [], True), Case("short", [0.0, 1.0], False), Case("huge", [0.0, 1e300, -1e300], False),
     ],
     "logits": [
         Case("nan", [_NAN, 0.5, 1.0], True), Case("inf", [0.0, _INF, 1.0], True),

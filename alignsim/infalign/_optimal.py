@@ -16,7 +16,7 @@ from .._progress import track
 from .._levels import calibrated
 from ..divergences import kl as _kl
 from ..tilting import tilt
-from ._continuous import _GRID_INTERVALS, UniformCTRL, _Density, _grid, _intervals
+from ._continuous import _GRID_INTERVALS, UniformCTRL, _Density, _grid, _intervals, resolvable
 from ._finite import _decode, _finite_win_rate, _lemma_b
 from ._transforms import _procedure, exp_transform, negexp
 
@@ -231,8 +231,9 @@ def _fixed_point(step, phi0, alpha, tol, max_iter, memory=3, patience=300):
             del d_f[:-memory], d_g[:-memory]
         prev = (f, g)
         x = g - np.array(d_g).T @ np.linalg.lstsq(np.array(d_f).T, f, rcond=None)[0] if d_f else g
-    raise ValueError(f"the fixed-point iteration did not converge in {max_iter} steps (last change {size:.3g}); "
-                     "lower alpha or raise max_iter (or the grid cannot resolve the optimum's spike)")
+    raise ValueError(f"the fixed-point iteration did not converge in {max_iter} steps (last change {size:.3g}) to "
+                     "tol; lower alpha or raise max_iter (or the grid cannot resolve the optimum's spike: lower N or "
+                     "raise beta)")
 
 
 @V.renamed_keywords(p="ref")
@@ -295,6 +296,7 @@ def optimal_transform(procedure: str, N, *, beta=None, kl=None, ref=None, r=None
         raise ValueError("procedure must be 'bon' or 'won' (the standard win rate's optimum is the identity "
                          "transform)")
     n = nn[0]
+    _float_n(n, N)
     a = V.real(alpha, "alpha", low=0.0, high=1.0, low_open=True)
     tl = V.real(tol, "tol", low=0.0, low_open=True)
     iters = V.length(max_iter, "max_iter", high=10 ** 7, why="each iteration is a pass over the grid")
@@ -302,8 +304,10 @@ def optimal_transform(procedure: str, N, *, beta=None, kl=None, ref=None, r=None
         raise ValueError("give exactly one of beta and kl")
     if (ref is None) != (r is None):
         raise ValueError("give both p and r (a finite law) or neither (the continuous model)")
+    n_int = _intervals(intervals)  # checked also for a finite law, where it is not used
     if ref is None:
-        problem = _ContinuousProblem(_grid(_intervals(intervals)), kind, n)
+        resolvable(_grid(n_int), n)
+        problem = _ContinuousProblem(_grid(n_int), kind, n)
     else:
         problem = _FiniteProblem(*V.policy_and_rewards(ref, r, "ref"), kind, nn)
     warm, count = [problem.start()], [0]
@@ -432,11 +436,19 @@ class _FiniteProblem:
         w = _finite_win_rate(policy, self.pp, self.rr, self.kind, self.nn, "decoded")
         g = self.step(phi, b)
         residual = float(np.max(np.abs(g - phi)))
-        # KKT of max W - beta KL on the simplex: R - beta (log(a/mass) + 1) is constant on the support.
-        s = self.mass > 0
+        # KKT of max W - beta KL on the simplex: R - beta (log(a/mass) + 1) is constant on the support (of the
+        # optimum as floats hold it: at tiny beta a level's mass underflows to 0)
+        s = (self.mass > 0) & (a > 0)
         stationarity = g[s] - b * np.log(a[s] / self.mass[s])
         return OptimalTransform(procedure, self.nn[0], b, float(_kl(a, self.mass)), w, phi[self.inv], policy, None,
                                 residual, float(np.ptp(stationarity)), k)
+
+
+def _float_n(n: float, N) -> None:
+    """The solvers' transformed rewards are of order N: N itself must be a float."""
+    if math.isinf(n):
+        raise ValueError("N must be at most 1.8e308 for the optimal-transform solvers (their transformed rewards are "
+                         f"of order N), got an integer of {len(str(int(N)))} digits")
 
 
 def optimal_frontier(procedure: str, N, betas, *, intervals: int = _GRID_INTERVALS, alpha: float = 0.05,
@@ -481,9 +493,12 @@ def optimal_frontier(procedure: str, N, betas, *, intervals: int = _GRID_INTERVA
     kind, nn = _procedure(procedure, N)
     if procedure == "std":
         raise ValueError("procedure must be 'bon' or 'won'")
+    _float_n(nn[0], N)
     bs = V.real_array(betas, "betas", low=0.0, low_open=True).ravel()
     n_int = _intervals(intervals)
     a = V.real(alpha, "alpha", low=0.0, high=1.0, low_open=True)
+    tol = V.real(tol, "tol", low=0.0, low_open=True)
+    resolvable(_grid(n_int), nn[0])
     problem = _ContinuousProblem(_grid(n_int), kind, nn[0])
     phi, rows = problem.start(), []
     for b in track(bs, progress, "optimal_frontier"):

@@ -170,9 +170,12 @@ def dpo_solution_set(ref, comparisons, beta) -> DPOSolutionSet:
         loss += float(res.fun)
         components.append(idx)
     uncovered = ~covered
-    theta = np.log(pp) + h / b
-    for idx in components:
-        theta[idx] -= (h[idx] / b).mean()  # logit sums of a component are conserved by gradient descent
+    theta = np.log(pp)
+    with np.errstate(over="ignore"):
+        for idx in components:  # logit sums of a component are conserved by gradient descent
+            theta[idx] += (h[idx] - h[idx].mean()) / b
+    if not np.all(np.isfinite(theta)):
+        raise ValueError(f"beta = {b!r} is so small that the DPO logits h / beta leave the float range")
     gd = np.exp(theta - logsumexp(theta))
     min_kl = pp.copy()
     for idx in components:

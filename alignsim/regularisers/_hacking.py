@@ -283,12 +283,22 @@ def correlated_proxy_bound(pi, ref, proxy, gold) -> float:
     V.same_shape(ppi, pp, "pi", "ref")
     pr = V.rewards(proxy, "proxy", size=pp.size, like="ref")
     gd = V.rewards(gold, "gold", size=pp.size, like="ref")
-    chi2 = f_divergence(ppi, pp, "chi2")
-    if not math.isfinite(chi2):
+    if np.any(ppi[pp == 0] > 0):
         return -math.inf
+    # sqrt(chi2) as a scaled norm of |pi - ref| / sqrt(ref): chi2 itself overflows for a subnormal ref mass
+    on = pp > 0
+    a = np.abs(ppi[on] - pp[on]) / np.sqrt(pp[on])
+    top = float(a.max())
+    root_chi2 = top * math.sqrt(float(np.sum((a / top) ** 2))) if top > 0 else 0.0
+    # the bound is invariant to the proxy's scale and proportional to the gold's: compute on unit scales
+    ps, gs = float(np.max(np.abs(pr))), float(np.max(np.abs(gd)))
+    if ps == 0 or gs == 0:
+        raise ValueError("proxy and gold must both vary under ref")
+    pr, gd = pr / ps, gd / gs
     mp, mg = pp @ pr, pp @ gd
     sp, sg = math.sqrt(pp @ (pr - mp) ** 2), math.sqrt(pp @ (gd - mg) ** 2)
     if sp == 0 or sg == 0:
-        raise ValueError("proxy and gold must both vary under q")
+        raise ValueError("proxy and gold must both vary under ref")
     rho = float(pp @ ((pr - mp) * (gd - mg))) / (sp * sg)
-    return sg / sp * (rho * float(ppi @ pr - mp) - sp * math.sqrt(max(1 - rho * rho, 0.0)) * math.sqrt(chi2))
+    unit = sg / sp * (rho * float(ppi @ pr - mp) - sp * math.sqrt(max(1 - rho * rho, 0.0)) * root_chi2)
+    return gs * unit

@@ -44,7 +44,9 @@ def kl_posterior_gap(pi, ref, r, beta) -> tuple[float, float]:
     -------
     (objective, right_hand_side) : tuple of float
         Computed independently (the left from :func:`alignsim.kl` to ``ref``, the right from the partition function
-        and :func:`alignsim.kl` to the tilt); ``inf`` / ``-inf`` when ``pi`` leaves the support of ``ref``.
+        and :func:`alignsim.kl` to the tilt); ``inf`` / ``-inf`` when ``pi`` leaves the support of ``ref``, and the
+        right side ``-inf`` when it leaves the tilt's (a ``beta`` so small that ``1/beta`` overflows leaves only the
+        top reward).
 
     References
     ----------
@@ -155,7 +157,7 @@ def implicit_reward(pi, ref, beta) -> np.ndarray:
     Returns
     -------
     ndarray, shape (K,)
-        beta log(pi / ref) per response.
+        beta log(pi / ref) per response; ``-inf`` where ``pi`` is 0 and ``ref`` is not.
 
     References
     ----------

@@ -315,7 +315,7 @@ def f_beta_for(ref, r, divergence: str, target, *, on: str = "own", alpha=None) 
     def f(x):
         return _measure(f_optimum(pp, r, math.exp(x), divergence, alpha=alpha), pp, on) - t
 
-    return _beta_root(f, 1e-8, 1e8, t, f"target={t!r} ({on}) is not attained by the {divergence} optimum")
+    return _beta_root(f, 1e-8, 1e8, t, f"target={t!r} ({on}) is not attained by the {divergence} optimum of this ref and r")
 
 
 @V.renamed_keywords(q="ref")

@@ -236,4 +236,5 @@ def match_pass1(p0s, target, divergence: str, *, weights=None, delta: float = 1.
         return float(np.dot(w, [binary_success(p, math.exp(x), divergence, delta=delta, alpha=alpha)
                                 for p in ps])) - t
 
-    return _beta_root(f, 1e-6, 1e6, t, f"target={t!r} is not an aggregate pass@1 of the {divergence} optima")
+    return _beta_root(f, 1e-6, 1e6, t, f"target={t!r} is not an aggregate pass@1 of the {divergence} optima of these p0s "
+                                     f"with reward gap delta={delta!r}")
