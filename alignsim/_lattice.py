@@ -144,8 +144,10 @@ def checked_compositions(n: int, m: int, name: str):
 
     count = math.comb(n + m - 1, m - 1)
     if count * m > MAX_COMPOSITION_ENTRIES:
-        raise ValueError(f"{name} = {n} with {m} outcomes needs {count:.3g} multinomial types, more than the "
-                         f"{MAX_COMPOSITION_ENTRIES // m:.3g} that fit in memory; lower {name}")
+        digits = len(str(count))
+        shown = f"{count:,}" if digits <= 12 else f"about 1e{digits - 1}"
+        raise ValueError(f"{name} = {n} with {m} outcomes needs {shown} multinomial types, more than the "
+                         f"{MAX_COMPOSITION_ENTRIES // m:,} that fit in memory; lower {name}")
     return compositions(n, m)
 
 

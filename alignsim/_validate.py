@@ -323,6 +323,8 @@ def softmax_bandit(theta, r, ref, beta, theta_name: str = "theta"):
     th = real_array(theta, theta_name)
     if th.ndim != 1 or th.size < 2:
         raise ValueError(f"{theta_name} must be a 1-D array of at least two logits, got shape {th.shape}")
+    if not math.isfinite(float(th.max()) - float(th.min())):
+        raise ValueError(f"{theta_name} must span less than 1.8e308 (its log-softmax would overflow)")
     rr = rewards(r, "r", size=th.size, like=theta_name)
     pr = probabilities(ref, "ref")
     same_shape(th, pr, theta_name, "ref")

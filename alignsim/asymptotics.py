@@ -416,6 +416,8 @@ def bon_vs_rl(ref, r, delta, lengths, N: Callable[[int], int] | None = None) -> 
         raise TypeError(f"N must be None or a callable N(n) giving the sample count at length n, got {N!r}")
     ps, rs = T.support(pp, rr)
     dmax = T.max_kl(ps, rs)
+    if dmax == 0.0:
+        raise ValueError("r is constant on the support of ref: there is no KL budget delta to spend")
     d = V.real(delta, "delta", low=0.0, high=dmax, low_open=True, high_open=True)
     lam = T.lambda_on_support(ps, rs, d)
     big_lambda = float(T.log_partition(ps, rs, lam))

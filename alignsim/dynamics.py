@@ -192,6 +192,13 @@ def pg_flow(theta0, r, ref, beta, t_eval) -> np.ndarray:
     """
     th, rr, pr, b = V.softmax_bandit(theta0, r, ref, beta, "theta0")
     ts = V.real_array(t_eval, "t_eval", low=0.0).ravel()
+    # the flow's speed is at most ~ span(r) + beta (span(theta0) + span(log ref)): an adaptive integrator needs a
+    # number of steps proportional to that times the horizon, so an unreachable horizon is refused up front
+    speed = float(np.ptp(rr)) + b * (1.0 + float(np.ptp(th)) + float(np.ptp(np.log(pr))))
+    if ts.size and float(ts.max()) * speed > 1e7:
+        raise ValueError(f"max(t_eval) = {float(ts.max()):.3g} times the flow's speed ~ span(r) + beta (span(theta0) "
+                         f"+ span(log ref)) = {speed:.3g} needs more than 1e7 integration steps; rescale r or beta, "
+                         "or shorten t_eval")
     with np.errstate(over="ignore", invalid="ignore"):
         sol = solve_ivp(lambda _t, y: _grad(y, rr, pr, b), (0.0, float(ts.max())), th, method="DOP853", t_eval=ts,
                         rtol=1e-12, atol=1e-12)
@@ -532,6 +539,8 @@ def entropy_change(theta, delta, order: int = 1) -> float:
     dl = V.real_array(delta, "delta")
     V.same_shape(th, dl, "theta", "delta")
     o = V.choice(order, "order", (1, 2))
+    if not math.isfinite(float(th.max()) - float(th.min())):
+        raise ValueError("theta must span less than 1.8e308 (its log-softmax would overflow)")
     log_pi = log_softmax(th)
     pi = np.exp(log_pi)
     lc = log_pi - math.fsum(pi * log_pi)

@@ -556,6 +556,8 @@ def tradeoff_gap(pi, ref, r, delta) -> float:
     V.same_shape(ph, pp, "pi", "ref")
     ps, rs = T.support(pp, rr)
     dmax = T.max_kl(ps, rs)
+    if dmax == 0.0:
+        raise ValueError("r is constant on the support of ref: there is no KL budget delta to spend")
     d = V.real(delta, "delta", low=0.0, high=dmax, low_open=True, high_open=True)
     lam = T.solve_lambda(ps, rs, d)
     kl_phi = kl(ph, pp)

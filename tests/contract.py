@@ -24,6 +24,7 @@ import re
 import signal
 import threading
 import time
+import warnings
 from typing import Any, Callable
 
 import numpy as np
@@ -126,7 +127,6 @@ def _g():
 _P2 = [[0.5, 0.7, 0.4], [0.3, 0.5, 0.6], [0.6, 0.4, 0.5]]
 OVERRIDES: dict[str, dict[str, Any]] = {
     "models.MemorylessLM.kl": {"other": Lazy(_lm)}, "models.MemorylessLM.win_rate": {"other": Lazy(_lm)},
-    "models.Bandit.kl": {"other": Lazy(_lm)}, "models.Bandit.win_rate": {"other": Lazy(_lm)},
     "judge.JudgeModel.with_judge": {"parameter": 0.5}, "judge.JudgeModel.error_vs_data": {"n_grid": [4.0, 8.0]},
     "infalign.ctrl_policy": {"transform": Lazy(_exp1)}, "infalign.UniformCTRL": {"transform": Lazy(_exp1), "beta": 1.0, "intervals": 1024},
     "infalign.ctrl_beta_for_kl": {"transform": Lazy(_exp1), "ref": P3, "r": R3}, "infalign.smoothed": {"transform": Lazy(_exp1)},
@@ -181,11 +181,10 @@ KIND_OVERRIDES: dict[str, dict[str, str | None]] = {
     "regularisers.pass_at_k": {"p": "unit"}, "regularisers.binary_success": {"p0": None},
     "regularisers.single_token_reward": {"p_token": "unit", "r": "real"},
     "models.MemorylessLM.kl": {"other": None}, "models.MemorylessLM.win_rate": {"other": None},
-    "models.Bandit.kl": {"other": None}, "models.Bandit.win_rate": {"other": None},
     "judge.JudgeModel": {"n": "positive"}, "judge.JudgeModel.with_n": {"n": "positive"},
     "pn.risk_expansion": {"n": "positive"}, "pn.pn_criterion": {"n": "positive"},
-    "estimators.gradient_table": {"theta_old": "logits"}, "dynamics.pg_flow": {"t": None},
-    "dynamics.entropy_change": {"order": "integer"},
+    "estimators.gradient_table": {"theta_old": "logits"},
+    "dynamics.entropy_change": {"order": "integer"}, "dynamics.pg_flow": {"t_eval": None},
     "pn.FiniteExpFamily.interior": {"eta": "logits"}, "pn.FiniteExpFamily.solve": {"eta": None},
     "infalign.estimate_calibrated_reward": {"reference_rewards": "samples", "rewards": "samples"},
     "divergences.renyi_cross_entropy": {"alpha": "real"},
@@ -194,17 +193,25 @@ KIND_OVERRIDES: dict[str, dict[str, str | None]] = {
 #: Non-finite results that are documented: callable -> {"argument=case" (or "baseline", or "*" for a result that may
 #: be infinite for any input): words of its docstring that say so}. ``test_contract.py`` checks that each docstring contains its words.
 NONFINITE: dict[str, dict[str, str]] = {
-    "divergences.kl": {"q=zero": "``inf`` if ``p`` is not absolutely continuous"},
-    "divergences.cross_entropy": {"q=zero": "inf where p charges a zero of q"},
-    "divergences.f_divergence": {"q=zero": "``inf`` where ``p`` charges a zero of ``q``"},
-    "divergences.renyi_cross_entropy": {"q=zero": "inf where psi charges a zero of q"},
+    "divergences.kl": {"q=zero": "``inf`` if ``p`` is not absolutely continuous",
+                       "q=point": "``inf`` if ``p`` is not absolutely continuous"},
+    "divergences.cross_entropy": {"q=zero": "inf where p charges a zero of q", "q=point": "inf where p charges"},
+    "divergences.f_divergence": {"q=zero": "``inf`` where ``p`` charges a zero of ``q``",
+                                 "q=point": "``inf`` where ``p`` charges a zero of ``q``"},
+    "divergences.renyi_cross_entropy": {"q=zero": "inf where psi charges a zero of q",
+                                        "q=point": "inf where psi charges a zero of q"},
     "tilting.beta_for_kl": {"delta=zero": "``inf`` for ``delta == 0``"},
-    "tilting.lambda_for_kl": {"delta=huge": "inf for a slack budget"},
+    "tilting.lambda_for_kl": {"delta=huge": "inf for a slack budget", "r=constant": "inf for a slack budget",
+                              "ref=point": "inf for a slack budget"},
     "tilting.tradeoff_gap": {"ref=zero": "``inf`` if ``pi`` charges a zero of ``ref``"},
     "asymptotics.rate_function": {"x=huge": "``inf`` outside the reward range",
+                                  "x=minus_huge": "``inf`` outside the reward range",
                                   "r=subnormal": "``inf`` outside the reward range",
+                                  "r=constant": "``inf`` outside the reward range",
+                                  "ref=point": "``inf`` outside the reward range",
                                   "beta=subnormal": "where the rate exceeds the float range"},
-    "bon.bon_kl_gap_bound": {"N=beyond_float": "exceeds the float range (the bound is"},
+    "bon.bon_kl_gap_bound": {"N=beyond_float": "exceeds the float range (the bound is",
+                             "N=huge_float": "exceeds the float range (the bound is"},
     "bon.bon_win_rate_gap_bound": {"N=beyond_float": "``inf`` for ``N`` beyond the float range"},
     "estimators.estimator_moments": {"pi=tiny": "whose true value exceeds the float range",
                                      "pi=subnormal": "whose true value exceeds the float range"},
@@ -216,11 +223,15 @@ NONFINITE: dict[str, dict[str, str]] = {
     "judge.JudgeModel.data_equivalent": {"*": "``inf`` if unreachable"},
     "judge.point_optimal_judge": {"*": "``-inf`` (``+inf``) when the error decreases all the way"},
     "regularisers.f_frontier": {"*": "``inf`` where a KL is infinite"},
+    "infalign.ctrl_policy": {"beta=inf": "its ``beta`` field is ``inf``"},
     "regularisers.kl_posterior_gap": {"ref=zero": "when ``pi`` leaves the support of ``ref``",
+                                      "ref=point": "when ``pi`` leaves the support of ``ref``",
                                       "beta=subnormal": "right side ``-inf`` when it leaves the tilt's"},
-    "regularisers.implicit_reward": {"pi=zero": "``-inf`` where ``pi`` is 0"},
-    "regularisers.nash_gap": {"ref=zero": "``inf`` if ``pi`` charges a zero of ``ref``"},
-    "regularisers.correlated_proxy_bound": {"ref=zero": "``-inf`` when ``pi`` leaves the support of ``ref``"},
+    "regularisers.implicit_reward": {"pi=zero": "``-inf`` where ``pi`` is 0", "pi=point": "``-inf`` where ``pi`` is 0"},
+    "regularisers.nash_gap": {"ref=zero": "``inf`` if ``pi`` charges a zero of ``ref``",
+                              "ref=point": "``inf`` if ``pi`` charges a zero of ``ref``"},
+    "regularisers.correlated_proxy_bound": {"ref=zero": "``-inf`` when ``pi`` leaves the support of ``ref``",
+                                            "ref=point": "``-inf`` when ``pi`` leaves the support of ``ref``"},
 }
 
 
@@ -477,8 +488,10 @@ def names_argument(message: str, name: str) -> bool:
 
 
 def call(target: Callable, kwargs: dict[str, Any], budget: float):
-    """Run ``target(**kwargs)`` under a watchdog; return ``(result, exception, seconds, mutated argument names)``."""
+    """Run ``target(**kwargs)`` under a watchdog and return its :class:`Outcome`. The callable gets copies of the
+    arguments (a defect that mutates one cannot corrupt the catalogue)."""
     before = {n: _copy(v) for n, v in kwargs.items()}
+    kwargs = {n: _copy(v) for n, v in kwargs.items()}
     alarm = threading.current_thread() is threading.main_thread() and math.isfinite(budget)
     if alarm:
         previous = signal.signal(signal.SIGALRM, _interrupt)
@@ -486,28 +499,44 @@ def call(target: Callable, kwargs: dict[str, Any], budget: float):
     faulthandler.dump_traceback_later(WATCHDOG, exit=True)
     start = time.perf_counter()
     result = exc = None
+    caught = warnings.catch_warnings(record=True)
     try:
+        log = caught.__enter__()
+        warnings.simplefilter("always")
         result = target(**kwargs)
     except BaseException as e:  # noqa: BLE001 - every exception is judged
         if isinstance(e, (KeyboardInterrupt, SystemExit)):
             raise
         exc = e
     finally:
+        caught.__exit__(None, None, None)
         faulthandler.cancel_dump_traceback_later()
         if alarm:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
     seconds = time.perf_counter() - start
     mutated = [n for n, v in kwargs.items() if isinstance(v, (list, np.ndarray)) and not _same(before[n], v)]
-    return result, exc, seconds, mutated
+    leaked = [str(w.message) for w in log if "encountered in" in str(w.message)]
+    return Outcome(result, exc, seconds, mutated, leaked)
+
+
+@dataclasses.dataclass
+class Outcome:
+    result: Any
+    exc: BaseException | None
+    seconds: float
+    mutated: list
+    leaked: list  # numpy floating-point warnings (overflow/invalid/divide "encountered in"): a sign of sloppy numerics
 
 
 def judge(key: str, name: str | None, case: Case | None, outcome, budget: float) -> str | None:
     """The contract's verdict on one call: ``None`` if kept, otherwise what was broken."""
-    result, exc, seconds, mutated = outcome
+    result, exc, seconds, mutated = outcome.result, outcome.exc, outcome.seconds, outcome.mutated
     where = f"{key}({name}={case.label})" if case else f"{key}(baseline)"
     if mutated:
         return f"{where}: mutated {mutated}"
+    if outcome.leaked:
+        return f"{where}: leaked numpy's RuntimeWarning '{outcome.leaked[0]}'"
     if isinstance(exc, Hang) or seconds > budget:
         return f"{where}: took {seconds:.1f} s (budget {budget:g} s)"
     if exc is not None:

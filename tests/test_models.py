@@ -254,3 +254,15 @@ def test_win_rate_between_models_matches_enumeration():
     assert ref.win_rate(ref) == pytest.approx(0.5, abs=1e-15)
     with pytest.raises(TypeError, match="other"):
         ref.win_rate([0.5, 0.5])
+
+
+@pytest.mark.parametrize("p", [0.3, 0.01])
+def test_every_log_mass_at_length_10000_against_log_gamma(p):
+    """The README's bound at length 10 000 (issue 17: its 5e-13 held at 200, not here): binomial laws against
+    30-digit log-gamma, log-masses down to -46 000."""
+    n = 10_000
+    _, logp = a.MemorylessLM([1 - p, p], [0, 1], n).reward_law(log=True)
+    with mpmath.workdps(30):
+        ref = np.array([float(mpmath.loggamma(n + 1) - mpmath.loggamma(k + 1) - mpmath.loggamma(n - k + 1)
+                              + k * mpmath.log(p) + (n - k) * mpmath.log(1 - p)) for k in range(n + 1)])
+    np.testing.assert_allclose(logp, ref, rtol=0, atol=4e-11)

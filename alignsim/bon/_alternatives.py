@@ -49,7 +49,7 @@ def rewind_repeat(ref, r, threshold):
     accept = rr >= tau
     mass = pp[accept].sum()
     if mass <= 0:
-        raise ValueError(f"threshold must leave positive reference mass; p(r >= {tau!r}) = 0")
+        raise ValueError(f"threshold must leave positive reference mass; ref(r >= {tau!r}) = 0")
     pol = np.where(accept, pp, 0.0) / mass
     return float(-math.log(mass)), float(np.dot(pol, calibrated(pp, rr)))
 

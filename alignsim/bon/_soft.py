@@ -95,14 +95,15 @@ def soft_bon_law(ref, r, N, beta, *, levels: bool = False):
     pp, rr, nn = _prepare(ref, r, N)
     b = V.beta(beta)
     lv, mass, idx = group(pp, rr)
-    log_tilted = np.log(mass) + (lv - lv[-1]) / b if b < math.inf else None
+    with np.errstate(over="ignore"):  # (r - max r) / beta may be -inf for a subnormal beta: weight 0
+        log_tilted = np.log(mass) + (lv - lv[-1]) / b if b < math.inf else None
     if b == math.inf or lv.size == 1:
         g = mass.copy()
     elif nn[1] + logsumexp(log_tilted) > 40.0:
         # N E[w] > e^40 (w <= 1): the rivals' total weight is N E[w] to relative 1e-17, so the law is the tilt
         # p w / E[w] (its O(1 / (N E[w])) correction is below rounding)
         g = np.exp(log_tilted - logsumexp(log_tilted))
-    elif (lv[-1] - lv[0]) / b <= _SOFT_MAX_SPREAD:
+    elif float(lv[-1] - lv[0]) <= _SOFT_MAX_SPREAD * b:
         g = _soft_bon_level_law(lv, mass, nn[1], b)
         total = g.sum()
         if abs(total - 1.0) > 1e-10:  # pragma: no cover - quadrature guard

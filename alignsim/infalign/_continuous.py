@@ -352,6 +352,6 @@ def ctrl_beta_for_kl(transform, kl, ref=None, r=None) -> float:
     values = _finite_phi(tr, pp, rr)
     top = max_kl(pp, values)
     if target >= top:
-        raise ValueError(f"kl={target!r} is unattainable: the largest KL of transform {tr.name} on this law is "
-                         f"-log p(argmax) = {top:.12g}")
+        raise ValueError(f"kl={target!r} is unattainable: the largest KL of transform {tr.name} on this law (ref, "
+                         f"r) is -log p(argmax) = {top:.12g}")
     return _tilt_beta_for_kl(pp, values, target, strict=True)

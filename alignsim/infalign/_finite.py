@@ -379,6 +379,7 @@ def ctrl_policy(ref, r, transform, beta) -> CTRLPolicy:
     Returns
     -------
     CTRLPolicy
+        With ``beta = inf`` (the reference itself) its ``beta`` field is ``inf``.
 
     References
     ----------

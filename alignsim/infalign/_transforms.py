@@ -112,7 +112,10 @@ class Transform:
             hi, lo = np.maximum(la, top), np.minimum(la, top)
             with np.errstate(divide="ignore"):
                 base = hi + np.log(-np.expm1(lo - hi))
-            return lambda log_lam: -np.exp(log_lam + base)
+            def scaled(log_lam):
+                with np.errstate(over="ignore"):  # -inf: a node whose weight e^(lambda (Phi - max)) is 0
+                    return -np.exp(log_lam + base)
+            return scaled
         phi = np.asarray(self.phi(u), dtype=float)
         if np.any(np.isnan(phi)) or np.any(phi == np.inf):
             raise ValueError(f"transform {self.name} must be finite (or -inf) on [0, 1]; got NaN or +inf")

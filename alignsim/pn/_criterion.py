@@ -199,5 +199,5 @@ def tilt_family(ref, r) -> FiniteExpFamily:
     pp, rr = V.policy_and_rewards(ref, r, "ref")
     s = pp > 0
     if np.ptp(rr[s]) == 0:
-        raise ValueError("r must not be constant on the support of p (the tilt family would be a single point)")
+        raise ValueError("r must not be constant on the support of ref (the tilt family would be a single point)")
     return FiniteExpFamily(rr[s], pp[s])

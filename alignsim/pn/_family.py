@@ -158,7 +158,7 @@ class FiniteExpFamily:
         tuple of ndarray
             The cumulant tensors of orders 1..order.
         """
-        return tensor_cumulants(self.probs(theta), self.T, order)
+        return tensor_cumulants(self.probs(theta), self.T, V.choice(order, "order", (1, 2, 3, 4)))
 
     def kl(self, theta_a, theta_b) -> float:
         r""":math:`D[f_{\theta_a}\,|\,f_{\theta_b}]` in nats (first argument the reference, as in the paper).
