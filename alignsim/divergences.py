@@ -254,8 +254,39 @@ def renyi_divergence(p, q, alpha: float) -> float:
     if alpha == math.inf:
         return float(np.max(ell))
     eps = alpha - 1.0
-    val = _log_mean_exp(pp[s], ell, eps) / eps
+    excess = -1.0
+    if np.array_equal(s, qq > 0) and np.max(np.abs(ell)) * max(alpha, 1.0) < 700.0:
+        # sum p^a q^(1-a) - 1 = sum_q q (x^a - 1 - a (x - 1)), x = p/q, each term O((x - 1)^2) and formed from
+        # u = log1p((p - q)/q): no cancellation near p = q (6e-3 relative error before at D ~ 1e-13)
+        excess = _renyi_excess(pp, qq, alpha)
+    if excess > -0.5:
+        val = math.log1p(excess) / eps
+    else:  # nearly disjoint laws (the sum far below 1) or differing supports: a max-shifted log-sum-exp
+        val = _log_mean_exp(pp[s], ell, eps) / eps
     return max(val, 0.0) if not math.isnan(val) else math.inf
+
+
+def _renyi_excess(pp: np.ndarray, qq: np.ndarray, alpha: float) -> float:
+    """``sum p^alpha q^(1-alpha) - 1`` for laws with the same support, as ``sum q (x^alpha - 1 - alpha (x - 1))``
+    (the linear terms sum to zero), ``u = log x``: the bracket is the series sum_{j>=2} c_j u^j / j! with
+    ``c_j = alpha^j - alpha = alpha expm1((j - 1) log alpha)`` where ``|u| < 0.1``, else
+    ``e^u expm1((alpha - 1) u) - (alpha - 1) expm1(u)``; both keep their digits as alpha -> 1."""
+    on = qq > 0
+    p, q = pp[on], qq[on]
+    u = np.log1p((p - q) / q)
+    small = np.abs(u) < 0.1
+    bracket = np.empty_like(u)
+    us = u[small]
+    term, total = np.ones_like(us), np.zeros_like(us)
+    log_alpha, eps = math.log(alpha), alpha - 1.0
+    for j in range(1, 19):  # |u|^18 / 18! < 1e-34 at |u| = 0.1
+        term = term * us / j
+        if j >= 2:
+            total = total + alpha * math.expm1((j - 1) * log_alpha) * term
+    bracket[small] = total
+    ub = u[~small]
+    bracket[~small] = np.exp(ub) * np.expm1(eps * ub) - eps * np.expm1(ub)
+    return math.fsum(q * bracket)
 
 
 def renyi_cross_entropy(psi, q, alpha: float) -> float:
