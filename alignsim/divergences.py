@@ -273,7 +273,8 @@ def _renyi_excess(pp: np.ndarray, qq: np.ndarray, alpha: float) -> float:
     ``e^u expm1((alpha - 1) u) - (alpha - 1) expm1(u)``; both keep their digits as alpha -> 1."""
     on = qq > 0
     p, q = pp[on], qq[on]
-    u = np.log1p((p - q) / q)
+    near = np.abs(p - q) < 0.5 * q  # log1p of the relative difference near p = q, a difference of logs elsewhere
+    u = np.where(near, np.log1p(np.where(near, (p - q) / q, 0.0)), np.log(p) - np.log(q))
     small = np.abs(u) < 0.1
     bracket = np.empty_like(u)
     us = u[small]
@@ -434,6 +435,8 @@ def f_divergence(p, q, f="reverse_kl", *, alpha: float | None = None,
             d, b = renyi_divergence(pp, qq, a), a
         if b > 1 and d == math.inf:
             return math.inf
+        if b == 1.0:  # |alpha| below 1e-16: D_alpha = KL(q || p) + O(alpha), the correction below rounding
+            return d
         return float(np.expm1((b - 1.0) * d) / (b * (b - 1.0)))
     pos = qq > 0
     out_mass = pp[~pos].sum()

@@ -102,6 +102,16 @@ def _xlogx(u):
     return np.where(u > 0, u * np.log(np.where(u > 0, u, 1.0)), 0.0)
 
 
+def _expm1_ratio(c: float, u: np.ndarray) -> np.ndarray:
+    """``(u^c - 1) / c`` without the cancellation of tiny ``c`` (``u^c`` rounds to 1 at ``c = 1e-300``): its series
+    ``L (1 + cL/2 + (cL)^2/6 + (cL)^3/24)``, ``L = log u``, where ``|c L| < 1e-4``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ell = np.log(u)
+        x = c * ell
+        series = ell * (1.0 + x * (0.5 + x * (1.0 / 6.0 + x / 24.0)))
+        return np.where(np.abs(x) < 1e-4, series, np.expm1(x) / c)
+
+
 def _alpha_generator(alpha: float) -> Generator:
     a = float(alpha)
     if a == 1.0:
@@ -111,10 +121,10 @@ def _alpha_generator(alpha: float) -> Generator:
 
     def f(u):
         u = np.asarray(u, dtype=float)
-        return (np.power(u, a) - 1.0 - a * (u - 1.0)) / (a * (a - 1.0))
+        return (_expm1_ratio(a, u) - (u - 1.0)) / (a - 1.0)
 
     def fprime(u):
-        return (np.power(np.asarray(u, dtype=float), a - 1.0) - 1.0) / (a - 1.0)
+        return _expm1_ratio(a - 1.0, np.asarray(u, dtype=float))
 
     lo = -math.inf if a < 1 else -1.0 / (a - 1.0)
     hi = 1.0 / (1.0 - a) if a < 1 else math.inf

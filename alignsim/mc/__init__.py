@@ -643,7 +643,7 @@ def simulate_judge(model, k, T=0.0, *, n_test: int = 256, n_trials: int = 64, rn
     tests = V.length(n_test, "n_test")
     trials = V.group_size(n_trials, "n_trials")
     # each trial draws a teacher, n training points and n_test tests of k candidates
-    V.mc_size(trials, "n_trials", draws_per_item=d * (n + 1) + tests * kk * 2, per="k and n_test")
+    V.mc_size(trials, "n_trials", draws_per_item=d * (n + 1) + tests * kk * 2, per="k, n_test and the model's d and n")
     family, param = model.judge[0], float(model.judge[1])
     if family == "paper_cR":
         family, param = "scale", param * model.deterministic_equivalent().R

@@ -414,6 +414,8 @@ def mle(family, samples=None, counts=None) -> np.ndarray:
         c = V.real_array(counts, "counts", low=0.0).ravel()
         if c.size != K or c.sum() <= 0:
             raise ValueError(f"counts must have {K} non-negative entries with a positive sum")
+        if not np.all(c == np.floor(c)):
+            raise ValueError(f"counts must be whole numbers (counts of samples), got {counts!r}")
     if not fam._interior_support(c[None, :])[0]:
         raise ValueError("the MLE does not exist: the sample mean of T is on the boundary of the convex support "
                          "(e.g. a support point the model needs was never observed)")

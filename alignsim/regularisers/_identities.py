@@ -118,10 +118,13 @@ def geometric_mixture(ref, other, w) -> tuple[np.ndarray, float]:
     V.same_shape(a_, b_, "ref", "other")
     ww = V.real(w, "w")
     if ww > 1 and np.any((b_ > 0) & (a_ == 0)):
-        raise ValueError("w > 1 needs the support of p_other inside the support of p_ref (p_ref^(1-w) is infinite "
-                         "where p_ref = 0)")
+        raise ValueError("w > 1 needs the support of other inside the support of ref (ref^(1-w) is infinite "
+                         "where ref = 0)")
     if ww < 0 and np.any((a_ > 0) & (b_ == 0)):
-        raise ValueError("w < 0 needs the support of p_ref inside the support of p_other")
+        raise ValueError("w < 0 needs the support of ref inside the support of other")
+    if 0 < ww < 1 and not np.any((a_ > 0) & (b_ > 0)):
+        raise ValueError("ref and other have disjoint supports: their geometric mixture (0 < w < 1) is zero "
+                         "everywhere and cannot be normalised")
     with np.errstate(divide="ignore"):
         la, lb = np.log(a_), np.log(b_)
     if ww == 0:

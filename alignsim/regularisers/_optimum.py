@@ -130,13 +130,19 @@ def _chi2(qs, rs, b):
     levels = np.unique(rs)[::-1]
     for top in levels:
         S = rs >= top
-        Q = qs[S].sum()
-        with np.errstate(over="ignore"):  # a subnormal top mass: nu = -inf, and the next level is tried
-            nu = float(np.dot(qs[S], rs[S]) / Q - 2.0 * b * (1.0 - Q) / Q)
-        cut = nu - 2.0 * b
-        if np.all(rs[S] > cut) and np.all(rs[~S] <= cut):
-            return np.maximum(1.0 + (rs - nu) / (2.0 * b), 0.0) * (rs > cut), nu
-    raise AssertionError("the chi2 active set always exists")  # the full support satisfies both conditions
+        Q = 1.0 if S.all() else float(qs[S].sum())  # the whole support has mass one (not 1 - ulp)
+        mean = float(np.dot(qs[S], rs[S])) / Q
+        # w = 1 + (r - nu) / (2 beta) with nu = mean_S - 2 beta (1 - Q) / Q, formed without nu: at beta = 1e-300
+        # nu - 2 beta rounds to nu, at beta = 1e308 2 beta (1 - Q) overflows
+        with np.errstate(over="ignore", divide="ignore"):
+            w = (rs - mean) / (2.0 * b) + 1.0 / Q
+        if np.all(w[S] > 0) and np.all(w[~S] <= 0):
+            with np.errstate(over="ignore"):
+                nu = mean if Q == 1.0 else mean - 2.0 * b * ((1.0 - Q) / Q)
+            return np.maximum(w, 0.0), nu
+    # the full support always qualifies in exact arithmetic; beyond rounding, the reward maximisers take it all
+    top = rs == rs.max()
+    return np.where(top, 1.0 / qs[top].sum(), 0.0), float(rs.max())
 
 
 def _tv(pp, rr, b):
