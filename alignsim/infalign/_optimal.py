@@ -243,6 +243,30 @@ def _fixed_point(step, phi0, alpha, tol, max_iter, memory=3, patience=300):
                      "spike: lower N, raise beta or lower the KL target)")
 
 
+def _illinois(g, a, fa, b, fb, xtol, max_iter=200):
+    """A root of ``g`` in ``[a, b]`` with ``fa = g(a) >= 0 >= fb = g(b)`` (or the reverse) known: the Illinois
+    variant of regula falsi. The end values are never re-evaluated: a warm-started fixed-point solve need not
+    reproduce them to the last digit, which made scipy's brentq report that the bracket's signs are equal."""
+    side = 0
+    c = a
+    for _ in range(max_iter):
+        c = (a * fb - b * fa) / (fb - fa) if fb != fa else 0.5 * (a + b)
+        fc = g(c)
+        if fc == 0.0 or abs(b - a) <= xtol:
+            return c
+        if (fc > 0) == (fb > 0):
+            b, fb = c, fc
+            if side == -1:
+                fa *= 0.5
+            side = -1
+        else:
+            a, fa = c, fc
+            if side == 1:
+                fb *= 0.5
+            side = 1
+    return c
+
+
 @V.renamed_keywords(p="ref")
 def optimal_transform(procedure: str, N, *, beta=None, kl=None, ref=None, r=None, alpha: float = 0.05,
                       tol: float = 1e-12, max_iter: int = 20_000, intervals: int = _GRID_INTERVALS,
@@ -343,13 +367,17 @@ def optimal_transform(procedure: str, N, *, beta=None, kl=None, ref=None, r=None
         # secant steps at the full tolerance: the polish starts next to the answer, so its solves are short
         loose = max(tl, 1e-8)
         lo, hi = -1.0, 0.0
-        while f(hi, loose) > 0:
+        f_hi = f(hi, loose)
+        while f_hi > 0:
             lo, hi = hi, hi + 1.0
-        while f(lo, loose) < 0:
-            lo, hi = lo - 1.0, lo
+            f_hi = f(hi, loose)
+        f_lo = f(lo, loose)
+        while f_lo < 0:
+            lo, hi, f_hi = lo - 1.0, lo, f_lo
             if lo < -60:
                 raise ValueError(f"kl={target!r} needs beta below 1e-26; not supported")
-        x0 = brentq(lambda u: f(u, loose), lo, hi, xtol=1e-7)
+            f_lo = f(lo, loose)
+        x0 = _illinois(lambda u: f(u, loose), lo, f_lo, hi, f_hi, 1e-7)
         x1 = x0 + 1e-5
         f0, f1 = f(x0, tl), f(x1, tl)
         for _ in range(8):
@@ -357,8 +385,13 @@ def optimal_transform(procedure: str, N, *, beta=None, kl=None, ref=None, r=None
                 break
             x0, f0, x1 = x1, f1, x1 - f1 * (x1 - x0) / (f1 - f0)
             f1 = f(x1, tl)
-        if abs(f1) > 1e-10 * max(1.0, target):  # the secant did not settle: fall back to a full-tolerance Brent
-            x1 = brentq(lambda u: f(u, tl), lo, hi, xtol=1e-12)
+        if abs(f1) > 1e-10 * max(1.0, target):  # the secant did not settle: a full-tolerance bracketed search
+            x1 = _illinois(lambda u: f(u, tl), lo, f_lo, hi, f_hi, 1e-12)
+            f1 = f(x1, tl)
+        if abs(f1) > 1e-8 * max(1.0, target):  # a jump of the KL in beta: no beta attains the target
+            raise ValueError(f"kl={target!r} is not attained: near beta = {math.exp(x1):.3g} the KL of the optimum "
+                             f"jumps (it is {f1 + target:.6g} there), which the grid cannot resolve; lower N or the "
+                             "KL target")
         b = math.exp(x1)
     phi, _ = solve(b)
     if ref is not None and procedure == "won" and beta is not None:

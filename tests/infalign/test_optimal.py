@@ -123,3 +123,17 @@ def test_a_fixed_point_the_grid_cannot_resolve_fails_fast_with_a_clear_error():
     stalls for 2000 steps (it ran all 20 000 steps, 25 s, before), with an error that says what to change."""
     with pytest.raises(ValueError, match="lower N, raise beta or lower the KL target"):
         ia.optimal_transform("bon", 128, kl=0.5)
+
+
+@pytest.mark.parametrize("procedure, N, kl", [("won", 64, 0.5), ("won", 256, 0.1)])
+def test_a_kl_target_the_optimum_jumps_over_is_an_error_not_a_nearby_answer(procedure, N, kl):
+    """Worst-of-64 at KL 0.5 returned an optimum with KL 0.5014 (beta 1.7e-13) as if it met the target, and
+    worst-of-256 at KL 0.1 leaked scipy's 'f(a) and f(b) must have different signs': the KL jumps across the
+    target at a beta the grid cannot resolve."""
+    with pytest.raises(ValueError, match="is not attained"):
+        ia.optimal_transform(procedure, N, kl=kl)
+
+
+@pytest.mark.parametrize("procedure, N, kl", [("bon", 64, 0.5), ("bon", 256, 0.1), ("won", 32, 0.25)])
+def test_kl_targets_are_met(procedure, N, kl):
+    assert ia.optimal_transform(procedure, N, kl=kl).kl == pytest.approx(kl, rel=1e-8)
