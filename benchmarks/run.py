@@ -159,6 +159,22 @@ def _threads(k):
     numba.set_num_threads(min(k, numba.config.NUMBA_NUM_THREADS))
 
 
+def _thread_scaling(f, repeats=3):
+    """``(all-threads speed-up over one thread, identical outputs)`` of a kernel call ``f`` (its seed fixed)."""
+    threads = numba.config.NUMBA_NUM_THREADS
+    _threads(1)
+    one, t_one = f(), timeit(f, repeats)
+    _threads(threads)
+    many, t_many = f(), timeit(f, repeats)
+    pairs = zip(one, many) if isinstance(one, tuple) else [(one, many)]
+    return t_one / t_many, all(np.array_equal(a, b) for a, b in pairs)
+
+
+def _scaling_note(f, repeats=3):
+    speed, same = _thread_scaling(f, repeats)
+    return f"{numba.config.NUMBA_NUM_THREADS} vs 1 thread {speed:.2f}x, identical output: {same}"
+
+
 def _numpy_uniform_rate():
     g = np.random.default_rng(0)
     n = 10_000_000
@@ -225,8 +241,8 @@ def bench_mc(quick):
     rows.append({"benchmark": "naive best-of-64, V=32 tied", "alignsim_s": t_nb, "numpy_s": t_nb_np,
                  "ratio": t_nb_np / t_nb,
                  "note": f"numpy: chunks of 8192 rows, inverse CDF, first maximum (same law); the unchunked (M, N) "
-                         f"version with a tie-breaking array is {t_nb_full / t_nb:.1f}x slower; kernel on {threads} "
-                         f"threads, memory O(1) in N"})
+                         f"version with a tie-breaking array is {t_nb_full / t_nb:.1f}x slower; memory O(1) in N; "
+                         + _scaling_note(lambda: mc.naive_bon(p, r_tied, 64, m_bon, rng=2))})
 
     # exact-law best-of-N sampling: cost per draw independent of N; numpy measured at the same size, not scaled
     m_ex = 1_000_000 if quick else 4_000_000
@@ -238,7 +254,8 @@ def bench_mc(quick):
                  "numpy_s": t_np_ex, "ratio": t_np_ex / (per_draw[64] * m_ex),
                  "note": f"numpy: the lean simulation above at the same {m_ex} draws (measured); per draw "
                          f"{per_draw[4] * 1e9:.1f} ns at N=4, {per_draw[1024] * 1e9:.1f} ns at N=1024 "
-                         f"(ratio {per_draw[1024] / per_draw[4]:.2f}, target <= 2)"})
+                         f"(ratio {per_draw[1024] / per_draw[4]:.2f}, target <= 2); "
+                         + _scaling_note(lambda: mc.sample_bon(p, r_tied, 64, m_ex, rng=3))})
     # stochastic GRPO training (K = 4 arms, G = 16, k3-as-loss KL), parallel over independent runs
     runs, steps = (500, 100) if quick else (2000, 200)
     r4, ref4 = np.array([1.0, 0.6, 0.3, 0.0]), np.full(4, 0.25)
@@ -246,7 +263,9 @@ def bench_mc(quick):
     t_gr_np = timeit(lambda: ref.grpo_train_numpy(np.zeros(4), r4, ref4, 0.1, 0.05, steps, 16, runs,
                                                   np.random.default_rng(4)), 3)
     rows.append({"benchmark": f"stochastic GRPO, K=4 G=16, {runs} runs x {steps} steps", "alignsim_s": t_gr,
-                 "numpy_s": t_gr_np, "ratio": t_gr_np / t_gr, "note": "target >= 5x (numpy vectorised over runs)"})
+                 "numpy_s": t_gr_np, "ratio": t_gr_np / t_gr,
+                 "note": "target >= 5x (numpy vectorised over runs); " + _scaling_note(
+                     lambda: mc.simulate_grpo(np.zeros(4), r4, ref4, 0.1, 0.05, steps, 16, runs, rng=4))})
     # exact expected GRPO update by compositions
     from alignsim.dynamics import grpo_expected_update
 
@@ -311,9 +330,9 @@ def bench_judge(quick):
         exact = JudgeModel(d, n, 0.5, 1.0, judge=("scale", 0.2), judge_noise=0.05).error(k, T)
         rows.append({"benchmark": f"judge simulation d={d} n={n} k={k} T={T:g}", "alignsim_s": t_ours,
                      "numpy_s": t_np, "ratio": t_np / t_ours,
-                     "note": f"{trials} trials x {n_test} tests on {numba.get_num_threads()} threads; target >= 3x; "
+                     "note": f"{trials} trials x {n_test} tests; target >= 3x; "
                              f"error {ours[:, 0].mean():.4f} / {base[:, 0].mean():.4f} (numba / numpy) vs exact DE "
-                             f"{exact:.4f}"})
+                             f"{exact:.4f}; " + _scaling_note(lambda: JK.judge_trials(*args, states))})
     model = JudgeModel(100, 200, 0.1, 1.0)
     for k in (2, 1e3, 1e6):
         for T in (0.0, 0.3 * model.offset_law()["s2"]):
