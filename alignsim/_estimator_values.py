@@ -11,12 +11,16 @@ import numpy as np
 
 
 def k3(ell: np.ndarray) -> np.ndarray:
-    """expm1(-ell) + ell >= 0; a series for |ell| < 1e-3 (relative error < 1e-15), inf (with a warning) on overflow."""
+    """expm1(-ell) + ell >= 0; its series for |ell| < 0.1 (where the two terms cancel: at ell = 1.001e-3 the direct
+    form lost 7e-14 relative), inf (with a warning) on overflow; relative error about 1e-15 or below throughout."""
     out = np.empty_like(ell)
-    small = np.abs(ell) < 1e-3
+    small = np.abs(ell) < 0.1
     e = ell[small]
-    # sum_{j>=2} (-e)^j / j!, through j = 6 (the next term is below 1e-18 relative at |e| = 1e-3)
-    out[small] = e * e * (0.5 + e * (-1.0 / 6.0 + e * (1.0 / 24.0 + e * (-1.0 / 120.0 + e / 720.0))))
+    # sum_{j>=2} (-e)^j / j! by Horner through j = 18 (the next term is below 1e-19 relative at |e| = 0.1)
+    acc = np.zeros_like(e)
+    for j in range(18, 1, -1):  # acc = 1/2! + x (1/3! + x (1/4! + ...)), x = -e
+        acc = (-e) * acc + 1.0 / math.factorial(j)
+    out[small] = e * e * acc
     big = ~small
     with np.errstate(over="ignore"):
         out[big] = np.expm1(-ell[big]) + ell[big]

@@ -60,7 +60,7 @@ def kl_estimator(logp, logp_ref, kind: str = "k3", *, clamp=None):
         k_3 = \mathrm{expm1}(-\ell)+\ell \ \ (\ge 0),
 
     for :math:`y\sim\pi`, estimating :math:`\mathrm{KL}(\pi\|\pi_{\rm ref})`. Never forms :math:`\pi/\pi_{\rm ref}`:
-    log-probabilities of ``-1000`` are fine; :math:`k_3` uses a series for :math:`|\ell|<10^{-3}` (so
+    log-probabilities of ``-1000`` are fine; :math:`k_3` uses its series for :math:`|\ell|<0.1` (so
     :math:`k_3(10^{-6}) = 5\times10^{-13}` to full precision) and returns ``inf`` with a ``RuntimeWarning`` when
     :math:`e^{-\ell}` overflows (:math:`\ell < -709`); nothing is clamped unless asked.
 
