@@ -6,10 +6,11 @@ from .winrate import *  # noqa: F401,F403
 from .bon import *  # noqa: F401,F403
 from .models import *  # noqa: F401,F403
 from .asymptotics import *  # noqa: F401,F403
+from .markov import *  # noqa: F401,F403
 from .infalign import ctrl_policy, inference_time_win_rate, transformed_reward  # noqa: F401
 from .judge import JudgeModel  # noqa: F401
 from . import dynamics, estimators, generators, infalign, judge, pn, regularisers  # noqa: F401
 
-_MODULES = {"divergences", "tilting", "winrate", "bon", "asymptotics", "models", "generators", "estimators",
+_MODULES = {"divergences", "tilting", "winrate", "bon", "asymptotics", "models", "markov", "generators", "estimators",
             "dynamics", "infalign", "judge", "pn", "regularisers"}
 __all__ = [n for n in dir() if not n.startswith("_") and n not in _MODULES]

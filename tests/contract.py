@@ -34,7 +34,7 @@ import pandas as pd
 #: figure and check machines are called with their own arguments by ``tests/test_figures.py`` and
 #: ``tests/checks``; ``cli`` is covered by ``tests/test_cli.py``.
 MODULES = ("alignsim", "alignsim.divergences", "alignsim.tilting", "alignsim.winrate", "alignsim.bon",
-           "alignsim.models", "alignsim.asymptotics", "alignsim.generators", "alignsim.estimators",
+           "alignsim.models", "alignsim.markov", "alignsim.asymptotics", "alignsim.generators", "alignsim.estimators",
            "alignsim.dynamics", "alignsim.infalign", "alignsim.judge", "alignsim.pn", "alignsim.regularisers",
            "alignsim.mc")
 
@@ -72,7 +72,7 @@ BASE: dict[str, Any] = {
 #: Kind of a parameter, by name; parameters without a kind keep their baseline only.
 KIND: dict[str, str] = {}
 for _names, _kind in [
-    ("ref pi p q psi probs pi0 other", "prob"),
+    ("ref pi p q psi probs pi0 other initial", "prob"),
     ("r rewards reference_rewards proxy gold", "reward"),
     ("theta theta0 theta_old", "logits"),
     ("beta eta s sigma2 prior_var S2 tau2 tau", "positive"),
@@ -125,6 +125,7 @@ def _g():
 
 
 _P2 = [[0.5, 0.7, 0.4], [0.3, 0.5, 0.6], [0.6, 0.4, 0.5]]
+_T3 = [[0.6, 0.3, 0.1], [0.2, 0.5, 0.3], [0.3, 0.3, 0.4]]
 OVERRIDES: dict[str, dict[str, Any]] = {
     "models.MemorylessLM.kl": {"other": Lazy(_lm)}, "models.MemorylessLM.win_rate": {"other": Lazy(_lm)},
     "judge.JudgeModel.with_judge": {"parameter": 0.5}, "judge.JudgeModel.error_vs_data": {"n_grid": [4.0, 8.0]},
@@ -175,6 +176,10 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     "mc.simulate_judge": {"model": Lazy(lambda: __import__("alignsim").JudgeModel(2.0, 8.0, 1.0, 1.0)),
                           "n_test": 8, "n_trials": 4},
     "mc.simulate_pg": {"N": 2},
+    "markov.MarkovLM": {"initial": P3, "transition": _T3},
+    "markov.MarkovLM.kl": {"other": Lazy(lambda: __import__("alignsim").MarkovLM([0.3, 0.3, 0.4], _T3, R3, 3, eos=2))},
+    "markov.MarkovLM.log_prob": {"sequence": [0, 1, 2]},
+    "markov.MarkovLM.from_memoryless": {"length": 3},
 }
 KIND_OVERRIDES: dict[str, dict[str, str | None]] = {
     "asymptotics.bon_vs_rl": {"N": "callable"}, "dynamics.grpo_binary_factor": {"p": "unit"},
@@ -186,6 +191,7 @@ KIND_OVERRIDES: dict[str, dict[str, str | None]] = {
     "estimators.gradient_table": {"theta_old": "logits"},
     "dynamics.entropy_change": {"order": "integer"}, "dynamics.pg_flow": {"t_eval": None},
     "pn.FiniteExpFamily.interior": {"eta": "logits"}, "pn.FiniteExpFamily.solve": {"eta": None},
+    "markov.MarkovLM.kl": {"other": None},
     "infalign.estimate_calibrated_reward": {"reference_rewards": "samples", "rewards": "samples"},
     "divergences.renyi_cross_entropy": {"alpha": "real"},
 }
@@ -376,9 +382,12 @@ def public_callables() -> dict[str, Callable]:
                 if obj.__name__ not in RESULT_TYPES:
                     found[key] = obj
                 for mname, member in vars(obj).items():
-                    if mname.startswith("_") or not inspect.isfunction(member):
+                    if mname.startswith("_"):
                         continue
-                    found[f"{key}.{mname}"] = member
+                    if isinstance(member, (classmethod, staticmethod)):  # alternative constructors
+                        found[f"{key}.{mname}"] = getattr(obj, mname)
+                    elif inspect.isfunction(member):
+                        found[f"{key}.{mname}"] = member
             else:
                 found[key] = obj
     return found
@@ -392,6 +401,7 @@ def _instances() -> dict[str, Callable[[], Any]]:
     return {
         "models.Bandit": lambda: a.Bandit(P3, R3),
         "models.MemorylessLM": lambda: a.MemorylessLM(P3, R3, 3),
+        "markov.MarkovLM": lambda: a.MarkovLM(P3, _T3, R3, 3, eos=2),
         "judge.JudgeModel": lambda: a.JudgeModel(d=2.0, n=8.0, sigma2=1.0, prior_var=1.0),
         "pn.FiniteExpFamily": lambda: pn.FiniteExpFamily([[0.0], [0.5], [1.0]]),
         "infalign.UniformCTRL": lambda: infalign.UniformCTRL(infalign.exp_transform(1.0), 1.0, intervals=1024),

@@ -1,0 +1,294 @@
+r"""Language models with memory and an end token: exact Markov LMs.
+
+A :class:`MarkovLM` emits tokens :math:`y_1, y_2, \dots` from a (possibly step-dependent) Markov chain over a
+vocabulary of ``V`` tokens and stops at the first end token or at ``length`` tokens. Its laws (of the sequence
+reward, of the length) and its sequence-level KL are computed exactly by dynamic programming over (token, reward
+level) in log space: no sampling.
+
+This first part of the Markov layer (issue 19) holds the model, its exact length and reward laws and the
+sequence-level KL; the tilt, best-of-N and the large deviations of Markov rewards build on it.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from fractions import Fraction
+from functools import reduce
+
+import numpy as np
+from scipy.special import logsumexp
+
+from . import _validate as V
+
+__all__ = ["MarkovLM"]
+
+#: Most reward levels of one sequence reward law (the DP stores V of them per step).
+MAX_LEVELS = 200_001
+#: Most (token, level, step) cells one reward law may visit: about a minute of numpy at 1e10.
+MAX_CELLS = 5_000_000_000
+
+
+class MarkovLM:
+    r"""An exact Markov language model with an optional end token.
+
+    .. math::
+
+        \pi(y_1,\dots,y_L) = \mu(y_1)\prod_{t=2}^{L}T_{t-1}(y_{t-1}, y_t),\qquad R(y)=\sum_{t=1}^{L}r(y_t),
+
+    where the sequence stops at the first :math:`t` with :math:`y_t` equal to the end token ``eos`` (which is emitted
+    and whose reward counts) or at :math:`t=` ``length``, whichever comes first; without ``eos`` every sequence has
+    exactly ``length`` tokens. A memoryless LM is the chain with identical rows (:meth:`from_memoryless`).
+
+    Parameters
+    ----------
+    initial : array_like, shape (V,)
+        Law of the first token.
+    transition : array_like, shape (V, V) or (length - 1, V, V)
+        Next-token laws: row ``s`` is the law of the next token after token ``s`` (the same at every step, or one
+        matrix per step ``t = 1 .. length - 1`` for a step-dependent chain). Each row sums to one.
+    rewards : array_like, shape (V,)
+        Reward of each emitted token (finite).
+    length : int
+        Largest number of tokens, ``1 <= length <= 100000``.
+    eos : int, optional
+        Index of the end token, ``0 <= eos < V``.
+
+    References
+    ----------
+    .. [1] J. Q. Yang, S. Salamatian, Z. Sun, A. T. Suresh, A. Beirami, "Asymptotics of language model alignment",
+       ISIT 2024 (the memoryless case this generalises).
+
+    Examples
+    --------
+    >>> from alignsim.markov import MarkovLM
+    >>> lm = MarkovLM([0.5, 0.5], [[0.9, 0.1], [0.2, 0.8]], [0.0, 1.0], 3)
+    >>> levels, probs = lm.reward_law()
+    >>> levels.tolist(), probs.round(4).tolist()
+    ([0.0, 1.0, 2.0, 3.0], [0.405, 0.145, 0.13, 0.32])
+    """
+
+    def __init__(self, initial, transition, rewards, length, *, eos=None):
+        self.initial = V.probabilities(initial, "initial")
+        v = self.initial.size
+        self.rewards = V.rewards(rewards, "rewards", size=v, like="initial")
+        self.length = V.length(length, "length", high=100_000, why="the exact laws run a DP over every step")
+        t = V.real_array(transition, "transition")
+        if t.ndim == 2:
+            steps = None
+        elif t.ndim == 3:
+            steps = t.shape[0]
+            if steps != self.length - 1:
+                raise ValueError(f"a step-dependent transition must have shape (length - 1, V, V) = "
+                                 f"({self.length - 1}, {v}, {v}), got {t.shape}")
+        else:
+            raise ValueError(f"transition must have shape (V, V) or (length - 1, V, V), got {t.shape}")
+        if t.shape[-2:] != (v, v):
+            raise ValueError(f"transition must have shape (V, V) = ({v}, {v}) like initial, got {t.shape}")
+        self.transition = V.probabilities(t, "transition", axis=-1) if t.size else t
+        if eos is not None:
+            if isinstance(eos, (bool, np.bool_)) or not isinstance(eos, (numbers.Integral, np.integer)):
+                raise TypeError(f"eos must be None or a token index, got {eos!r}")
+            if not 0 <= int(eos) < v:
+                raise ValueError(f"eos must be a token index in [0, {v - 1}], got {eos}")
+            eos = int(eos)
+        self.eos = eos
+        self._steps = steps
+
+    @classmethod
+    def from_memoryless(cls, p, r, length) -> "MarkovLM":
+        """The memoryless LM of :class:`alignsim.MemorylessLM` as a chain with identical rows.
+
+        Parameters
+        ----------
+        p : array_like, shape (V,)
+            Token law.
+        r : array_like, shape (V,)
+            Token rewards.
+        length : int
+            Sequence length.
+
+        Returns
+        -------
+        MarkovLM
+        """
+        pp, rr = V.policy_and_rewards(p, r, "p", "r")
+        return cls(pp, np.tile(pp, (pp.size, 1)), rr, length)
+
+    # -- helpers ----------------------------------------------------------------------------------------------
+    def _log_transition(self, t: int) -> np.ndarray:
+        """log T_t (rows: current token), for the step from token t to token t + 1 (t = 1 .. length - 1)."""
+        m = self.transition if self._steps is None else self.transition[t - 1]
+        with np.errstate(divide="ignore"):
+            return np.log(m)
+
+    def _live(self, log_state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Split a log-law over the current token into the part that continues and the part that just ended."""
+        if self.eos is None:
+            return log_state, None
+        ended = log_state[self.eos].copy()
+        live = log_state.copy()
+        live[self.eos] = -np.inf
+        return live, ended
+
+    # -- exact laws -------------------------------------------------------------------------------------------
+    def log_prob(self, sequence) -> float:
+        """Log-probability of one complete token sequence.
+
+        Parameters
+        ----------
+        sequence : sequence of int
+            Token indices; complete: it ends at its first ``eos`` or has ``length`` tokens.
+
+        Returns
+        -------
+        float
+            log pi(sequence) (``-inf`` for a sequence the model never emits).
+        """
+        seq = np.asarray(sequence)
+        if seq.ndim != 1 or seq.size == 0 or seq.dtype.kind not in "iu":
+            raise TypeError(f"sequence must be a non-empty 1-D sequence of token indices, got {sequence!r}")
+        v = self.initial.size
+        if seq.min() < 0 or seq.max() >= v:
+            raise ValueError(f"sequence must hold token indices in [0, {v - 1}]")
+        if seq.size > self.length:
+            raise ValueError(f"sequence has {seq.size} tokens, more than length = {self.length}")
+        stops = np.flatnonzero(seq == self.eos) if self.eos is not None else np.array([], int)
+        complete = (stops.size and stops[0] == seq.size - 1) or (seq.size == self.length and not stops.size)
+        if not complete:
+            raise ValueError("sequence must be complete: it ends at its first eos, or has length tokens")
+        with np.errstate(divide="ignore"):
+            out = math.log(self.initial[seq[0]]) if self.initial[seq[0]] > 0 else -math.inf
+        for t in range(1, seq.size):
+            out += float(self._log_transition(t)[seq[t - 1], seq[t]])
+        return float(out)
+
+    def length_law(self) -> tuple[np.ndarray, np.ndarray]:
+        """Exact law of the number of emitted tokens.
+
+        Returns
+        -------
+        lengths : ndarray of int
+            1 .. length (the lengths with positive probability).
+        probs : ndarray
+            Their probabilities.
+        """
+        with np.errstate(divide="ignore"):
+            state = np.log(self.initial)
+        log_p = np.full(self.length, -np.inf)
+        for t in range(1, self.length + 1):
+            live, ended = self._live(state)
+            if ended is not None:
+                log_p[t - 1] = ended
+            if t == self.length:
+                log_p[t - 1] = np.logaddexp(log_p[t - 1], logsumexp(live))
+                break
+            state = logsumexp(live[:, None] + self._log_transition(t), axis=0)
+        keep = log_p > -np.inf
+        return np.arange(1, self.length + 1)[keep], np.exp(log_p[keep] - logsumexp(log_p[keep]))
+
+    def _lattice(self):
+        """The sequence reward on the lattice of the token rewards' common rational step (0 included, since the
+        number of tokens varies with an end token): ``(step, integer multiple k_a of each token, lowest total
+        index, number of levels)``."""
+        vals = [Fraction(float(x)) for x in self.rewards]
+        den = reduce(lambda a, b: a * b // math.gcd(a, b), (x.denominator for x in vals), 1)
+        ints = [int(x * den) for x in vals]
+        g = reduce(math.gcd, ints, 0) or 1
+        ks = np.array([k // g for k in ints], dtype=np.int64)
+        lo = min(int(ks.min()), 0) * self.length
+        n_levels = max(int(ks.max()), 0) * self.length - lo + 1
+        cells = n_levels * self.initial.size * self.length
+        if n_levels > MAX_LEVELS or cells > MAX_CELLS:
+            raise ValueError(f"the exact reward law of length={self.length} needs {n_levels} lattice levels (at most "
+                             f"{MAX_LEVELS}) and {cells:.3g} DP cells (at most {MAX_CELLS:.0e}); use rewards on a "
+                             "coarser common step, fewer tokens or a shorter length")
+        return Fraction(g, den), ks, lo, n_levels
+
+    def reward_law(self, *, log: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        r"""Exact law of the sequence reward :math:`R(y)=\sum_t r(y_t)`.
+
+        Forward DP over (current token, reward level) in log space: the token rewards are put on their common
+        lattice (exact rational steps of the float values, as in :class:`alignsim.MemorylessLM`), so the law is
+        exact up to floating-point rounding of sums of positive terms. Cost ``O(length V^2 levels)``.
+
+        Parameters
+        ----------
+        log : bool
+            Return log-probabilities (masses below the float range survive).
+
+        Returns
+        -------
+        levels : ndarray
+            Distinct reward values with positive probability, increasing.
+        probs : ndarray
+            Their probabilities (their logs with ``log=True``).
+        """
+        log = V.flag(log, "log")
+        step, ks, lo, n_levels = self._lattice()
+        v = self.initial.size
+        with np.errstate(divide="ignore"):
+            state = np.full((v, n_levels), -np.inf)  # column i: total reward (i + lo) * step
+            state[np.arange(v), ks - lo] = np.log(self.initial)
+        done = np.full(n_levels, -np.inf)
+        for t in range(1, self.length + 1):
+            if self.eos is not None:
+                done = np.logaddexp(done, state[self.eos])
+                state[self.eos] = -np.inf
+            if t == self.length:
+                done = np.logaddexp(done, logsumexp(state, axis=0))
+                break
+            log_t = self._log_transition(t)
+            new = np.full((v, n_levels), -np.inf)
+            with np.errstate(divide="ignore"):
+                for a in range(v):
+                    moved = logsumexp(state + log_t[:, a][:, None], axis=0)  # mass arriving at token a
+                    k = int(ks[a])
+                    if k >= 0:
+                        new[a, k:] = moved[: n_levels - k]
+                    else:
+                        new[a, :k] = moved[-k:]
+            state = new
+        keep = done > -np.inf
+        levels = np.array([float(step * (int(i) + lo)) for i in np.flatnonzero(keep)])
+        log_p = done[keep] - logsumexp(done[keep])
+        return levels, (log_p if log else np.exp(log_p))
+
+    def kl(self, other: "MarkovLM") -> float:
+        r"""Exact sequence-level :math:`\mathrm{KL}(\pi\|\pi')` by the chain rule.
+
+        .. math:: \mathrm{KL} = \mathrm{KL}(\mu\|\mu') + \sum_{t\ge1}\sum_s P(\text{token } t = s,\ \text{not ended})
+                  \,\mathrm{KL}(T_t(s,\cdot)\,\|\,T'_t(s,\cdot)),
+
+        the occupancy being that of ``self`` (the end token, once emitted, emits nothing more). ``inf`` when
+        ``self`` charges a sequence ``other`` never emits.
+
+        Parameters
+        ----------
+        other : MarkovLM
+            Same vocabulary, length and end token.
+
+        Returns
+        -------
+        float
+            The KL in nats (``inf`` where the support fails).
+        """
+        if not isinstance(other, MarkovLM):
+            raise TypeError(f"other must be a MarkovLM, got {type(other).__name__}")
+        if (other.initial.size, other.length, other.eos) != (self.initial.size, self.length, self.eos):
+            raise ValueError("other must have the same vocabulary size, length and eos")
+        from .divergences import kl as _kl_rows
+
+        total = float(_kl_rows(self.initial, other.initial))
+        occ = self.initial.copy()
+        for t in range(1, self.length):
+            if self.eos is not None:
+                occ[self.eos] = 0.0
+            mine = self.transition if self._steps is None else self.transition[t - 1]
+            theirs = other.transition if other._steps is None else other.transition[t - 1]
+            on = occ > 0
+            if np.any(on):
+                rows = _kl_rows(mine[on], theirs[on], axis=1)
+                total += float(np.dot(occ[on], rows))
+            occ = occ @ mine
+        return total

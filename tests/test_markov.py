@@ -1,0 +1,113 @@
+"""Markov LMs (issue 19, first part): every exact law against brute-force enumeration of all sequences, the
+memoryless special case against MemorylessLM, and bad input."""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+import alignsim as a
+from alignsim.markov import MarkovLM
+
+
+def _sequences(lm):
+    """Every complete sequence with its probability and reward, by enumeration (V^length candidates)."""
+    v, out = lm.initial.size, []
+    for n in range(1, lm.length + 1):
+        for seq in itertools.product(range(v), repeat=n):
+            if lm.eos is not None and lm.eos in seq[:-1]:
+                continue
+            if n < lm.length and (lm.eos is None or seq[-1] != lm.eos):
+                continue
+            p = lm.initial[seq[0]]
+            for t in range(1, n):
+                m = lm.transition if lm.transition.ndim == 2 else lm.transition[t - 1]
+                p *= m[seq[t - 1], seq[t]]
+            out.append((seq, p, float(sum(lm.rewards[list(seq)]))))
+    return out
+
+
+def _chain(rng, v, length, eos=None, steps=False, rewards=None):
+    init = rng.dirichlet(np.ones(v))
+    shape = (length - 1, v, v) if steps else (v, v)
+    trans = rng.dirichlet(np.ones(v), size=shape[:-1])
+    r = rng.integers(-2, 3, v).astype(float) / 2 if rewards is None else rewards
+    return MarkovLM(init, trans, r, length, eos=eos)
+
+
+CASES = [dict(v=3, length=4), dict(v=3, length=4, eos=2), dict(v=2, length=5, eos=0, steps=True),
+         dict(v=4, length=3, steps=True), dict(v=3, length=1, eos=1)]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_laws_match_enumeration(case):
+    lm = _chain(np.random.default_rng(len(str(case))), **case)
+    seqs = _sequences(lm)
+    assert math.fsum(p for _, p, _ in seqs) == pytest.approx(1.0, abs=1e-14)
+    for seq, p, _ in seqs:
+        assert lm.log_prob(list(seq)) == pytest.approx(math.log(p), rel=1e-13, abs=1e-13)
+    want = {}
+    for _, p, r in seqs:
+        want[r] = want.get(r, 0.0) + p
+    levels, probs = lm.reward_law()
+    keys = sorted(k for k, q in want.items() if q > 0)
+    assert levels.tolist() == pytest.approx(keys, abs=1e-12)
+    np.testing.assert_allclose(probs, [want[k] for k in keys], rtol=1e-12, atol=0)
+    lengths = {}
+    for seq, p, _ in seqs:
+        lengths[len(seq)] = lengths.get(len(seq), 0.0) + p
+    ls, lp = lm.length_law()
+    assert ls.tolist() == sorted(k for k, q in lengths.items() if q > 0)
+    np.testing.assert_allclose(lp, [lengths[k] for k in ls], rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_kl_matches_enumeration(case):
+    rng = np.random.default_rng(7)
+    lm, other = _chain(rng, **case), _chain(rng, **case)
+    other = MarkovLM(other.initial, other.transition, lm.rewards, lm.length, eos=lm.eos)
+    want = math.fsum(p * (math.log(p) - other.log_prob(list(s))) for s, p, _ in _sequences(lm) if p > 0)
+    assert lm.kl(other) == pytest.approx(want, rel=1e-12, abs=1e-15)
+    assert lm.kl(lm) == 0.0
+
+
+def test_memoryless_special_case_matches_memoryless_lm():
+    """The issue's acceptance: the same reward law as MemorylessLM to 1e-13 (here in every log-mass, length 50)."""
+    p, r = [0.2, 0.3, 0.5], [0.0, 1.0, 3.0]
+    lv, lp = MarkovLM.from_memoryless(p, r, 50).reward_law(log=True)
+    mv, mp = a.MemorylessLM(p, r, 50).reward_law(log=True)
+    np.testing.assert_array_equal(lv, mv)
+    np.testing.assert_allclose(lp, mp, rtol=0, atol=1e-13)
+    q = [0.25, 0.25, 0.5]
+    assert MarkovLM.from_memoryless(p, r, 50).kl(MarkovLM.from_memoryless(q, r, 50)) == pytest.approx(
+        50 * a.kl(p, q), rel=1e-13)
+
+
+def test_a_wrong_chain_is_caught_by_enumeration():
+    """Negative control: transposing the transition (columns as next-token laws) changes the laws."""
+    lm = _chain(np.random.default_rng(3), v=3, length=4, eos=2)
+    swapped = MarkovLM(lm.initial, lm.transition.T / lm.transition.T.sum(axis=1, keepdims=True), lm.rewards, 4, eos=2)
+    assert not np.allclose(swapped.reward_law()[1], lm.reward_law()[1], rtol=1e-6)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(transition=[[0.5, 0.6], [0.5, 0.5]]), "transition must sum to 1"),
+    (dict(transition=[[1.2, -0.2], [0.5, 0.5]]), "transition must be non-negative"),
+    (dict(eos=2), "eos must be a token index in"),
+    (dict(eos=True), "eos must be None or a token index"),
+    (dict(transition=np.full((2, 2, 2), 0.5)), "length - 1, V, V"),
+    (dict(length=0), "length must be an integer >= 1"),
+    (dict(rewards=[0.0, 1.0, 2.0]), "rewards and initial must have the same length"),
+    (dict(initial=[0.5, 0.6]), "initial must sum to 1"),
+])
+def test_bad_input_names_the_argument(kwargs, match):
+    args = dict(initial=[0.5, 0.5], transition=[[0.9, 0.1], [0.2, 0.8]], rewards=[0.0, 1.0], length=4)
+    args.update(kwargs)
+    with pytest.raises((ValueError, TypeError), match=match):
+        MarkovLM(args.pop("initial"), args.pop("transition"), args.pop("rewards"), args.pop("length"), **args)
+
+
+def test_reward_law_refuses_sizes_over_its_cap():
+    with pytest.raises(ValueError, match="lattice levels"):
+        MarkovLM.from_memoryless([0.5, 0.5], [0.0, 1e-3 + 1e-12], 100_000).reward_law()
