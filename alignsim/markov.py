@@ -5,8 +5,9 @@ vocabulary of ``V`` tokens and stops at the first end token or at ``length`` tok
 reward, of the length) and its sequence-level KL are computed exactly by dynamic programming over (token, reward
 level) in log space: no sampling.
 
-This first part of the Markov layer (issue 19) holds the model, its exact length and reward laws and the
-sequence-level KL; the tilt, best-of-N and the large deviations of Markov rewards build on it.
+This first part of the Markov layer (issue 19) holds the model, its exact length and reward laws, the
+sequence-level KL and the sequence-level tilt; the greedy token-level tilt, best-of-N and the large deviations of
+Markov rewards build on it.
 """
 
 from __future__ import annotations
@@ -253,6 +254,57 @@ class MarkovLM:
         levels = np.array([float(step * (int(i) + lo)) for i in np.flatnonzero(keep)])
         log_p = done[keep] - logsumexp(done[keep])
         return levels, (log_p if log else np.exp(log_p))
+
+    def tilt(self, beta) -> "MarkovLM":
+        r"""The sequence-level KL-regularised optimum :math:`\phi(y)\propto\pi(y)e^{R(y)/\beta}` as a Markov LM.
+
+        For an additive reward the optimum is again a (step-dependent) chain, by the backward soft-value recursion
+
+        .. math:: W_L(s)=0,\quad W_t(\text{eos})=0,\quad
+                  W_t(s)=\log\sum_a T_t(s,a)\,e^{r(a)/\beta+W_{t+1}(a)},
+
+        :math:`\mu'(a)\propto\mu(a)e^{r(a)/\beta+W_1(a)}` and
+        :math:`T'_t(s,a)=T_t(s,a)\,e^{r(a)/\beta+W_{t+1}(a)-W_t(s)}`, all in log space. It maximises
+        :math:`\mathbb E_\phi R-\beta\,\mathrm{KL}(\phi\|\pi)` over all sequence laws; the greedy per-token tilt
+        (no look-ahead :math:`W`) does not.
+
+        Parameters
+        ----------
+        beta : float
+            KL coefficient, ``0 < beta <= inf`` (``inf`` returns the model itself).
+
+        Returns
+        -------
+        MarkovLM
+            Step-dependent (transition of shape ``(length - 1, V, V)``), same rewards, length and end token.
+        """
+        b = V.beta(beta)
+        v, n = self.initial.size, self.length
+        steps = np.stack([self.transition if self._steps is None else self.transition[t - 1]
+                          for t in range(1, n)]) if n > 1 else np.zeros((0, v, v))
+        if b == math.inf:
+            return MarkovLM(self.initial, steps if n > 1 else self.transition, self.rewards, n, eos=self.eos)
+        with np.errstate(over="ignore"):
+            gain = self.rewards / b
+        if not np.all(np.isfinite(gain)):
+            raise ValueError(f"beta = {b!r} is so small that the rewards / beta leave the float range")
+        w_next = np.zeros(v)  # W_{t+1}
+        new_steps = np.empty_like(steps)
+        with np.errstate(divide="ignore"):
+            for t in range(n - 1, 0, -1):
+                logits = np.log(steps[t - 1]) + (gain + w_next)[None, :]
+                w_t = logsumexp(logits, axis=1)
+                if self.eos is not None:
+                    w_t[self.eos] = 0.0  # an ended sequence earns nothing more
+                # each row normalised by its own maximum: logits - W_t would lose everything at |r/beta| ~ 1e300
+                new_steps[t - 1] = np.exp(logits - logits.max(axis=1, keepdims=True))
+                new_steps[t - 1] /= new_steps[t - 1].sum(axis=1, keepdims=True)
+                if self.eos is not None:
+                    new_steps[t - 1][self.eos] = steps[t - 1][self.eos]  # never used: the sequence has ended
+                w_next = w_t
+            first = np.log(self.initial) + gain + w_next
+        initial = np.exp(first - logsumexp(first))
+        return MarkovLM(initial, new_steps if n > 1 else self.transition, self.rewards, n, eos=self.eos)
 
     def kl(self, other: "MarkovLM") -> float:
         r"""Exact sequence-level :math:`\mathrm{KL}(\pi\|\pi')` by the chain rule.

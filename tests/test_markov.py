@@ -111,3 +111,21 @@ def test_bad_input_names_the_argument(kwargs, match):
 def test_reward_law_refuses_sizes_over_its_cap():
     with pytest.raises(ValueError, match="lattice levels"):
         MarkovLM.from_memoryless([0.5, 0.5], [0.0, 1e-3 + 1e-12], 100_000).reward_law()
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("beta", [0.3, 2.0])
+def test_tilt_is_the_sequence_level_optimum(case, beta):
+    """phi(y) = pi(y) e^{R(y)/beta} / Z for every sequence (enumeration), and it beats the greedy per-token tilt
+    on the penalised objective."""
+    lm = _chain(np.random.default_rng(11), **case)
+    phi = lm.tilt(beta)
+    seqs = _sequences(lm)
+    log_z = math.log(math.fsum(p * math.exp(r / beta) for _, p, r in seqs))
+    for seq, p, r in seqs:
+        if p > 0:
+            assert phi.log_prob(list(seq)) == pytest.approx(math.log(p) + r / beta - log_z, abs=1e-12)
+    assert lm.tilt(math.inf).kl(lm) == pytest.approx(0.0, abs=1e-15)
+    # the optimum's value is beta log Z (the variational identity)
+    value = math.fsum(math.exp(phi.log_prob(list(s))) * r for s, _, r in seqs) - beta * phi.kl(lm)
+    assert value == pytest.approx(beta * log_z, rel=1e-12)
