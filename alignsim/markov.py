@@ -6,8 +6,8 @@ reward, of the length) and its sequence-level KL are computed exactly by dynamic
 level) in log space: no sampling.
 
 This first part of the Markov layer (issue 19) holds the model, its exact length and reward laws, the
-sequence-level KL and the sequence-level tilt; the greedy token-level tilt, best-of-N and the large deviations of
-Markov rewards build on it.
+sequence-level KL, the sequence-level tilt and the greedy token-level tilt with their KL-reward frontiers;
+best-of-N and the large deviations of Markov rewards build on it.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from fractions import Fraction
 from functools import reduce
 
 import numpy as np
+import pandas as pd
+from scipy.optimize import brentq
 from scipy.special import logsumexp
 
 from . import _validate as V
@@ -305,6 +307,114 @@ class MarkovLM:
             first = np.log(self.initial) + gain + w_next
         initial = np.exp(first - logsumexp(first))
         return MarkovLM(initial, new_steps if n > 1 else self.transition, self.rewards, n, eos=self.eos)
+
+    def token_level_tilt(self, beta) -> "MarkovLM":
+        r"""The greedy per-token tilt: every next-token law tilted by :math:`e^{r/\beta}` with no look-ahead,
+
+        .. math:: \mu'(a)\propto\mu(a)e^{r(a)/\beta},\qquad T'_t(s,a)\propto T_t(s,a)\,e^{r(a)/\beta},
+
+        what per-token "reward minus KL" training reaches when the value of the future is ignored. It equals
+        :meth:`tilt` for a memoryless model of fixed length and differs from it otherwise (an end token, memory).
+
+        Parameters
+        ----------
+        beta : float
+            KL coefficient, ``0 < beta <= inf``.
+
+        Returns
+        -------
+        MarkovLM
+        """
+        b = V.beta(beta)
+        if b == math.inf:
+            return MarkovLM(self.initial, self.transition, self.rewards, self.length, eos=self.eos)
+        with np.errstate(over="ignore"):
+            gain = self.rewards / b
+        if not np.all(np.isfinite(gain)):
+            raise ValueError(f"beta = {b!r} is so small that the rewards / beta leave the float range")
+        with np.errstate(divide="ignore"):
+            first = np.log(self.initial) + gain
+            logits = np.log(self.transition) + gain
+        initial = np.exp(first - first.max())
+        rows = np.exp(logits - logits.max(axis=-1, keepdims=True))
+        return MarkovLM(initial / initial.sum(), rows / rows.sum(axis=-1, keepdims=True), self.rewards, self.length,
+                        eos=self.eos)
+
+    def mean_reward(self) -> float:
+        """Exact expected sequence reward, from the law of the token emitted at each step.
+
+        Returns
+        -------
+        float
+            E[R(y)].
+        """
+        occ, total = self.initial.copy(), 0.0
+        for t in range(1, self.length + 1):
+            total += float(np.dot(occ, self.rewards))
+            if t == self.length:
+                break
+            if self.eos is not None:
+                occ[self.eos] = 0.0
+            occ = occ @ (self.transition if self._steps is None else self.transition[t - 1])
+        return total
+
+    def beta_for_kl(self, delta, *, level: str = "sequence") -> float:
+        r"""The KL coefficient whose tilt has :math:`\mathrm{KL}(\phi_\beta\|\pi)=\delta`.
+
+        The KL of the sequence-level tilt increases with :math:`1/\beta` (an exponential family in
+        :math:`1/\beta`); the greedy tilt's is found on the same bracket. Brent's method in :math:`\log\beta`.
+
+        Parameters
+        ----------
+        delta : float
+            KL budget in nats, ``> 0`` and below the largest KL the tilt reaches.
+        level : {"sequence", "token"}
+            The sequence-level optimum (:meth:`tilt`) or the greedy per-token tilt (:meth:`token_level_tilt`).
+
+        Returns
+        -------
+        float
+            beta.
+        """
+        d = V.real(delta, "delta", low=0.0, low_open=True)
+        V.choice(level, "level", ("sequence", "token"))
+        tilt = self.tilt if level == "sequence" else self.token_level_tilt
+
+        def f(u):
+            return tilt(math.exp(u)).kl(self) - d
+
+        lo, hi = -30.0, 30.0  # beta from 1e-13 to 1e13 times the reward scale
+        scale = float(np.ptp(self.rewards)) or 1.0
+        lo, hi = lo + math.log(scale), hi + math.log(scale)
+        f_lo, f_hi = f(lo), f(hi)
+        if not f_hi < 0.0 < f_lo:
+            raise ValueError(f"delta = {d!r} is not reached by the {level}-level tilt for beta in "
+                             f"[{math.exp(lo):.3g}, {math.exp(hi):.3g}]: its KL spans [{f_hi + d:.6g}, {f_lo + d:.6g}]")
+        return math.exp(brentq(f, lo, hi, xtol=1e-12, rtol=4 * np.finfo(float).eps))
+
+    def kl_reward_frontier(self, deltas) -> pd.DataFrame:
+        """Reward at matched KL of the sequence-level optimum and of the greedy per-token tilt.
+
+        Parameters
+        ----------
+        deltas : array_like
+            KL budgets in nats (each > 0 and reachable).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``delta, beta, reward, beta_token, reward_token, gap`` (``gap = reward - reward_token >= 0``: the
+            price of ignoring the future).
+        """
+        ds = V.real_array(deltas, "deltas", low=0.0, low_open=True).ravel()
+        rows = []
+        for d in ds:
+            b = self.beta_for_kl(float(d))
+            bt = self.beta_for_kl(float(d), level="token")
+            rs, rt = self.tilt(b).mean_reward(), self.token_level_tilt(bt).mean_reward()
+            rows.append({"delta": float(d), "beta": b, "reward": rs, "beta_token": bt, "reward_token": rt,
+                         "gap": rs - rt})
+        return pd.DataFrame(rows)
 
     def kl(self, other: "MarkovLM") -> float:
         r"""Exact sequence-level :math:`\mathrm{KL}(\pi\|\pi')` by the chain rule.

@@ -129,3 +129,32 @@ def test_tilt_is_the_sequence_level_optimum(case, beta):
     # the optimum's value is beta log Z (the variational identity)
     value = math.fsum(math.exp(phi.log_prob(list(s))) * r for s, _, r in seqs) - beta * phi.kl(lm)
     assert value == pytest.approx(beta * log_z, rel=1e-12)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_mean_reward_and_greedy_tilt_against_enumeration(case):
+    lm = _chain(np.random.default_rng(5), **case)
+    seqs = _sequences(lm)
+    assert lm.mean_reward() == pytest.approx(math.fsum(p * r for _, p, r in seqs), rel=1e-13, abs=1e-15)
+    greedy = lm.token_level_tilt(0.7)
+    for seq, p, _ in seqs:  # every step's law tilted by e^{r/beta}, no look-ahead
+        want = 0.0
+        law = lm.initial * np.exp(lm.rewards / 0.7)
+        want += math.log(law[seq[0]] / law.sum())
+        for t in range(1, len(seq)):
+            m = lm.transition if lm.transition.ndim == 2 else lm.transition[t - 1]
+            row = m[seq[t - 1]] * np.exp(lm.rewards / 0.7)
+            want += math.log(row[seq[t]] / row.sum())
+        if p > 0:
+            assert greedy.log_prob(list(seq)) == pytest.approx(want, abs=1e-12)
+
+
+def test_the_sequence_optimum_beats_the_greedy_tilt_at_matched_kl():
+    """With an end token the greedy tilt ignores that stopping forfeits future reward: at the same KL it earns
+    less (gap > 0); for a memoryless model of fixed length the two coincide (gap 0)."""
+    lm = MarkovLM([0.4, 0.3, 0.3], [[0.5, 0.3, 0.2], [0.2, 0.5, 0.3], [0.3, 0.3, 0.4]], [1.0, 0.0, 0.5], 6, eos=2)
+    df = lm.kl_reward_frontier([0.05, 0.2, 0.5])
+    assert np.all(df.gap > 1e-4)
+    np.testing.assert_allclose([lm.tilt(b).kl(lm) for b in df.beta], df.delta, rtol=1e-9)
+    flat = MarkovLM.from_memoryless([0.4, 0.3, 0.3], [1.0, 0.0, 0.5], 6)
+    np.testing.assert_allclose(flat.kl_reward_frontier([0.05, 0.2]).gap, 0.0, atol=1e-12)
