@@ -6,8 +6,8 @@ reward, of the length) and its sequence-level KL are computed exactly by dynamic
 level) in log space: no sampling.
 
 This first part of the Markov layer (issue 19) holds the model, its exact length and reward laws, the
-sequence-level KL, the sequence-level tilt and the greedy token-level tilt with their KL-reward frontiers;
-best-of-N and the large deviations of Markov rewards build on it.
+sequence-level KL, the sequence-level tilt and the greedy token-level tilt with their KL-reward frontiers, and
+best-of-N over whole sequences; the large deviations of Markov rewards and the Monte-Carlo sampler build on it.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from scipy.optimize import brentq
 from scipy.special import logsumexp
 
 from . import _validate as V
+from ._sequence_laws import SequenceLaws
 
 __all__ = ["MarkovLM"]
 
@@ -32,7 +33,7 @@ MAX_LEVELS = 200_001
 MAX_CELLS = 5_000_000_000
 
 
-class MarkovLM:
+class MarkovLM(SequenceLaws):
     r"""An exact Markov language model with an optional end token.
 
     .. math::
@@ -42,6 +43,10 @@ class MarkovLM:
     where the sequence stops at the first :math:`t` with :math:`y_t` equal to the end token ``eos`` (which is emitted
     and whose reward counts) or at :math:`t=` ``length``, whichever comes first; without ``eos`` every sequence has
     exactly ``length`` tokens. A memoryless LM is the chain with identical rows (:meth:`from_memoryless`).
+
+    Best-of-N, worst-of-N and win rates over whole sequences (``bon_reward_law``, ``won_reward_law``, ``bon_kl``,
+    ``bon_mean_reward``, ``bon_win_rate``, ``win_rate``) come from the exact reward law through the package's one
+    best-of-N level-law kernel, exactly as for :class:`alignsim.MemorylessLM`; ``N`` may be up to 1e300 or beyond.
 
     Parameters
     ----------

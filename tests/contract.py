@@ -179,6 +179,7 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     "markov.MarkovLM": {"initial": P3, "transition": _T3},
     "markov.MarkovLM.kl": {"other": Lazy(lambda: __import__("alignsim").MarkovLM([0.3, 0.3, 0.4], _T3, R3, 3, eos=2))},
     "markov.MarkovLM.log_prob": {"sequence": [0, 1, 2]},
+    "markov.MarkovLM.win_rate": {"other": Lazy(_lm)}, "models.Bandit.win_rate": {"other": Lazy(_lm)},
     "markov.MarkovLM.from_memoryless": {"length": 3},
 }
 KIND_OVERRIDES: dict[str, dict[str, str | None]] = {
@@ -191,7 +192,8 @@ KIND_OVERRIDES: dict[str, dict[str, str | None]] = {
     "estimators.gradient_table": {"theta_old": "logits"},
     "dynamics.entropy_change": {"order": "integer"}, "dynamics.pg_flow": {"t_eval": None},
     "pn.FiniteExpFamily.interior": {"eta": "logits"}, "pn.FiniteExpFamily.solve": {"eta": None},
-    "markov.MarkovLM.kl": {"other": None},
+    "markov.MarkovLM.kl": {"other": None}, "markov.MarkovLM.win_rate": {"other": None},
+    "models.Bandit.win_rate": {"other": None},
     "infalign.estimate_calibrated_reward": {"reference_rewards": "samples", "rewards": "samples"},
     "divergences.renyi_cross_entropy": {"alpha": "real"},
 }
@@ -381,7 +383,11 @@ def public_callables() -> dict[str, Callable]:
             if inspect.isclass(obj):
                 if obj.__name__ not in RESULT_TYPES:
                     found[key] = obj
-                for mname, member in vars(obj).items():
+                own = dict(vars(obj))
+                for base in obj.__mro__[1:]:  # methods inherited from the package's private mixins
+                    if base.__module__.startswith("alignsim._"):
+                        own = {**vars(base), **own}
+                for mname, member in own.items():
                     if mname.startswith("_"):
                         continue
                     if isinstance(member, (classmethod, staticmethod)):  # alternative constructors

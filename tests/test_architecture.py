@@ -16,7 +16,7 @@ MODULES["alignsim"] = True
 #: Floor 0: foundations (private kernels, divergences and their generators); floor 1: objects of the theory;
 #: floor 2: machines that use them (Monte-Carlo, checks, figures, the CLI) and the top-level namespace.
 FOUNDATIONS = {"alignsim._validate", "alignsim._levels", "alignsim._tilt", "alignsim._moments", "alignsim._lattice",
-               "alignsim._kl", "alignsim._estimator_values", "alignsim._judge_quad", "alignsim._simpson", "alignsim._progress", "alignsim._version",
+               "alignsim._kl", "alignsim._estimator_values", "alignsim._sequence_laws", "alignsim._judge_quad", "alignsim._simpson", "alignsim._progress", "alignsim._version",
                "alignsim.divergences", "alignsim.generators"}
 MACHINES = ("alignsim.mc", "alignsim.checks", "alignsim.figures", "alignsim.verify", "alignsim.cli")
 

@@ -158,3 +158,23 @@ def test_the_sequence_optimum_beats_the_greedy_tilt_at_matched_kl():
     np.testing.assert_allclose([lm.tilt(b).kl(lm) for b in df.beta], df.delta, rtol=1e-9)
     flat = MarkovLM.from_memoryless([0.4, 0.3, 0.3], [1.0, 0.0, 0.5], 6)
     np.testing.assert_allclose(flat.kl_reward_frontier([0.05, 0.2]).gap, 0.0, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", CASES[:3])
+def test_best_of_n_over_sequences_against_enumeration(case):
+    """Best-of-N over whole sequences (random ties) from the one level-law kernel: for N = 3 the law of the
+    maximum reward of three independent sequences, by enumeration of every triple."""
+    lm = _chain(np.random.default_rng(9), **case)
+    levels, probs = lm.reward_law()
+    cdf = np.cumsum(probs)
+    want = cdf ** 3 - np.concatenate(([0.0], cdf[:-1])) ** 3
+    lv, g = lm.bon_reward_law(3)
+    np.testing.assert_allclose(g, want, rtol=1e-12, atol=1e-15)
+    assert lm.bon_mean_reward(3) == pytest.approx(float(want @ levels), rel=1e-13)
+    assert lm.bon_kl(3) == pytest.approx(float(np.sum(want * np.log(want / probs))), rel=1e-12, abs=1e-15)
+    assert lm.win_rate(lm) == pytest.approx(0.5, abs=1e-15)
+    assert lm.bon_kl(10 ** 400) == pytest.approx(-math.log(probs[-1]), rel=1e-12)  # all mass on the top level
+    flat = MarkovLM.from_memoryless([0.2, 0.3, 0.5], [0.0, 1.0, 3.0], 20)
+    mem = a.MemorylessLM([0.2, 0.3, 0.5], [0.0, 1.0, 3.0], 20)
+    assert flat.bon_kl(64) == pytest.approx(mem.bon_kl(64), rel=1e-12)
+    assert flat.win_rate(mem) == pytest.approx(0.5, abs=1e-13)
