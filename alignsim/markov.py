@@ -233,18 +233,50 @@ class MarkovLM(SequenceLaws):
             Their probabilities (their logs with ``log=True``).
         """
         log = V.flag(log, "log")
+        step, lo, ended = self._forward()
+        done = logsumexp(ended, axis=0) if ended.shape[0] > 1 else ended[0]
+        keep = done > -np.inf
+        levels = np.array([float(step * (int(i) + lo)) for i in np.flatnonzero(keep)])
+        log_p = done[keep] - logsumexp(done[keep])
+        return levels, (log_p if log else np.exp(log_p))
+
+    def joint_law(self) -> pd.DataFrame:
+        """Exact joint law of the sequence reward and the number of emitted tokens.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``reward, length, prob`` (one row per pair with positive probability, by length then
+            reward); summed over lengths it is :meth:`reward_law`, over rewards :meth:`length_law`.
+        """
+        step, lo, ended = self._forward(keep_steps=True)
+        rows = []
+        total = logsumexp(ended)
+        for t in range(ended.shape[0]):
+            for i in np.flatnonzero(ended[t] > -np.inf):
+                rows.append((float(step * (int(i) + lo)), t + 1, float(np.exp(ended[t, i] - total))))
+        return pd.DataFrame(rows, columns=["reward", "length", "prob"])
+
+    def _forward(self, keep_steps: bool = False):
+        """Forward DP over (token, reward level) in log space: ``(step, lowest index, ended)`` with ``ended[t]`` the
+        log-law over levels of the sequences that end at token ``t + 1`` (one row summing them all unless
+        ``keep_steps``)."""
         step, ks, lo, n_levels = self._lattice()
+        if keep_steps and self.length * n_levels > 50_000_000:
+            raise ValueError(f"the joint law of length={self.length} has {self.length * n_levels:.3g} cells (at most "
+                             "5e7); use reward_law and length_law")
         v = self.initial.size
         with np.errstate(divide="ignore"):
             state = np.full((v, n_levels), -np.inf)  # column i: total reward (i + lo) * step
             state[np.arange(v), ks - lo] = np.log(self.initial)
-        done = np.full(n_levels, -np.inf)
+        ended = np.full((self.length if keep_steps else 1, n_levels), -np.inf)
         for t in range(1, self.length + 1):
+            row = t - 1 if keep_steps else 0
             if self.eos is not None:
-                done = np.logaddexp(done, state[self.eos])
+                ended[row] = np.logaddexp(ended[row], state[self.eos])
                 state[self.eos] = -np.inf
             if t == self.length:
-                done = np.logaddexp(done, logsumexp(state, axis=0))
+                ended[row] = np.logaddexp(ended[row], logsumexp(state, axis=0))
                 break
             log_t = self._log_transition(t)
             new = np.full((v, n_levels), -np.inf)
@@ -257,10 +289,7 @@ class MarkovLM(SequenceLaws):
                     else:
                         new[a, :k] = moved[-k:]
             state = new
-        keep = done > -np.inf
-        levels = np.array([float(step * (int(i) + lo)) for i in np.flatnonzero(keep)])
-        log_p = done[keep] - logsumexp(done[keep])
-        return levels, (log_p if log else np.exp(log_p))
+        return step, lo, ended
 
     def tilt(self, beta) -> "MarkovLM":
         r"""The sequence-level KL-regularised optimum :math:`\phi(y)\propto\pi(y)e^{R(y)/\beta}` as a Markov LM.
@@ -421,6 +450,64 @@ class MarkovLM(SequenceLaws):
                          "gap": rs - rt})
         return pd.DataFrame(rows)
 
+    def renyi_divergence(self, other: "MarkovLM", alpha) -> float:
+        r"""Exact sequence-level Rényi divergence :math:`D_\alpha(\pi\|\pi')` of order :math:`\alpha`.
+
+        .. math:: D_\alpha=\frac1{\alpha-1}\log\sum_y\pi(y)^\alpha\pi'(y)^{1-\alpha},
+
+        the sum over complete sequences by a forward recursion with the elementwise products
+        :math:`\mu^\alpha\mu'^{1-\alpha}` and :math:`T_t^\alpha T_t'^{1-\alpha}` (in log space); :math:`\alpha=1` is
+        :meth:`kl`.
+
+        Parameters
+        ----------
+        other : MarkovLM
+            Same vocabulary, length and end token.
+        alpha : float
+            Order, ``0 < alpha <= 1e15`` (beyond, ``alpha log pi`` leaves the float range; the divergence is then
+            within rounding of its ``alpha -> inf`` limit).
+
+        Returns
+        -------
+        float
+            The divergence in nats (``inf`` where ``alpha >= 1`` and self charges a sequence other never emits).
+        """
+        self._same_shape(other)
+        al = V.real(alpha, "alpha", low=0.0, high=1e15, low_open=True)
+        if al == 1.0:
+            return self.kl(other)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            def mix(x, y):  # log(x^alpha y^(1-alpha)); 0 where either is 0 (alpha > 1 with y = 0 is caught apart)
+                ly = np.log(y)
+                return np.where((x > 0) & (y > 0), al * (np.log(x) - ly) + ly, -np.inf)
+            state = mix(self.initial, other.initial)
+            if al > 1 and np.any((self.initial > 0) & (other.initial == 0)):
+                return math.inf
+            total = -np.inf
+            for t in range(1, self.length + 1):
+                if self.eos is not None:
+                    total = np.logaddexp(total, state[self.eos])
+                    state = state.copy()
+                    state[self.eos] = -np.inf
+                if t == self.length:
+                    total = np.logaddexp(total, logsumexp(state))
+                    break
+                mine = self.transition if self._steps is None else self.transition[t - 1]
+                theirs = other.transition if other._steps is None else other.transition[t - 1]
+                # a sequence self emits and other never does leaves their common support at some step from a
+                # prefix both emit: there the mixed state is finite
+                reach = state > -np.inf
+                if al > 1 and np.any((mine[reach] > 0) & (theirs[reach] == 0)):
+                    return math.inf
+                state = logsumexp(state[:, None] + mix(mine, theirs), axis=0)
+        return max(float(total) / (al - 1.0), 0.0)
+
+    def _same_shape(self, other) -> None:
+        if not isinstance(other, MarkovLM):
+            raise TypeError(f"other must be a MarkovLM, got {type(other).__name__}")
+        if (other.initial.size, other.length, other.eos) != (self.initial.size, self.length, self.eos):
+            raise ValueError("other must have the same vocabulary size, length and eos")
+
     def kl(self, other: "MarkovLM") -> float:
         r"""Exact sequence-level :math:`\mathrm{KL}(\pi\|\pi')` by the chain rule.
 
@@ -440,10 +527,7 @@ class MarkovLM(SequenceLaws):
         float
             The KL in nats (``inf`` where the support fails).
         """
-        if not isinstance(other, MarkovLM):
-            raise TypeError(f"other must be a MarkovLM, got {type(other).__name__}")
-        if (other.initial.size, other.length, other.eos) != (self.initial.size, self.length, self.eos):
-            raise ValueError("other must have the same vocabulary size, length and eos")
+        self._same_shape(other)
         from .divergences import kl as _kl_rows
 
         total = float(_kl_rows(self.initial, other.initial))

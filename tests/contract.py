@@ -179,7 +179,9 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     "markov.MarkovLM": {"initial": P3, "transition": _T3},
     "markov.MarkovLM.kl": {"other": Lazy(lambda: __import__("alignsim").MarkovLM([0.3, 0.3, 0.4], _T3, R3, 3, eos=2))},
     "markov.MarkovLM.log_prob": {"sequence": [0, 1, 2]},
-    "markov.MarkovLM.win_rate": {"other": Lazy(_lm)}, "models.Bandit.win_rate": {"other": Lazy(_lm)},
+    "markov.MarkovLM.win_rate": {"other": Lazy(_lm)},
+    "markov.MarkovLM.renyi_divergence": {"other": Lazy(lambda: __import__("alignsim").MarkovLM(
+        [0.3, 0.3, 0.4], _T3, R3, 3, eos=2))}, "models.Bandit.win_rate": {"other": Lazy(_lm)},
     "markov.MarkovLM.from_memoryless": {"length": 3},
 }
 KIND_OVERRIDES: dict[str, dict[str, str | None]] = {
@@ -193,6 +195,7 @@ KIND_OVERRIDES: dict[str, dict[str, str | None]] = {
     "dynamics.entropy_change": {"order": "integer"}, "dynamics.pg_flow": {"t_eval": None},
     "pn.FiniteExpFamily.interior": {"eta": "logits"}, "pn.FiniteExpFamily.solve": {"eta": None},
     "markov.MarkovLM.kl": {"other": None}, "markov.MarkovLM.win_rate": {"other": None},
+    "markov.MarkovLM.renyi_divergence": {"other": None},
     "models.Bandit.win_rate": {"other": None},
     "infalign.estimate_calibrated_reward": {"reference_rewards": "samples", "rewards": "samples"},
     "divergences.renyi_cross_entropy": {"alpha": "real"},

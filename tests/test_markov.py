@@ -178,3 +178,31 @@ def test_best_of_n_over_sequences_against_enumeration(case):
     mem = a.MemorylessLM([0.2, 0.3, 0.5], [0.0, 1.0, 3.0], 20)
     assert flat.bon_kl(64) == pytest.approx(mem.bon_kl(64), rel=1e-12)
     assert flat.win_rate(mem) == pytest.approx(0.5, abs=1e-13)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_joint_law_and_renyi_against_enumeration(case):
+    rng = np.random.default_rng(13)
+    lm, other = _chain(rng, **case), _chain(rng, **case)
+    other = MarkovLM(other.initial, other.transition, lm.rewards, lm.length, eos=lm.eos)
+    seqs = _sequences(lm)
+    want = {}
+    for s, p, r in seqs:
+        want[(r, len(s))] = want.get((r, len(s)), 0.0) + p
+    df = lm.joint_law()
+    got = {(row.reward, row.length): row.prob for row in df.itertuples()}
+    assert set(got) == {k for k, v in want.items() if v > 0}
+    for k, v in got.items():
+        assert v == pytest.approx(want[k], rel=1e-12)
+    for alpha in (0.5, 2.0, 0.999):
+        total = math.fsum(p ** alpha * math.exp(other.log_prob(list(s))) ** (1 - alpha) for s, p, _ in seqs if p > 0)
+        assert lm.renyi_divergence(other, alpha) == pytest.approx(math.log(total) / (alpha - 1), rel=1e-10, abs=1e-15)
+    assert lm.renyi_divergence(other, 1.0) == lm.kl(other)
+
+
+def test_renyi_is_infinite_where_the_support_fails():
+    lm = MarkovLM([0.5, 0.5], [[0.5, 0.5], [0.5, 0.5]], [0.0, 1.0], 3)
+    other = MarkovLM([0.5, 0.5], [[1.0, 0.0], [0.5, 0.5]], [0.0, 1.0], 3)
+    assert lm.renyi_divergence(other, 2.0) == math.inf
+    assert lm.kl(other) == math.inf
+    assert math.isfinite(lm.renyi_divergence(other, 0.5))
