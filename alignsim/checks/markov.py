@@ -1,0 +1,84 @@
+"""Checks of the exact Markov LM (memory and an end token) against enumeration of every sequence."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+
+from ..markov import MarkovLM
+from ..models import MemorylessLM
+from ._registry import check
+
+
+def _random_chain(rng, v=3, length=5):
+    """A step-dependent chain with an end token and integer rewards (ties frequent)."""
+    return MarkovLM(rng.dirichlet(np.ones(v)), rng.dirichlet(np.ones(v), size=(length - 1, v)),
+                    rng.integers(-2, 3, v).astype(float), length, eos=int(rng.integers(v)))
+
+
+def _sequences(lm):
+    """(sequence, probability, reward) of every complete sequence, by brute force over all prefixes."""
+    v, out = lm.initial.size, []
+    for n in range(1, lm.length + 1):
+        for seq in itertools.product(range(v), repeat=n):
+            if lm.eos in seq[:-1] or (n < lm.length and seq[-1] != lm.eos):
+                continue
+            p = lm.initial[seq[0]] * math.prod(lm.transition[t - 1][seq[t - 1], seq[t]] for t in range(1, n))
+            out.append((seq, p, float(sum(lm.rewards[list(seq)]))))
+    return out
+
+
+@check("markov.law_vs_enumeration", "definition of the Markov LM with an end token (this package)",
+       "exact reward and length laws of a random step-dependent chain with an end token (V = 3, length 5) vs brute "
+       "force over every complete sequence: max relative difference", 1e-12)
+def _law(rng):
+    lm = _random_chain(rng)
+    seqs = _sequences(lm)
+    by_reward, by_length = {}, {}
+    for s, p, r in seqs:
+        by_reward[r] = by_reward.get(r, 0.0) + p
+        by_length[len(s)] = by_length.get(len(s), 0.0) + p
+    levels, probs = lm.reward_law()
+    lengths, lprobs = lm.length_law()
+    want_r = {k: q for k, q in by_reward.items() if q > 0}
+    want_l = {k: q for k, q in by_length.items() if q > 0}
+    if levels.tolist() != sorted(want_r) or lengths.tolist() != sorted(want_l):
+        return 0.0, math.inf
+    err_r = np.abs(probs - [want_r[k] for k in sorted(want_r)]) / np.array([want_r[k] for k in sorted(want_r)])
+    err_l = np.abs(lprobs - [want_l[k] for k in sorted(want_l)]) / np.array([want_l[k] for k in sorted(want_l)])
+    return 0.0, float(max(err_r.max(), err_l.max()))
+
+
+@check("markov.tilt_vs_enumeration", "KL-regularised optimum pi e^{R/beta}/Z (Korbak et al. 2022; backward recursion)",
+       "MarkovLM.tilt(beta) by the backward soft-value recursion vs pi(y) e^{R(y)/beta} / Z on every complete "
+       "sequence (random chain with an end token, beta in [0.2, 5]): max |log-probability difference|", 1e-11)
+def _tilt(rng):
+    lm = _random_chain(rng)
+    beta = float(rng.uniform(0.2, 5.0))
+    seqs = [(s, p, r) for s, p, r in _sequences(lm) if p > 0]
+    log_z = math.log(math.fsum(p * math.exp(r / beta) for _, p, r in seqs))
+    phi = lm.tilt(beta)
+    return 0.0, max(abs(phi.log_prob(list(s)) - (math.log(p) + r / beta - log_z)) for s, p, r in seqs)
+
+
+@check("markov.kl_chain_rule", "chain rule of the KL divergence",
+       "sequence-level KL(pi || pi') of two random chains with the same end token by the chain rule vs the sum over "
+       "every complete sequence", 1e-11)
+def _kl(rng):
+    a = _random_chain(rng)
+    b = MarkovLM(rng.dirichlet(np.ones(3)), rng.dirichlet(np.ones(3), size=(4, 3)), a.rewards, 5, eos=a.eos)
+    brute = math.fsum(p * (math.log(p) - b.log_prob(list(s))) for s, p, _ in _sequences(a) if p > 0)
+    return brute, a.kl(b)
+
+
+@check("markov.memoryless_special_case", "a memoryless LM is a chain with identical rows",
+       "MarkovLM.from_memoryless(p, r, 50).reward_law vs MemorylessLM(p, r, 50).reward_law (V = 3, rewards "
+       "0, 1, 3): max |log-mass difference| / max(1, |log-mass|), the relative accuracy of each log (masses down "
+       "to e^-150 here; a mass near 1 agrees to 1e-14 absolute)", 1e-14)
+def _memoryless(rng):
+    p = rng.dirichlet(np.ones(3))
+    _, a = MarkovLM.from_memoryless(p, [0.0, 1.0, 3.0], 50).reward_law(log=True)
+    _, b = MemorylessLM(p, [0.0, 1.0, 3.0], 50).reward_law(log=True)
+    return 0.0, float(np.max(np.abs(a - b) / np.maximum(1.0, np.abs(b)))) if a.size == b.size else math.inf
