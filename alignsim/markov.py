@@ -103,6 +103,10 @@ class MarkovLM(SequenceLaws):
         self.eos = eos
         self._steps = steps
 
+    def __repr__(self):
+        kind = "step-dependent" if self._steps is not None else "stationary"
+        return f"MarkovLM(V={self.initial.size}, length={self.length}, eos={self.eos}, {kind})"
+
     @classmethod
     def from_memoryless(cls, p, r, length) -> "MarkovLM":
         """The memoryless LM of :class:`alignsim.MemorylessLM` as a chain with identical rows.
