@@ -152,6 +152,25 @@ def checked_compositions(n: int, m: int, name: str):
 
 
 @nb.njit(cache=True)
+def next_composition(c):
+    """Advance ``c`` (non-negative integers with a fixed sum) in place to the next composition in lexicographic
+    order: one unit moves from the tail to the rightmost position that can take it. ``False`` after the last."""
+    m = c.size
+    tail = c[m - 1]
+    c[m - 1] = 0
+    i = m - 2
+    while i >= 0:
+        if tail > 0:
+            c[i] += 1
+            c[m - 1] = tail - 1
+            return True
+        tail = c[i]
+        c[i] = 0
+        i -= 1
+    return False
+
+
+@nb.njit(cache=True)
 def compositions(n, m):
     """All vectors of ``m`` non-negative integers summing to ``n``, in lexicographic order (one per row)."""
     # count = C(n + m - 1, m - 1)
@@ -166,18 +185,7 @@ def compositions(n, m):
         for j in range(m):
             out[row, j] = c[j]
         row += 1
-        # next composition: find the rightmost position i < m-1 that can take one unit from the tail
         if row == count:
             break
-        tail = c[m - 1]
-        c[m - 1] = 0
-        i = m - 2
-        while True:
-            if tail > 0:
-                c[i] += 1
-                c[m - 1] = tail - 1
-                break
-            tail = c[i]
-            c[i] = 0
-            i -= 1
+        next_composition(c)
     return out

@@ -19,6 +19,8 @@ import math
 import numba as nb
 import numpy as np
 
+from .._lattice import next_composition
+
 
 @nb.njit(inline="always")
 def _neumaier(total, comp, x):
@@ -64,19 +66,7 @@ def saturated_risk_sums(n, g):
             p_exists, cp = _neumaier(p_exists, cp, w)
             forward, cf = _neumaier(forward, cf, w * max(fwd, 0.0))
             reverse, cr = _neumaier(reverse, cr, w * max(rev, 0.0))
-        # next composition (lexicographic): move one unit from the tail to the rightmost position that can take it
-        tail = c[m - 1]
-        c[m - 1] = 0
-        i = m - 2
-        while i >= 0:
-            if tail > 0:
-                c[i] += 1
-                c[m - 1] = tail - 1
-                break
-            tail = c[i]
-            c[i] = 0
-            i -= 1
-        if i < 0:
+        if not next_composition(c):
             # the weights sum to one exactly; dividing by their computed sum removes the rounding of lgamma(n + 1)
             # that every weight shares (about 1e-12 relative at n = 3000)
             t = total + ct
