@@ -123,6 +123,12 @@ class MarkovLM(SequenceLaws):
         Returns
         -------
         MarkovLM
+
+        Examples
+        --------
+        >>> from alignsim.markov import MarkovLM
+        >>> MarkovLM.from_memoryless([0.5, 0.5], [0, 1], 4).reward_law()[1].round(4).tolist()   # Binomial(4, 1/2)
+        [0.0625, 0.25, 0.375, 0.25, 0.0625]
         """
         pp, rr = V.policy_and_rewards(p, r, "p", "r")
         return cls(pp, np.tile(pp, (pp.size, 1)), rr, length)
@@ -317,6 +323,19 @@ class MarkovLM(SequenceLaws):
         -------
         MarkovLM
             Step-dependent (transition of shape ``(length - 1, V, V)``), same rewards, length and end token.
+
+        References
+        ----------
+        .. [1] T. Korbak, E. Perez, C. L. Buckley, "RL with KL penalties is better viewed as Bayesian inference",
+           Findings of EMNLP 2022.
+
+        Examples
+        --------
+        >>> from alignsim.markov import MarkovLM
+        >>> lm = MarkovLM([0.5, 0.5], [[0.9, 0.1], [0.2, 0.8]], [0.0, 1.0], 3, eos=0)
+        >>> phi = lm.tilt(1.0)
+        >>> round(lm.mean_reward(), 6), round(phi.mean_reward(), 6), round(phi.kl(lm), 6)
+        (1.22, 2.661788, 0.608906)
         """
         b = V.beta(beta)
         v, n = self.initial.size, self.length
@@ -443,6 +462,13 @@ class MarkovLM(SequenceLaws):
         pandas.DataFrame
             Columns ``delta, beta, reward, beta_token, reward_token, gap`` (``gap = reward - reward_token >= 0``: the
             price of ignoring the future).
+
+        Examples
+        --------
+        >>> from alignsim.markov import MarkovLM
+        >>> lm = MarkovLM([0.5, 0.5], [[0.9, 0.1], [0.2, 0.8]], [0.0, 1.0], 3, eos=0)
+        >>> round(float(lm.kl_reward_frontier([0.1]).gap[0]), 4)
+        0.0208
         """
         ds = V.real_array(deltas, "deltas", low=0.0, low_open=True).ravel()
         rows = []
