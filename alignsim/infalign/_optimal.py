@@ -9,15 +9,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import brentq, minimize_scalar
+from scipy.optimize import NoConvergence, brentq, minimize_scalar, newton_krylov
 
 from .. import _validate as V
 from .._progress import track
 from .._levels import calibrated
 from ..divergences import kl as _kl
 from ..tilting import tilt
-from ._continuous import _GRID_INTERVALS, UniformCTRL, _Density, _grid, _intervals, resolvable
+from ._continuous import _GRID_INTERVALS, UniformCTRL, _Density, _grid, _intervals, _Unresolved, resolvable
 from ._finite import _decode, _finite_win_rate, _lemma_b
+from ._shooting import solve_bon
 from ._transforms import _procedure, exp_transform, negexp
 
 
@@ -209,8 +210,9 @@ def _fixed_point(step, phi0, alpha, tol, max_iter, memory=3, patience=300):
     450-750 plain damped steps to 10-100; if that has not converged, or a mixed step makes the
     residual grow a hundredfold, the plain damped iteration continues from the best point seen. A damped
     iteration that converges shrinks its change steadily; one whose best change has not fallen by 0.1 % in
-    ``stall`` steps is caught in a cycle (the grid cannot resolve the optimum: best-of-128 at KL 0.5 on 2^14
-    intervals) and stops with the error at once instead of after ``max_iter`` steps (25-65 s).
+    ``stall`` steps is caught in a cycle (its step alpha/beta is too long: best-of-128 below beta = 0.005, which
+    is why the continuous best-of-N optimum is found by shooting instead) and stops with the error at once
+    instead of after ``max_iter`` steps (25-65 s).
     """
     stall = 2000
     x, d_f, d_g, prev = phi0, [], [], None
@@ -243,7 +245,7 @@ def _fixed_point(step, phi0, alpha, tol, max_iter, memory=3, patience=300):
                      "spike: lower N, raise beta or lower the KL target)")
 
 
-def _illinois(g, a, fa, b, fb, xtol, max_iter=200):
+def _illinois(g, a, fa, b, fb, xtol, ftol=0.0, max_iter=200):
     """A root of ``g`` in ``[a, b]`` with ``fa = g(a) >= 0 >= fb = g(b)`` (or the reverse) known: the Illinois
     variant of regula falsi. The end values are never re-evaluated: a warm-started fixed-point solve need not
     reproduce them to the last digit, which made scipy's brentq report that the bracket's signs are equal."""
@@ -252,7 +254,7 @@ def _illinois(g, a, fa, b, fb, xtol, max_iter=200):
     for _ in range(max_iter):
         c = (a * fb - b * fa) / (fb - fa) if fb != fa else 0.5 * (a + b)
         fc = g(c)
-        if fc == 0.0 or abs(b - a) <= xtol:
+        if abs(fc) <= ftol or abs(b - a) <= xtol:
             return c
         if (fc > 0) == (fb > 0):
             b, fb = c, fc
@@ -283,12 +285,17 @@ def optimal_transform(procedure: str, N, *, beta=None, kl=None, ref=None, r=None
         \pi_k\propto\pi_{\rm ref}e^{\Phi_k/\beta},\qquad \Phi_0(u) = u,
 
     stopped when :math:`\alpha\sup|\mathcal R-\Phi|<` ``tol``. For BoN the objective is strictly concave, so the
-    fixed point is the global optimum; for WoN it is a stationary point. On a finite
+    fixed point is the global optimum; for WoN it is a stationary point. In the continuous model the BoN optimum is
+    found without the damped iteration, whose step :math:`\alpha/\beta` makes it oscillate at small
+    :math:`\beta` (best-of-128 below :math:`\beta\approx0.005`): by shooting on the Euler-Lagrange equation
+    :math:`\beta(\log p)' = N F^{N-1}\,N u^{N-1}` (one unknown, :math:`\log p(0)`), then Newton-Krylov on the
+    grid's fixed-point equation until :math:`\sup|\mathcal R-\Phi|<` ``tol`` (``alpha`` and ``max_iter`` are
+    not used there; ``iterations`` counts shots and residual evaluations). On a finite
     law WoN can have several (a large tie at the bottom makes the reference a local maximum), so with ``beta``
     given the iteration also starts from the reference and from policies piled on the top level, and the best
     objective is kept; with a ``kl`` target the branch continued from the reference is followed. With
-    ``kl`` given, :math:`\beta` is found by Brent's method in :math:`\log\beta`, each solve warm-started from the
-    previous one. Certificates: :math:`W^\star=\frac\beta N(p^\star(1)-1)` (BoN),
+    ``kl`` given, :math:`\beta` is found in :math:`\log\beta` (secant steps to a bracket, Illinois regula falsi
+    with loose solves, secant steps at full tolerance), each solve warm-started from the previous one. Certificates: :math:`W^\star=\frac\beta N(p^\star(1)-1)` (BoN),
     :math:`W^\star=1-\frac\beta N(1-p^\star(0))` (WoN).
 
     Parameters
@@ -342,8 +349,13 @@ def optimal_transform(procedure: str, N, *, beta=None, kl=None, ref=None, r=None
     else:
         problem = _FiniteProblem(*V.policy_and_rewards(ref, r, "ref"), kind, nn)
     warm, count = [problem.start()], [0]
+    shooting = ref is None and kind == "bon"
 
     def solve(b, tol_in=tl):
+        if shooting:
+            phi, k = problem.solve(b, tol_in)
+            count[0] += k
+            return phi, k
         try:
             phi, k = _fixed_point(lambda x: problem.step(x, b), warm[0], a, tol_in, iters)
         except ValueError:  # a warm start from a distant beta can stall; the cold start is the reference
@@ -365,19 +377,21 @@ def optimal_transform(procedure: str, N, *, beta=None, kl=None, ref=None, r=None
 
         # Locate beta with loose inner solves (each a warm-started fixed point to 1e-8), then polish the root by
         # secant steps at the full tolerance: the polish starts next to the answer, so its solves are short
+        # The KL of the optimum falls with log beta, close to linearly (0.02-0.04 nats per e-fold at N = 4-1024):
+        # bracket by secant steps in log beta (at most 8 e-folds each), not by unit steps (30 solves at N = 1024)
         loose = max(tl, 1e-8)
-        lo, hi = -1.0, 0.0
-        f_hi = f(hi, loose)
-        while f_hi > 0:
-            lo, hi = hi, hi + 1.0
-            f_hi = f(hi, loose)
-        f_lo = f(lo, loose)
-        while f_lo < 0:
-            lo, hi, f_hi = lo - 1.0, lo, f_lo
-            if lo < -60:
+        x0, x1 = 0.0, -1.0
+        f0, f1 = f(x0, loose), f(x1, loose)
+        while (f0 > 0) == (f1 > 0):
+            slope = (f1 - f0) / (x1 - x0)
+            step = -f1 / slope if slope < 0 else -8.0 if f1 < 0 else 8.0
+            x0, f0, x1 = x1, f1, x1 + min(max(step, -8.0), 8.0) * 1.25
+            if x1 < -60:
                 raise ValueError(f"kl={target!r} needs beta below 1e-26; not supported")
-            f_lo = f(lo, loose)
-        x0 = _illinois(lambda u: f(u, loose), lo, f_lo, hi, f_hi, 1e-7)
+            f1 = f(x1, loose)
+        (lo, f_lo), (hi, f_hi) = sorted([(x0, f0), (x1, f1)])
+        # to 1e-4 in log beta or 1e-6 of the target: the secant steps at full tolerance take it from there
+        x0 = _illinois(lambda u: f(u, loose), lo, f_lo, hi, f_hi, 1e-4, 1e-6 * target)
         x1 = x0 + 1e-5
         f0, f1 = f(x0, tl), f(x1, tl)
         for _ in range(8):
@@ -413,6 +427,7 @@ def optimal_transform(procedure: str, N, *, beta=None, kl=None, ref=None, r=None
 class _ContinuousProblem:
     def __init__(self, grid, kind, n):
         self.grid, self.kind, self.n = grid, kind, n
+        self.c = None  # log p(0) of the last best-of-N shot: the next solve's first guess
 
     def start(self):
         return self.grid.u.copy()
@@ -428,6 +443,31 @@ class _ContinuousProblem:
 
     def max_kl(self):
         return math.inf
+
+    def solve(self, b, tol):
+        r"""Best-of-N: ``(Phi, work)`` by shooting on the Euler-Lagrange equation, then Newton-Krylov on the grid's
+        own fixed-point equation :math:`\mathcal R_\pi = \Phi` (two to six Newton steps from the shot) until
+        :math:`\sup|\mathcal R_\pi-\Phi| <` ``tol`` (the shot alone for ``tol >= 1e-8``, which only locates a beta);
+        ``work`` counts the shots and the residual evaluations."""
+        phi, shots, self.c = solve_bon(b, self.n, self.grid.u.size - 1, self.c)
+        if tol >= 1e-8:  # locating beta for a KL target: the shot alone is within 1e-9 of the KL of the polished
+            return phi, shots
+        evals = [0]
+
+        def residual(x):
+            evals[0] += 1
+            return self.step(x, b) - x
+
+        try:
+            if float(np.max(np.abs(residual(phi)))) >= tol:
+                # scipy's convergence test divides by x_rtol = inf (0/0 when a step is 0): its warning says nothing
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    phi = newton_krylov(residual, phi, f_tol=tol, maxiter=50, method="lgmres")
+        except (NoConvergence, _Unresolved):
+            raise ValueError(f"the best-of-{self.n:g} optimum at beta = {b:.3g} is too steep for the grid of "
+                             f"{self.grid.u.size - 1} intervals (Newton's method on its fixed-point equation did not "
+                             "converge from the shooting solution); raise beta or intervals, or lower N") from None
+        return phi, shots + evals[0]
 
     def result(self, procedure, b, phi, k):
         d = self.density(phi, b)
@@ -542,7 +582,10 @@ def optimal_frontier(procedure: str, N, betas, *, intervals: int = _GRID_INTERVA
     problem = _ContinuousProblem(_grid(n_int), kind, nn[0])
     phi, rows = problem.start(), []
     for b in track(bs, progress, "optimal_frontier"):
-        phi = _fixed_point(lambda x, b=b: problem.step(x, b), phi, a, tol, 20_000)[0]
+        if kind == "bon":
+            phi = problem.solve(float(b), tol)[0]
+        else:
+            phi = _fixed_point(lambda x, b=b: problem.step(x, b), phi, a, tol, 20_000)[0]
         res = problem.result(procedure, float(b), phi, 0)
         rows.append((float(b), res.kl, res.win_rate, res.certificate))
     return pd.DataFrame(rows, columns=["beta", "kl", "win_rate", "certificate"])
