@@ -30,7 +30,9 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
+from scipy.linalg import eig as scipy_eig
 from scipy.optimize import brentq
+from scipy.sparse.csgraph import connected_components
 from scipy.special import logsumexp
 
 from . import _tilt as T
@@ -41,7 +43,8 @@ from . import _validate as V
 from .divergences import renyi_cross_entropy
 from .models import MemorylessLM
 
-__all__ = ["rate_function", "scgf", "scgf_renyi", "cumulants", "tail_probability", "bon_vs_rl"]
+__all__ = ["rate_function", "scgf", "scgf_renyi", "cumulants", "tail_probability", "bon_vs_rl", "markov_scgf",
+           "markov_rate_function", "markov_bon_vs_rl"]
 
 
 def _tilted(ps, rs, lam):
@@ -439,5 +442,279 @@ def bon_vs_rl(ref, r, delta, lengths, N: Callable[[int], int] | None = None) -> 
             "n": n, "log_N": log_n, "bon_reward": mean / n, "rl_reward": x_delta,
             "kl_bon_ref": kl_logs(log_g, log_p) / n, "kl_bon_rl": kl_logs(log_g, log_q) / n,
             "reward_gap": n * x_delta - mean, "gap_prediction": math.log(n) / (2.0 * lam),
+        })
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Markov rewards: Perron-Frobenius scaled cumulants, their Legendre transform, best-of-N against KL-RL on a chain
+# --------------------------------------------------------------------------------------------------------------
+def _chain(transition, rewards):
+    """A checked irreducible transition matrix and its token rewards."""
+    t = V.real_array(transition, "transition")
+    if t.ndim != 2 or t.shape[0] != t.shape[1] or t.shape[0] == 0:
+        raise ValueError(f"transition must be a square (V, V) matrix of next-token laws, got shape {t.shape}")
+    t = V.probabilities(t, "transition", axis=-1)
+    r = V.rewards(rewards, "rewards", size=t.shape[0], like="transition's rows")
+    if connected_components(t > 0, directed=True, connection="strong")[0] != 1:
+        raise ValueError("transition must be irreducible (every token reachable from every token): the scaled "
+                         "cumulants of a reducible chain depend on where it starts")
+    return t, r
+
+
+def _max_mean_cycle(t, r):
+    r"""Karp's maximum cycle mean of the token rewards, :math:`\max_{\text{cycles}} \frac1k\sum r`, and potentials
+    :math:`h` with :math:`r_a - \bar r + h_s - h_a \le 0` on every edge (Bellman-Ford on :math:`r - \bar r`)."""
+    v = t.shape[0]
+    w = np.where(t > 0, r[None, :], -np.inf)
+    d = np.zeros((v + 1, v))  # d[k, a]: the largest reward of a k-step walk ending at a (any start)
+    for k in range(1, v + 1):
+        d[k] = np.max(d[k - 1][:, None] + w, axis=0)
+    with np.errstate(invalid="ignore"):
+        ratios = (d[v][None, :] - d[:v]) / (v - np.arange(v))[:, None]
+    mean = float(np.max(np.min(ratios, axis=0)))
+    h = np.zeros(v)
+    reduced = np.where(t > 0, r[None, :] - mean, -np.inf)
+    for _ in range(v):
+        h = np.maximum(h, np.max(h[:, None] + reduced, axis=0))
+    return mean, h
+
+
+def _reduced(t, r, tt):
+    r"""``(x_ref, log M)``: the matrix :math:`T\,\mathrm{diag}(e^{t r})` similar-transformed and shifted so that no
+    entry exceeds :math:`T` (reduced rewards :math:`\le 0` along the direction of ``tt``), with
+    :math:`\Lambda(t) = t\,x_{\rm ref} + \log\rho(e^{\log M})`."""
+    sign = 1.0 if tt >= 0 else -1.0
+    mean, h = _max_mean_cycle(t, sign * r)
+    # the reduced rewards are <= 0 in exact arithmetic; clipping their rounding (relative 1e-16 of rewards of
+    # 1e150 is 1e134) keeps every entry at most T
+    reduced = np.minimum(sign * r[None, :] - mean + h[:, None] - h[None, :], 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_m = np.log(t) + np.where(reduced < 0.0, abs(tt) * reduced, 0.0)
+    return sign * mean, log_m
+
+
+def _perron(log_m):
+    """``(log rho, left, right)`` of the non-negative matrix ``exp(log_m)`` (entries <= 1 by construction)."""
+    m = np.exp(log_m)
+    vals, left, right = scipy_eig(m, left=True, right=True)
+    i = int(np.argmax(vals.real))
+    rho = float(vals[i].real)
+    return math.log(rho), np.abs(left[:, i].real), np.abs(right[:, i].real), m, rho
+
+
+def _markov_scgf_one(t, r, tt):
+    """``(Lambda(tt), Lambda'(tt))`` of the chain."""
+    x_ref, log_m = _reduced(t, r, tt)
+    log_rho, u, v, m, rho = _perron(log_m)
+    # Lambda' = u^T M diag(r) v / (rho u^T v): the potentials of the similarity telescope out
+    slope = float(u @ (m * r[None, :]) @ v / (rho * (u @ v)))
+    return tt * x_ref + log_rho, slope
+
+
+def markov_scgf(transition, rewards, t):
+    r"""Scaled cumulant generating function of the reward of a stationary Markov chain.
+
+    .. math::
+
+        \Lambda(t) = \lim_{n\to\infty}\frac1n\log\mathbb E\,e^{t\sum_{k=1}^n r(y_k)}
+        = \log\rho\big(T\,\mathrm{diag}(e^{t r})\big),
+
+    the log Perron-Frobenius root of the tilted matrix, whatever the initial law (irreducible chains). It is
+    computed in log space on a similar matrix whose entries never exceed :math:`T` (the rewards reduced by the
+    maximum (``t > 0``) or minimum (``t < 0``) cycle mean of Karp's algorithm, with Bellman-Ford potentials), so
+    no entry overflows for any ``t``. For identical rows :math:`p` it is :func:`scgf` of :math:`(p, r)`.
+
+    Parameters
+    ----------
+    transition : array_like, shape (V, V)
+        Irreducible next-token laws (row ``s``: the law after token ``s``).
+    rewards : array_like, shape (V,)
+        Reward of each emitted token.
+    t : float or array_like
+
+    Returns
+    -------
+    float or ndarray
+        Same shape as ``t``.
+
+    References
+    ----------
+    .. [1] A. Dembo and O. Zeitouni, *Large Deviations Techniques and Applications*, 2nd ed., Springer, 1998,
+       Theorem 3.1.1 (Markov additive functionals; the limit and the Gärtner-Ellis LDP are proved there).
+    .. [2] R. M. Karp, "A characterization of the minimum cycle mean in a digraph", Discrete Math. 23 (1978).
+
+    Examples
+    --------
+    >>> from alignsim.asymptotics import markov_scgf
+    >>> T = [[0.9, 0.1], [0.2, 0.8]]
+    >>> round(markov_scgf(T, [0.0, 1.0], 0.0), 12), round(markov_scgf(T, [0.0, 1.0], 1.0), 6)
+    (0.0, 0.795676)
+    """
+    tr, r = _chain(transition, rewards)
+    ts = V.real_array(t, "t")
+    out = np.empty(ts.shape)
+    for i, ti in np.ndenumerate(ts):
+        out[i] = _markov_scgf_one(tr, r, float(ti))[0]
+    return float(out) if out.ndim == 0 else out
+
+
+def _critical_rate(t, r, sign):
+    r""":math:`I` at the largest (``sign = 1``) or smallest cycle mean: :math:`-\log\rho` of :math:`T` kept on the
+    edges whose reduced reward is zero (the cycles attaining the mean), the :math:`t\to\pm\infty` limit."""
+    mean, h = _max_mean_cycle(t, sign * r)
+    reduced = sign * r[None, :] - mean + h[:, None] - h[None, :]
+    scale = max(1.0, float(np.max(np.abs(r))))
+    keep = (t > 0) & (reduced > -1e-12 * scale)
+    rho = float(np.max(np.linalg.eigvals(np.where(keep, t, 0.0)).real))
+    return -math.log(rho)
+
+
+def markov_rate_function(transition, rewards, x):
+    r"""Rate function of the per-token reward of a stationary Markov chain: the Legendre transform of
+    :func:`markov_scgf`.
+
+    .. math::
+
+        I(x) = \sup_t\{t x - \Lambda(t)\} = t^\star x - \Lambda(t^\star),\qquad \Lambda'(t^\star) = x,
+
+    on the open range between the smallest and largest cycle means of the rewards (Karp), with
+    :math:`\Lambda'(t) = u^\top T\,\mathrm{diag}(e^{tr}r)\,v/(\rho\,u^\top v)` from the Perron vectors. At the
+    largest cycle mean :math:`I = -\log\rho(T_{\rm crit})` (the chain kept on the cycles attaining it; for a
+    memoryless LM :math:`-\log p(A^\star)`), likewise at the smallest; ``inf`` outside. Gärtner-Ellis gives the
+    LDP :math:`P(\frac1n\sum r(y_k)\approx x)\approx e^{-nI(x)}` (proved, [1]); that best-of-:math:`e^{n\Delta}`
+    and KL-RL at budget :math:`n\Delta` both reach the :math:`x_\Delta` with :math:`I(x_\Delta)=\Delta` on a chain
+    is checked numerically here (:func:`markov_bon_vs_rl`), not proved.
+
+    Parameters
+    ----------
+    transition : array_like, shape (V, V)
+        Irreducible next-token laws.
+    rewards : array_like, shape (V,)
+    x : float or array_like
+        Per-token reward level(s).
+
+    Returns
+    -------
+    float or ndarray
+
+    References
+    ----------
+    .. [1] Dembo and Zeitouni (1998), Theorem 3.1.2 (LDP for Markov additive functionals).
+
+    Examples
+    --------
+    >>> from alignsim.asymptotics import markov_rate_function
+    >>> T = [[0.9, 0.1], [0.2, 0.8]]
+    >>> [round(float(v), 6) for v in markov_rate_function(T, [0.0, 1.0], [1 / 3, 1.0])]   # the stationary mean; -log 0.8
+    [0.0, 0.223144]
+    """
+    tr, r = _chain(transition, rewards)
+    xs = V.real_array(x, "x")
+    # I is invariant under (r, x) -> (r, x) / c: solve in units of the largest |reward| (rewards of 1e150 made
+    # Lambda'(s) = x a root at s ~ 1e-150 that brentq's absolute tolerance could not find)
+    scale = float(np.max(np.abs(r)))
+    if scale > 0.0:
+        with np.errstate(over="ignore"):  # x / (subnormal scale) -> +-inf: outside the range, as it is
+            r, xs = r / scale, xs / scale
+    hi, lo = _max_mean_cycle(tr, r)[0], -_max_mean_cycle(tr, -r)[0]
+    out = np.empty(xs.shape)
+    for i, xi in np.ndenumerate(xs):
+        xi = float(xi)
+        if xi > hi or xi < lo or hi == lo and xi != hi:
+            out[i] = math.inf
+        elif hi == lo:  # a constant reward on every cycle: the per-token reward is degenerate
+            out[i] = 0.0
+        elif xi == hi or xi == lo:
+            out[i] = _critical_rate(tr, r, 1.0 if xi == hi else -1.0)
+        else:
+            g = lambda s: _markov_scgf_one(tr, r, s)[1] - xi  # noqa: E731  increasing in s
+            a, b = -1.0, 1.0
+            while g(a) > 0:
+                a *= 2.0
+            while g(b) < 0:
+                b *= 2.0
+            s = brentq(g, a, b, xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=500)
+            out[i] = max(s * xi - _markov_scgf_one(tr, r, s)[0], 0.0)
+    return float(out) if out.ndim == 0 else out
+
+
+def markov_bon_vs_rl(initial, transition, rewards, delta, lengths) -> pd.DataFrame:
+    r"""Best-of-:math:`e^{n\Delta}` against the KL-regularised optimum at budget :math:`n\Delta` on a stationary
+    Markov chain of growing length: :func:`bon_vs_rl` with memory.
+
+    For each length :math:`n` the exact reward law of :class:`alignsim.markov.MarkovLM` gives: the best-of-N level
+    law with :math:`N=\lfloor e^{n\Delta}\rfloor` (through :math:`\log N`), and the sequence-level KL-RL optimum
+    :math:`\phi\propto\pi e^{\lambda_n R}` whose KL is :math:`n\Delta` (an exponential tilt of the level law, since
+    the reward is a function of the sequence). Both per-token rewards approach :math:`x_\Delta` with
+    :math:`I(x_\Delta)=\Delta` (:func:`markov_rate_function`). Columns: ``n``, ``log_N``, ``bon_reward`` and
+    ``rl_reward`` (per token), ``limit`` (:math:`x_\Delta`), ``kl_bon_ref`` and ``kl_bon_rl`` (sequence KLs per
+    token, BoN against the reference and against the RL optimum), ``lambda_n``.
+
+    Parameters
+    ----------
+    initial : array_like, shape (V,)
+    transition : array_like, shape (V, V)
+        Irreducible next-token laws.
+    rewards : array_like, shape (V,)
+        Token rewards (integers or rationals: the exact reward law is a lattice DP).
+    delta : float
+        Per-token KL budget, :math:`0<\Delta<I(x_{\max})`.
+    lengths : iterable of int
+        At most 5000 each.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    References
+    ----------
+    .. [1] Yang et al. (2024), arXiv:2404.01730 (the memoryless statement); the chain version is checked
+       numerically here.
+
+    Examples
+    --------
+    >>> from alignsim.asymptotics import markov_bon_vs_rl
+    >>> df = markov_bon_vs_rl([0.5, 0.5], [[0.9, 0.1], [0.2, 0.8]], [0, 1], 0.05, [100, 1000])
+    >>> df[["bon_reward", "rl_reward"]].round(4).values.tolist(), round(float(df["limit"][0]), 4)
+    ([[0.6507, 0.7094], [0.6996, 0.7091]], 0.7091)
+    """
+    from .markov import MarkovLM
+
+    tr, r = _chain(transition, rewards)
+    mu = V.probabilities(initial, "initial")
+    if mu.size != tr.shape[0]:
+        raise ValueError(f"initial must have one entry per token ({tr.shape[0]}), got {mu.size}")
+    x_max = _max_mean_cycle(tr, r)[0]
+    top = float(markov_rate_function(tr, r, x_max))
+    if not top > 0.0:
+        raise ValueError("the rewards have the same mean on every cycle of transition: there is no KL budget delta "
+                         "to spend")
+    d = V.real(delta, "delta", low=0.0, low_open=True)
+    if d >= top:
+        raise ValueError(f"delta must lie in (0, {top:.6g}): the largest per-token KL of transition with these "
+                         f"rewards, I(x_max) = -log rho(T on the best cycles); got {delta!r}")
+    mean = _markov_scgf_one(tr, r, 0.0)[1]
+    gap = lambda x: float(markov_rate_function(tr, r, x)) - d  # noqa: E731  increasing on [mean, x_max]
+    # a budget below the rounding of I near the mean (delta = 1e-320) leaves x_delta at the mean
+    x_delta = mean if gap(mean) >= 0.0 else brentq(gap, mean, x_max, xtol=1e-15, rtol=4 * np.finfo(float).eps)
+    if np.ndim(lengths) != 1 or np.size(lengths) == 0:
+        raise ValueError(f"lengths must be a non-empty 1-D sequence of lengths, got {lengths!r}")
+    rows = []
+    for n in lengths:
+        n = V.length(n, "lengths", high=5000, why="the exact reward law of each length is a DP over every step")
+        nn, log_n = V.sample_count(floor_exp(n * d), "N")
+        levels, log_p = MarkovLM(mu, tr, r, n).reward_law(log=True)
+        keep = np.isfinite(log_p)
+        levels, log_p = levels[keep], log_p[keep]
+        log_g = bon_log_level_law(log_p, nn, log_n)
+        lam = T.lambda_on_support(np.exp(log_p), levels, n * d)
+        # the tilted level law from the log-masses: a level whose mass underflows as a float keeps its weight
+        log_q = log_p + lam * levels
+        log_q -= logsumexp(log_q)
+        rows.append({
+            "n": n, "log_N": log_n, "bon_reward": float(np.dot(np.exp(log_g), levels)) / n,
+            "rl_reward": float(np.dot(np.exp(log_q), levels)) / n, "limit": x_delta,
+            "kl_bon_ref": kl_logs(log_g, log_p) / n, "kl_bon_rl": kl_logs(log_g, log_q) / n, "lambda_n": lam,
         })
     return pd.DataFrame(rows)

@@ -183,6 +183,8 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     "markov.MarkovLM.renyi_divergence": {"other": Lazy(lambda: __import__("alignsim").MarkovLM(
         [0.3, 0.3, 0.4], _T3, R3, 3, eos=2))}, "models.Bandit.win_rate": {"other": Lazy(_lm)},
     "markov.MarkovLM.from_memoryless": {"length": 3},
+    "asymptotics.markov_scgf": {"transition": _T3}, "asymptotics.markov_rate_function": {"transition": _T3},
+    "asymptotics.markov_bon_vs_rl": {"initial": P3, "transition": _T3},
 }
 KIND_OVERRIDES: dict[str, dict[str, str | None]] = {
     "asymptotics.bon_vs_rl": {"N": "callable"}, "dynamics.grpo_binary_factor": {"p": "unit"},
@@ -215,6 +217,7 @@ NONFINITE: dict[str, dict[str, str]] = {
     "tilting.lambda_for_kl": {"delta=huge": "inf for a slack budget", "r=constant": "inf for a slack budget",
                               "ref=point": "inf for a slack budget"},
     "tilting.tradeoff_gap": {"ref=zero": "``inf`` if ``pi`` charges a zero of ``ref``"},
+    "asymptotics.markov_rate_function": {"*": "``inf`` outside"},
     "asymptotics.rate_function": {"x=huge": "``inf`` outside the reward range",
                                   "x=minus_huge": "``inf`` outside the reward range",
                                   "r=subnormal": "``inf`` outside the reward range",
