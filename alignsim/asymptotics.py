@@ -32,7 +32,6 @@ import numpy as np
 import pandas as pd
 from scipy.linalg import eig as scipy_eig
 from scipy.optimize import brentq
-from scipy.sparse.csgraph import connected_components
 from scipy.special import logsumexp
 
 from . import _tilt as T
@@ -451,6 +450,8 @@ def bon_vs_rl(ref, r, delta, lengths, N: Callable[[int], int] | None = None) -> 
 # --------------------------------------------------------------------------------------------------------------
 def _chain(transition, rewards):
     """A checked irreducible transition matrix and its token rewards."""
+    from scipy.sparse.csgraph import connected_components  # 30 ms of scipy.sparse: not at import
+
     t = V.real_array(transition, "transition")
     if t.ndim != 2 or t.shape[0] != t.shape[1] or t.shape[0] == 0:
         raise ValueError(f"transition must be a square (V, V) matrix of next-token laws, got shape {t.shape}")
