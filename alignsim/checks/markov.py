@@ -1,4 +1,5 @@
-"""Checks of the exact Markov LM (memory and an end token) against enumeration of every sequence."""
+"""Checks of the exact Markov LM (memory and an end token) against enumeration of every sequence, and of the
+token-by-token sampler against the exact laws (with a negative control: memory must show)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import math
 import numpy as np
 
 from ..markov import MarkovLM
+from ..mc import simulate_markov
 from ..models import MemorylessLM
-from ._registry import check
+from ._registry import check, mc_check
+from ._stats import batch_ci, law_deviation, level_draws, mean_test
 
 
 def _random_chain(rng, v=3, length=5):
@@ -82,3 +85,76 @@ def _memoryless(rng):
     _, a = MarkovLM.from_memoryless(p, [0.0, 1.0, 3.0], 50).reward_law(log=True)
     _, b = MemorylessLM(p, [0.0, 1.0, 3.0], 50).reward_law(log=True)
     return 0.0, float(np.max(np.abs(a - b) / np.maximum(1.0, np.abs(b)))) if a.size == b.size else math.inf
+
+
+def _joint_cells(lm, rewards, lengths):
+    """Indices of the sampled (reward, length) pairs among the rows of the exact joint law (-1: not a row)."""
+    law = lm.joint_law()
+    cells = {(x, n): i for i, (x, n) in enumerate(zip(law["reward"], law["length"]))}
+    return np.array([cells.get(key, -1) for key in zip(rewards.tolist(), lengths.tolist())]), law["prob"].to_numpy()
+
+
+@mc_check("mc.markov_joint_vs_tokens", "definition of the Markov LM with an end token (this package)",
+          "exact joint law of (reward, length) of a random step-dependent chain with an end token (V = 3, length 8) "
+          "vs token-by-token simulation: max standardised deviation over cells (Bonferroni)")
+def _mc_joint(rng, m):
+    lm = MarkovLM(rng.dirichlet(np.ones(3)), rng.dirichlet(np.ones(3), size=(7, 3)), [0.0, 1.0, 2.0], 8,
+                  eos=int(rng.integers(3)))
+    idx, probs = _joint_cells(lm, *simulate_markov(lm, m, rng=rng))
+    if np.any(idx < 0):  # a pair of probability zero was drawn
+        return 0.0, math.inf, 0.0
+    return law_deviation(idx, probs)
+
+
+@mc_check("mc.markov_tilt_vs_tokens", "KL-regularised optimum pi e^{R/beta}/Z (Korbak et al. 2022)",
+          "reward law of the sequence-level tilt: exact pi's reward law reweighted by e^{R/beta}/Z (V = 3, length "
+          "12, end token, beta in [0.5, 3]) vs simulating the MarkovLM that tilt() returns, token by token")
+def _mc_tilt(rng, m):
+    lm = MarkovLM(rng.dirichlet(np.ones(3)), rng.dirichlet(np.ones(3), size=(3,)), [0.0, 1.0, 2.0], 12, eos=0)
+    beta = float(rng.uniform(0.5, 3.0))
+    levels, log_p = lm.reward_law(log=True)
+    log_q = log_p + levels / beta
+    q = np.exp(log_q - np.max(log_q))
+    rewards, _ = simulate_markov(lm.tilt(beta), m, rng=rng)
+    return law_deviation(level_draws(rewards, levels), q / q.sum())
+
+
+def _sticky(rng):
+    """A sticky two-token chain (stay with probability 0.9-0.95) of length 40 and the memoryless LM with its
+    stationary marginal: same mean reward, very different variance."""
+    stay = rng.uniform(0.9, 0.95, size=2)
+    t = np.array([[stay[0], 1 - stay[0]], [1 - stay[1], stay[1]]])
+    pi = np.array([t[1, 0], t[0, 1]]) / (t[1, 0] + t[0, 1])
+    return MarkovLM(pi, t, [0.0, 1.0], 40), MemorylessLM(pi, [0.0, 1.0], 40)
+
+
+def _variance(levels, probs):
+    mean = float(np.dot(probs, levels))
+    return float(np.dot(probs, (levels - mean) ** 2))
+
+
+@mc_check("mc.markov_variance_vs_tokens", "definition of the Markov LM (this package)",
+          "variance of the reward of a sticky stationary chain (length 40) from its exact reward law vs the sample "
+          "variance of simulated sequences (20 batches, t interval)")
+def _mc_var(rng, m):
+    chain, _ = _sticky(rng)
+    est, half = batch_ci(np.var, simulate_markov(chain, m, rng=rng)[0])
+    return _variance(*chain.reward_law()), est, half
+
+
+@mc_check("mc.markov_memory_excluded", "negative control: memory changes the reward law",
+          "the same simulated variance must EXCLUDE the variance of the memoryless LM with the chain's stationary "
+          "marginal (same mean reward, an order of magnitude smaller variance)", "!=")
+def _mc_memory(rng, m):
+    chain, memoryless = _sticky(rng)
+    est, half = batch_ci(np.var, simulate_markov(chain, m, rng=rng)[0])
+    return _variance(*memoryless.reward_law()), est, half
+
+
+@mc_check("mc.markov_mean_length", "definition of the end token (this package)",
+          "exact mean length from length_law vs the mean of simulated lengths (V = 4, length 60, end token, "
+          "Bernstein interval)")
+def _mc_length(rng, m):
+    lm = MarkovLM(rng.dirichlet(np.ones(4)), rng.dirichlet(np.ones(4), size=(4,)), [0.0, 1.0, 2.0, 3.0], 60, eos=3)
+    lengths, probs = lm.length_law()
+    return mean_test(simulate_markov(lm, m, rng=rng)[1].astype(float), lengths.astype(float), probs)

@@ -10,6 +10,7 @@ function                           what it draws
 =================================  ========================================================================
 :func:`sample_law`                 i.i.d. draws from a finite law (alias table, O(1) per draw)
 :func:`simulate_rewards`           sequence rewards of a memoryless LM, token by token
+:func:`simulate_markov`            (reward, length) of sequences of a Markov LM with an end token, token by token
 :func:`naive_bon`                  best-/worst-of-N on a bandit by drawing N outcomes (O(1) memory in N)
 :func:`naive_bon_rewards`          best-/worst-of-N over whole sequences by drawing N sequences
 :func:`naive_soft_bon`             soft best-of-N on a bandit by simulation
@@ -33,6 +34,7 @@ from .. import _validate as V
 from .._levels import unit_rewards
 from ..bon import bon_law, won_law
 from ..judge import JudgeModel
+from ..markov import MarkovLM
 from ..models import MemorylessLM
 from . import _judge as JK
 from . import _kernels as K
@@ -41,6 +43,7 @@ from ._rng import block_states as _spawn
 __all__ = [
     "sample_law",
     "simulate_rewards",
+    "simulate_markov",
     "naive_bon",
     "naive_bon_rewards",
     "naive_soft_bon",
@@ -157,6 +160,60 @@ def simulate_rewards(lm: MemorylessLM, size, *, rng=None, counts: bool = False):
     if counts:
         return K.token_counts(t.threshold, t.alias, t.shift, t.mask, lm.length, n, states, block)[:, : lm.p.size]
     return K.token_rewards(t.threshold, *_reward_tables(t, lm.r), t.shift, t.mask, lm.length, n, states, block)
+
+
+def _inverse_cdfs(probs: np.ndarray) -> np.ndarray:
+    """Row CDFs for inverse-CDF draws: 1.0 exactly from each row's last positive entry on, so that rounding of
+    the cumulative sum can never hand the draws above it to a zero-probability token."""
+    cdf = np.cumsum(probs, axis=-1)
+    last = probs.shape[-1] - 1 - np.argmax(probs[..., ::-1] > 0, axis=-1)
+    cdf[np.arange(probs.shape[-1]) >= last[..., None]] = 1.0
+    return cdf
+
+
+def simulate_markov(lm: MarkovLM, size, *, rng=None) -> tuple[np.ndarray, np.ndarray]:
+    r"""Simulate ``size`` sequences of a Markov LM token by token: their rewards and lengths.
+
+    :math:`y_1\sim\mu`, :math:`y_t\sim T_{t-1}(y_{t-1},\cdot)`, stopping at the end token (emitted, its reward
+    counted) or at ``lm.length`` tokens; :math:`R=\sum_t r(y_t)`. Inverse-CDF draws by binary search
+    (:math:`O(\log V)` per token), no ``size x length`` array; the same numbers on 1 and 2 threads.
+
+    Parameters
+    ----------
+    lm : alignsim.markov.MarkovLM
+    size : int
+    rng : None, int, SeedSequence or Generator
+
+    Returns
+    -------
+    rewards : ndarray, shape (size,)
+    lengths : ndarray of int, shape (size,)
+
+    References
+    ----------
+    The model of :class:`alignsim.markov.MarkovLM`; compare with its exact ``reward_law``, ``length_law`` and
+    ``joint_law``.
+
+    Examples
+    --------
+    >>> import alignsim as a
+    >>> from alignsim.mc import simulate_markov
+    >>> lm = a.MarkovLM([0.5, 0.5], [[0.9, 0.1], [0.2, 0.8]], [0.0, 1.0], 50, eos=0)
+    >>> rewards, lengths = simulate_markov(lm, 100_000, rng=1)
+    >>> bool(abs(lengths.mean() - lm.length_law()[0] @ lm.length_law()[1]) < 0.05)
+    True
+    """
+    if not isinstance(lm, MarkovLM):
+        raise TypeError(f"lm must be a MarkovLM, got {type(lm).__name__}")
+    n = V.mc_size(size, draws_per_item=lm.length, per="the length of lm")
+    transition = lm.transition if lm.transition.ndim == 3 else lm.transition[None]
+    if transition.shape[0] == 0:  # length 1: no transition is ever drawn
+        transition = np.ones((1, lm.initial.size, lm.initial.size)) / lm.initial.size
+    block = _block(lm.length)
+    states = _spawn(rng, n, block)
+    eos = -1 if lm.eos is None else lm.eos
+    return K.markov_sequences(_inverse_cdfs(lm.initial), _inverse_cdfs(transition), lm.rewards, eos, lm.length, n,
+                              states, block)
 
 
 @V.renamed_keywords(p="ref")

@@ -382,3 +382,41 @@ def pg_train(theta0, r, ref, beta, eta, steps, n_samples, rloo, kind, placement,
                 th[a] += eta * (grad[a] - pi[a] * total) / n_samples
         out[run] = th
     return out
+
+
+@nb.njit(inline="always")
+def _search(cdf_row, x):
+    """The first index with ``cdf_row[j] > x`` (binary search; a zero-probability token repeats its left
+    neighbour's CDF value and is never returned)."""
+    lo, hi = 0, cdf_row.size - 1
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if cdf_row[mid] > x:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+@nb.njit(cache=True, parallel=True)
+def markov_sequences(cdf0, cdf, r, eos, length, size, states, block):
+    """``(rewards, lengths)`` of ``size`` sequences of a Markov LM: first token from ``cdf0``, then row ``y`` of
+    ``cdf[t - 1]`` (or of ``cdf[0]`` for a stationary chain), stopping at ``eos`` (``-1``: none) or ``length``."""
+    rewards = np.empty(size)
+    lengths = np.empty(size, np.int64)
+    stationary = cdf.shape[0] == 1
+    for b in nb.prange(states.shape[0]):
+        s0, s1, s2, s3 = states[b, 0], states[b, 1], states[b, 2], states[b, 3]
+        for i in range(b * block, min(size, (b + 1) * block)):
+            u, s0, s1, s2, s3 = step(s0, s1, s2, s3)
+            y = _search(cdf0, to_double(u))
+            acc = r[y]
+            t = 1
+            while t < length and y != eos:
+                u, s0, s1, s2, s3 = step(s0, s1, s2, s3)
+                y = _search(cdf[0 if stationary else t - 1, y], to_double(u))
+                acc += r[y]
+                t += 1
+            rewards[i] = acc
+            lengths[i] = t
+    return rewards, lengths
