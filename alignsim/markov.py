@@ -33,6 +33,27 @@ MAX_LEVELS = 200_001
 MAX_CELLS = 5_000_000_000
 
 
+def _advance(log_state: np.ndarray, log_t: np.ndarray) -> np.ndarray:
+    r"""``moved[a, k] = log sum_s exp(log_state[s, k] + log_t[s, a])``: one step of the chain at every reward level.
+
+    Each level's column is scaled by its largest entry and multiplied by :math:`T^\top` (one matrix product, 10x
+    the per-token log-sum-exp); a cell the scaled product loses to underflow (its mass below 1e-308 of the column's
+    largest, though some token leads to it) is recomputed by an exact log-sum-exp, so no reachable cell is dropped.
+    """
+    top = np.max(log_state, axis=0)
+    live = top > -np.inf
+    shift = np.where(live, top, 0.0)
+    t = np.exp(log_t)
+    with np.errstate(divide="ignore", under="ignore"):
+        moved = np.log(t.T @ np.exp(log_state - shift)) + shift
+        reachable = (t.T > 0).astype(float) @ (log_state > -np.inf).astype(float) > 0
+        a, k = np.nonzero(reachable & (moved == -np.inf))
+        if a.size:
+            moved[a, k] = logsumexp(log_state[:, k] + log_t[:, a], axis=0)
+    moved[:, ~live] = -np.inf
+    return moved
+
+
 class MarkovLM(SequenceLaws):
     r"""An exact Markov language model with an optional end token.
 
@@ -288,16 +309,14 @@ class MarkovLM(SequenceLaws):
             if t == self.length:
                 ended[row] = np.logaddexp(ended[row], logsumexp(state, axis=0))
                 break
-            log_t = self._log_transition(t)
+            moved = _advance(state, self._log_transition(t))
             new = np.full((v, n_levels), -np.inf)
-            with np.errstate(divide="ignore"):
-                for a in range(v):
-                    moved = logsumexp(state + log_t[:, a][:, None], axis=0)  # mass arriving at token a
-                    k = int(ks[a])
-                    if k >= 0:
-                        new[a, k:] = moved[: n_levels - k]
-                    else:
-                        new[a, :k] = moved[-k:]
+            for a in range(v):
+                k = int(ks[a])
+                if k >= 0:
+                    new[a, k:] = moved[a, : n_levels - k]
+                else:
+                    new[a, :k] = moved[a, -k:]
             state = new
         return step, lo, ended
 

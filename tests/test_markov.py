@@ -206,3 +206,28 @@ def test_renyi_is_infinite_where_the_support_fails():
     assert lm.renyi_divergence(other, 2.0) == math.inf
     assert lm.kl(other) == math.inf
     assert math.isfinite(lm.renyi_divergence(other, 0.5))
+
+
+def test_one_dp_step_is_the_exact_log_sum_exp_even_across_1e_308_within_a_level():
+    """The forward step multiplies column-scaled masses by T^T; a cell whose mass is below 1e-308 of its level's
+    largest (here 1e-900 and 1e-2000 from the largest) underflows in that product and must be recomputed, not
+    dropped; empty levels stay empty."""
+    from scipy.special import logsumexp
+
+    from alignsim.markov import _advance
+
+    rng = np.random.default_rng(3)
+    log_state = rng.uniform(-5.0, 0.0, size=(4, 6))
+    log_state[1:, 2] -= 2000.0  # level 2: token 0 dominates tokens 1-3 by e^2000
+    log_state[:, 4] = -np.inf  # an empty level
+    log_state[0, 5] = -np.inf
+    t = rng.dirichlet(np.ones(4), size=4)
+    t[0, :] = [1.0, 0.0, 0.0, 0.0]  # token 0 only feeds token 0: tokens 1-3 at level 2 get only the tiny masses
+    with np.errstate(divide="ignore"):
+        log_t = np.log(t)
+    brute = np.array([[logsumexp(log_state[:, k] + log_t[:, a]) for k in range(6)] for a in range(4)])
+    got = _advance(log_state, log_t)
+    assert np.array_equal(np.isinf(got), np.isinf(brute))
+    finite = np.isfinite(brute)
+    assert np.max(np.abs(got[finite] - brute[finite]) / np.maximum(1.0, np.abs(brute[finite]))) < 1e-14
+    assert got[1, 2] < -1990.0
