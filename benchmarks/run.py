@@ -285,6 +285,93 @@ def _damped(step, phi, alpha=0.05, tol=1e-12, max_iter=20_000):
     raise RuntimeError("no convergence")
 
 
+def numpy_markov_reward_law(lm):
+    """The plain log-space forward DP over (token, reward level): one log-sum-exp over the previous token per next
+    token and step (integer token rewards >= 0, no end token)."""
+    from scipy.special import logsumexp
+
+    v, n = lm.initial.size, lm.length
+    ks = lm.rewards.astype(int)
+    levels = int(ks.max()) * n + 1
+    with np.errstate(divide="ignore"):
+        log_t = np.log(lm.transition)
+        state = np.full((v, levels), -np.inf)
+        state[np.arange(v), ks] = np.log(lm.initial)
+        for _ in range(n - 1):
+            new = np.full((v, levels), -np.inf)
+            for b in range(v):
+                moved = logsumexp(state + log_t[:, b][:, None], axis=0)
+                new[b, ks[b]:] = moved[: levels - ks[b]]
+            state = new
+    return logsumexp(state, axis=0)
+
+
+def numpy_markov_sequences(lm, size, rng):
+    """A numpy sampler of a stationary Markov LM with an end token: one vectorised inverse-CDF draw per step for
+    every sequence still running."""
+    cdf0 = np.cumsum(lm.initial)
+    cdf = np.cumsum(lm.transition, axis=1)
+    y = np.minimum(np.searchsorted(cdf0, rng.random(size), side="right"), lm.initial.size - 1)
+    reward, length = lm.rewards[y].copy(), np.ones(size, np.int64)
+    live = y != lm.eos
+    for _ in range(1, lm.length):
+        idx = np.flatnonzero(live)
+        if idx.size == 0:
+            break
+        u = rng.random(idx.size)
+        nxt = np.minimum((cdf[y[idx]] <= u[:, None]).sum(axis=1), lm.initial.size - 1)
+        y[idx] = nxt
+        reward[idx] += lm.rewards[nxt]
+        length[idx] += 1
+        live[idx] = nxt != lm.eos
+    return reward, length
+
+
+def bench_markov(quick):
+    """Markov LMs (issue 19): the exact reward law against the plain log-space DP, the growth of its cost, the
+    sequence-level tilt, and the sampler against a numpy loop over steps."""
+    from alignsim.markov import MarkovLM
+
+    rows = []
+    g = np.random.default_rng(0)
+
+    def chain(v, n, rewards, eos=None):
+        return MarkovLM(g.dirichlet(np.ones(v)), g.dirichlet(np.ones(v), size=v), rewards, n, eos=eos)
+
+    lm = chain(8, 1000, g.integers(0, 3, 8).astype(float))
+    t_ours = timeit(lambda: lm.reward_law(log=True), 3)
+    t_np = timeit(lambda: numpy_markov_reward_law(lm), 1 if quick else 3)
+    _, ours = lm.reward_law(log=True)
+    base = numpy_markov_reward_law(lm)
+    err = float(np.max(np.abs(ours - (base[np.isfinite(base)] - np.logaddexp.reduce(base[np.isfinite(base)])))))
+    rows.append({"benchmark": "MarkovLM.reward_law V=8 rewards in {0,1,2} length=1000", "alignsim_s": t_ours,
+                 "numpy_s": t_np, "ratio": t_np / t_ours,
+                 "note": f"target < 2 s; {ours.size} levels, min log-mass {ours.min():.0f}, max |d log p| vs the "
+                         f"plain DP {err:.1e}"})
+    growth = []
+    for v, n in ([(4, 1000), (8, 1000), (16, 1000), (8, 2000)] if not quick else [(4, 500), (8, 500)]):
+        m = chain(v, n, g.integers(0, 3, v).astype(float))
+        t_last = timeit(lambda m=m: m.reward_law(log=True), 3)
+        growth.append(f"V={v} n={n}: {t_last:.3g}s")
+    rows.append({"benchmark": "MarkovLM.reward_law growth (time: the last case)", "alignsim_s": t_last,
+                 "numpy_s": math.nan,
+                 "ratio": math.nan, "note": "cost O(n V^2 levels), levels ~ n * max reward: " + ", ".join(growth)})
+    big = chain(32, 1000, g.normal(size=32), eos=3)
+    rows.append({"benchmark": "MarkovLM.tilt V=32 length=1000 (end token)",
+                 "alignsim_s": timeit(lambda: big.tilt(0.5), 3), "numpy_s": math.nan, "ratio": math.nan,
+                 "note": "target < 1 s; backward soft-value recursion, O(n V^2), already vectorised numpy"})
+    size = 20_000 if quick else 200_000
+    for sampler in (chain(32, 1000, g.normal(size=32), eos=3), chain(32, 200, g.normal(size=32))):
+        t_ours = timeit(lambda: mc.simulate_markov(sampler, size, rng=1), 3)
+        t_np = timeit(lambda: numpy_markov_sequences(sampler, size, np.random.default_rng(1)), 3)
+        mean_len = float(mc.simulate_markov(sampler, size, rng=1)[1].mean())
+        rows.append({"benchmark": f"simulate_markov V=32 length={sampler.length} eos={sampler.eos}, {size} sequences",
+                     "alignsim_s": t_ours, "numpy_s": t_np, "ratio": t_np / t_ours,
+                     "note": f"target >= 5x; mean length {mean_len:.1f}; "
+                             + _scaling_note(lambda: mc.simulate_markov(sampler, size, rng=1))})
+    return rows
+
+
 def bench_infalign(quick):
     from alignsim.infalign import _continuous as IC
     from alignsim.infalign import _optimal as IO
@@ -450,7 +537,7 @@ def bench_pn(quick):
 
 BENCHMARKS = {"reward_law": bench_reward_law, "bon_kl": bench_bon_kl, "mc": bench_mc, "infalign": bench_infalign,
               "judge": bench_judge, "load": bench_load, "startup": bench_startup,
-              "pn": bench_pn}
+              "pn": bench_pn, "markov": bench_markov}
 
 
 def main(argv=None):
