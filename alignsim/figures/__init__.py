@@ -20,7 +20,7 @@ from ._dynamics import dynamics_trajectories
 from ._estimators import estimators_gradient_table, estimators_std_over_kl
 from ._infalign import INFALIGN_PANELS, infalign_best_t, infalign_calibration, infalign_frontier, infalign_optimal_policies
 from ._judge import judge_compute_vs_data, judge_decay_exponent, judge_error_vs_k, judge_error_vs_temperature
-from ._markov import markov_token_vs_sequence
+from ._markov import markov_bon_vs_rl, markov_rate_functions, markov_token_vs_sequence
 from ._pn import pn_acceptance, pn_convergence, pn_synthetic
 from ._regularisers import (regularisers_frontier, regularisers_overoptimisation, regularisers_pass_at_k,
                             regularisers_policies)
@@ -31,7 +31,8 @@ __all__ = ["FIGURES", "OKABE_ITO", "frontier_vs_bon", "rate_functions", "ldp_con
            "infalign_frontier", "infalign_best_t", "infalign_optimal_policies", "infalign_calibration",
            "pn_convergence", "pn_acceptance", "pn_synthetic", "regularisers_frontier", "regularisers_policies",
            "regularisers_pass_at_k", "regularisers_overoptimisation", "judge_error_vs_k", "judge_error_vs_temperature",
-           "judge_compute_vs_data", "judge_decay_exponent", "markov_token_vs_sequence", "write_figures",
+           "judge_compute_vs_data", "judge_decay_exponent", "markov_token_vs_sequence", "markov_rate_functions",
+           "markov_bon_vs_rl", "write_figures",
            "write_gallery"]
 
 #: Registry of figures written by ``alignsim figures``: name -> function (``--only asymptotics`` selects the
@@ -62,6 +63,8 @@ FIGURES: dict[str, Callable[[], Figure]] = {
     "judge_compute_vs_data": judge_compute_vs_data,
     "judge_decay_exponent": judge_decay_exponent,
     "markov_token_vs_sequence": markov_token_vs_sequence,
+    "markov_rate_functions": markov_rate_functions,
+    "markov_bon_vs_rl": markov_bon_vs_rl,
 }
 
 
