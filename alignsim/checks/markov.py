@@ -7,7 +7,9 @@ import itertools
 import math
 
 import numpy as np
+from scipy.special import logsumexp
 
+from ..asymptotics import markov_scgf
 from ..markov import MarkovLM
 from ..mc import simulate_markov
 from ..models import MemorylessLM
@@ -158,3 +160,18 @@ def _mc_length(rng, m):
     lm = MarkovLM(rng.dirichlet(np.ones(4)), rng.dirichlet(np.ones(4), size=(4,)), [0.0, 1.0, 2.0, 3.0], 60, eos=3)
     lengths, probs = lm.length_law()
     return mean_test(simulate_markov(lm, m, rng=rng)[1].astype(float), lengths.astype(float), probs)
+
+
+@check("markov.scgf_vs_exact_mgf", "Perron-Frobenius SCGF of Markov additive functionals (Dembo-Zeitouni Thm 3.1.1)",
+       "asymptotics.markov_scgf(T, r, t) = log rho(T diag(e^{tr})) of a random irreducible chain (V = 3, t in "
+       "[-2, 2]) vs log E e^{t R_1001} - log E e^{t R_1000} from the exact reward laws: absolute difference", 1e-10)
+def _scgf(rng):
+    t_mat = rng.dirichlet(np.ones(3), size=3)
+    r = np.array([0.0, 1.0, 2.0])
+    t = float(rng.uniform(-2.0, 2.0))
+    mu = rng.dirichlet(np.ones(3))
+    log_mgf = []
+    for n in (1000, 1001):
+        levels, log_p = MarkovLM(mu, t_mat, r, n).reward_law(log=True)
+        log_mgf.append(float(logsumexp(log_p + t * levels)))
+    return markov_scgf(t_mat, r, t), log_mgf[1] - log_mgf[0]
