@@ -173,6 +173,7 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     "regularisers.gold_path": {"grid": [0.5, 1.0, 2.0]},
     "mc.simulate_rewards": {"lm": Lazy(_lm)}, "mc.naive_bon_rewards": {"lm": Lazy(_lm)},
     "mc.sample_bon_rewards": {"lm": Lazy(_lm)},
+    "mc.simulate_markov": {"lm": Lazy(lambda: __import__("alignsim").MarkovLM(P3, _T3, R3, 5, eos=2))},
     "mc.simulate_judge": {"model": Lazy(lambda: __import__("alignsim").JudgeModel(2.0, 8.0, 1.0, 1.0)),
                           "n_test": 8, "n_trials": 4},
     "mc.simulate_pg": {"N": 2},
