@@ -12,7 +12,7 @@ the derivative of InfAlign's fixed point :math:`\Phi = \mathcal R_{\pi}` (result
 :math:`u = 0`) with :math:`\log p = \Phi/\beta + \log p(0)`. Given :math:`c = \log p(0)` the system
 :math:`F' = e^q,\ q' = N F^{N-1} g/\beta` is an initial-value problem, and :math:`F(1; c)` increases with
 :math:`c` (a larger start raises :math:`p`, hence :math:`F`, hence :math:`q'`, everywhere), so the one unknown is
-found by bracketing. Unlike the damped fixed-point iteration, whose step :math:`\alpha/\beta` makes it oscillate for
+found by bracketing and Brent's method. Unlike the damped fixed-point iteration, whose step :math:`\alpha/\beta` makes it oscillate for
 small :math:`\beta` (best-of-128 below :math:`\beta\approx 0.005`, best-of-1024 below 0.05), shooting has no step
 to tune; the objective is strictly concave, so the root is the optimum.
 
@@ -26,6 +26,9 @@ import math
 
 import numba as nb
 import numpy as np
+from scipy.optimize import brentq
+
+from ._continuous import _Unresolved
 
 #: Runge-Kutta steps per grid interval: with 2 the solution on 2^14 intervals moves by < 1e-11 (relative) when
 #: doubled, below the grid's own Simpson error in the residual of the fixed point.
@@ -64,7 +67,7 @@ def shoot_bon(c, beta, n, intervals, q_out):
         k4f, k4q = _rhs(s + h, F + h * k3f, q + h * k3q, n, beta)
         F += h / 6.0 * (k1f + 2.0 * k2f + 2.0 * k3f + k4f)
         q += h / 6.0 * (k1q + 2.0 * k2q + 2.0 * k3q + k4q)
-        if F > 2.0 or q > 700.0:
+        if not (F <= 2.0 and q <= 700.0):  # plainly too high (also a NaN from an overflowing step)
             return 2.0
         if record and (i + 1) % SUBSTEPS == 0:
             q_out[(i + 1) // SUBSTEPS] = q
@@ -97,31 +100,15 @@ def solve_bon(beta: float, n: float, intervals: int, c0: float | None = None) ->
         width *= 2.0
         lo -= width
         f_lo = excess(lo)
-    if f_hi == 0.0:
-        lo, f_lo = hi, f_hi
-    # Illinois regula falsi on a monotone function; the early exit at F > 2 only flattens the far side
-    side = 0
-    while f_lo != 0.0 and hi - lo > 4e-16 * max(1.0, abs(lo)):
-        c = (lo * f_hi - hi * f_lo) / (f_hi - f_lo) if f_hi != f_lo else 0.5 * (lo + hi)
-        if not lo < c < hi:
-            c = 0.5 * (lo + hi)
-        f_c = excess(c)
-        if f_c == 0.0:
-            lo, f_lo = c, 0.0
-            break
-        if f_c > 0.0:
-            hi, f_hi = c, f_c
-            if side == 1:
-                f_lo *= 0.5
-            side = 1
-        else:
-            lo, f_lo = c, f_c
-            if side == -1:
-                f_hi *= 0.5
-            side = -1
-        if abs(f_c) < 1e-15:
-            lo = c
-            break
-    q = np.empty(intervals + 1)
-    shoot_bon(lo, beta, n, intervals, q)
+    if f_lo < 0.0 < f_hi:
+        # Brent's method: half the shots of regula falsi here, where F(1; c) is steep and flattened at F = 2
+        lo = brentq(excess, lo, hi, xtol=1e-300, rtol=8.9e-16)
+    elif f_hi == 0.0:
+        lo = hi
+    q = np.full(intervals + 1, np.nan)
+    end = shoot_bon(lo, beta, n, intervals, q)
+    if not (abs(end - 1.0) < 1e-6 and np.all(np.isfinite(q))):
+        # the Runge-Kutta steps cannot follow log p where it climbs fastest (small beta on a coarse grid)
+        raise _Unresolved(f"the best-of-{n:g} optimum at beta = {beta:.3g} is too steep for a grid of {intervals} "
+                          "intervals; raise beta or intervals, or lower N")
     return beta * (q - lo), shots + 1, lo
