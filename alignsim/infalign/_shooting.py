@@ -74,12 +74,10 @@ def shoot_bon(c, beta, n, intervals, q_out):
     return F
 
 
-def solve_bon(beta: float, n: float, intervals: int, c0: float | None = None, rtol: float = 8.9e-16,
-              ) -> tuple[np.ndarray, int, float]:
+def solve_bon(beta: float, n: float, intervals: int, c0: float | None = None) -> tuple[np.ndarray, int, float]:
     r"""``(Phi, shots, c)``: the optimum's :math:`\Phi = \beta(\log p - \log p(0))` at the grid nodes, the number
     of initial-value problems integrated, and :math:`c = \log p(0)`. ``c0``, the root at a nearby beta, narrows the
-    first bracket (a KL-target search solves at a sequence of betas); ``rtol`` is Brent's relative tolerance on
-    ``c`` (1e-12 suffices to place the KL of a loose solve to 1e-10)."""
+    first bracket (a KL-target search solves at a sequence of betas)."""
     empty = np.empty(0)
     shots = 0
 
@@ -104,7 +102,7 @@ def solve_bon(beta: float, n: float, intervals: int, c0: float | None = None, rt
         f_lo = excess(lo)
     if f_lo < 0.0 < f_hi:
         # Brent's method: half the shots of regula falsi here, where F(1; c) is steep and flattened at F = 2
-        lo = brentq(excess, lo, hi, xtol=1e-300, rtol=rtol)
+        lo = brentq(excess, lo, hi, xtol=1e-300, rtol=8.9e-16)
     elif f_hi == 0.0:
         lo = hi
     q = np.full(intervals + 1, np.nan)
