@@ -36,12 +36,14 @@ import pandas as pd
 MODULES = ("alignsim", "alignsim.divergences", "alignsim.tilting", "alignsim.winrate", "alignsim.bon",
            "alignsim.models", "alignsim.markov", "alignsim.asymptotics", "alignsim.generators", "alignsim.estimators",
            "alignsim.dynamics", "alignsim.infalign", "alignsim.judge", "alignsim.pn", "alignsim.regularisers",
-           "alignsim.mc")
+           "alignsim.distill", "alignsim.mc")
+#: Public modules the contract does not probe: machines that run or draw the theory objects above.
+NOT_PROBED = ("alignsim.checks", "alignsim.figures", "alignsim.verify", "alignsim.cli")
 
 #: Result containers: returned by the library, not built by users; their methods are covered through
 #: :data:`INSTANCES`.
 RESULT_TYPES = {"BestOfK", "DeterministicEquivalent", "OptimalTransform", "CTRLPolicy", "FOptimum", "GoodhartToy",
-                "DPOSolutionSet", "Transform", "Generator"}
+                "DPOSolutionSet", "Transform", "Generator", "KDRLOptimum"}
 
 #: Seconds a call may take (after a warm-up call has compiled its kernels); the heavy solvers get more.
 BUDGET = 10.0
@@ -186,6 +188,8 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     "markov.MarkovLM.from_memoryless": {"length": 3},
     "asymptotics.markov_scgf": {"transition": _T3}, "asymptotics.markov_rate_function": {"transition": _T3},
     "asymptotics.markov_bon_vs_rl": {"initial": P3, "transition": _T3},
+    "distill.divergence": {"student": P3, "teacher": [0.3, 0.3, 0.4], "kind": "gkd_jsd"},
+    "distill.kdrl_optimum": {"teacher": [0.3, 0.3, 0.4], "beta_ref": 0.5, "beta_teacher": 0.5},
 }
 KIND_OVERRIDES: dict[str, dict[str, str | None]] = {
     "asymptotics.bon_vs_rl": {"N": "callable"}, "dynamics.grpo_binary_factor": {"p": "unit"},

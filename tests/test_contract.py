@@ -30,6 +30,19 @@ def test_the_catalogue_covers_every_public_callable():
         assert name in CALLABLES, name
 
 
+def test_every_public_module_is_probed_or_named_as_a_machine():
+    """The probed modules are a list; a new public module (``alignsim.distill`` was one) must join it or be named
+    as a machine that is not probed, or this fails."""
+    import pkgutil
+
+    import alignsim
+
+    public = {m.name for m in pkgutil.iter_modules(alignsim.__path__, "alignsim.") if not m.name.split(".")[-1]
+              .startswith("_")}
+    missing = public - set(C.MODULES) - set(C.NOT_PROBED)
+    assert not missing, f"add {sorted(missing)} to tests/contract.py MODULES (or NOT_PROBED)"
+
+
 def test_every_documented_infinity_is_in_the_docstring():
     for key, allowed in C.NONFINITE.items():
         doc = " ".join(inspect.getdoc(CALLABLES[key]).split())

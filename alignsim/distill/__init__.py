@@ -1,0 +1,24 @@
+r"""Distillation as alignment: which loss follows which divergence, exactly.
+
+Conventions
+-----------
+The first argument is the **student** (the policy being trained), the second the **teacher**, as everywhere in
+the package: ``"reverse_kl"`` is :math:`\mathrm{KL}(S\|T)` (on-policy KD: MiniLLM, KDRL, the on-policy
+distillation of verl and slime), ``"forward_kl"`` is :math:`\mathrm{KL}(T\|S)` (supervised KD, SFT on teacher
+samples). Where a framework's loss is the subject (TRL's generalised JSD, verl's top-k losses) the function
+reproduces its code, cited by file and commit, including its behaviour at the ends of its parameters.
+
+=================================  ===============================================================================
+function                           what it computes
+=================================  ===============================================================================
+:func:`divergence`                 forward/reverse KL, TV, JS, TRL's GKD JSD (raw and normalised), DistiLLM's skew
+                                   KLs, top-k KLs (renormalised, tail bucket, verl's raw sum), Wasserstein and
+                                   Sinkhorn (SinKD) through POT
+:func:`kdrl_optimum`               the closed-form optimum of reward - beta_ref KL(pi||ref) - beta_T KL(pi||T)
+=================================  ===============================================================================
+"""
+
+from ._divergence import KINDS, divergence
+from ._kdrl import KDRLOptimum, kdrl_optimum
+
+__all__ = ["KINDS", "divergence", "KDRLOptimum", "kdrl_optimum"]

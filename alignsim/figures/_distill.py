@@ -1,0 +1,122 @@
+"""Figures of distillation losses: TRL's GKD JSD across beta, and the bias of top-k losses."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from ..distill import divergence
+from ..divergences import kl
+from ._style import OKABE_ITO
+
+
+def distill_gkd_beta(student=(0.6, 0.25, 0.1, 0.05), teacher=(0.1, 0.2, 0.3, 0.4)) -> Figure:
+    r"""TRL's generalised JSD jumps at both ends of beta: the loss tends to 0 as beta -> 0 or 1 but is forward KL at
+    beta = 0 and reverse KL at beta = 1; divided by beta(1 - beta) it is continuous.
+
+    :math:`\mathrm{JSD}_\beta=\beta\,\mathrm{KL}(T\|M)+(1-\beta)\,\mathrm{KL}(S\|M)`, :math:`M=\beta T+(1-\beta)S`, as
+    ``GKDTrainer.generalized_jsd_loss`` computes it (trl/trainer/gkd_trainer.py @ a9fa292c); the filled markers are
+    what the code returns at exactly 0 and 1. A user sweeping ``beta`` towards 0 to approach supervised KD sees the
+    loss (and its gradient) vanish instead. Right: the gradient scale, the loss divided by its end value.
+
+    Parameters
+    ----------
+    student, teacher : sequence of float
+        Next-token laws.
+
+    Returns
+    -------
+    Figure : matplotlib.figure.Figure
+
+    References
+    ----------
+    .. [1] R. Agarwal et al., arXiv:2306.13649, eq. (1) (GKD).
+
+    Examples
+    --------
+    >>> from alignsim.figures import distill_gkd_beta
+    >>> len(distill_gkd_beta().axes)
+    2
+    """
+    s, t = np.asarray(student, float), np.asarray(teacher, float)
+    betas = np.linspace(0.0, 1.0, 401)[1:-1]
+    raw = np.array([divergence(s, t, "gkd_jsd", beta=b) for b in betas])
+    norm = np.array([divergence(s, t, "gkd_jsd", beta=b, normalised=True) for b in betas])
+    forward, reverse = kl(t, s), kl(s, t)
+    fig = Figure(figsize=(11.0, 4.0), layout="constrained")
+    ax, bx = fig.subplots(1, 2)
+    ax.plot(betas, raw, color=OKABE_ITO[0], lw=2, label=r"TRL's loss, $0<\beta<1$")
+    ax.plot(betas, norm, color=OKABE_ITO[1], lw=2, ls="--", label=r"normalised: $/\,\beta(1-\beta)$")
+    ax.plot([0.0], [forward], "o", color=OKABE_ITO[0], ms=8, label=r"TRL at $\beta=0$: KL$(T\|S)$")
+    ax.plot([1.0], [reverse], "s", color=OKABE_ITO[0], ms=8, label=r"TRL at $\beta=1$: KL$(S\|T)$")
+    ax.plot([0.0, 1.0], [0.0, 0.0], "o", color="white", mec=OKABE_ITO[0], ms=8, label="limits of the formula")
+    ax.set_xlabel(r"$\beta$ (GKDConfig.beta)")
+    ax.set_ylabel("loss per token (nats)")
+    ax.set_title("Generalised JSD: a jump at both ends")
+    ax.legend(fontsize=8, frameon=False)
+    bx.plot(betas, raw / forward, color=OKABE_ITO[0], lw=2, label="raw / KL(T||S)")
+    bx.plot(betas, raw / reverse, color=OKABE_ITO[2], lw=2, label="raw / KL(S||T)")
+    bx.set_xscale("logit")
+    bx.set_yscale("log")
+    bx.set_xlabel(r"$\beta$ (logit scale)")
+    bx.set_ylabel("fraction of the end value")
+    bx.set_title(r"Near the ends the raw loss is $O(\beta)$ or $O(1-\beta)$")
+    bx.legend(fontsize=8, frameon=False)
+    return fig
+
+
+def distill_topk_bias(vocab: int = 200, zipf: float = 1.1, ks=(1, 2, 5, 10, 20, 50, 100, 200)) -> Figure:
+    r"""Top-k distillation losses against the full KL as k grows: renormalised, with a tail bucket, and verl's raw
+    sub-probability sum, for a Zipf teacher and a flatter student.
+
+    The tail-bucket KL is a coarse-graining, so it never exceeds the full KL (data processing); the renormalised
+    KL compares conditional laws and can be far below or above it; verl's form (``forward_kl_topk`` /
+    ``reverse_kl_topk``, verl/trainer/distillation/losses.py @ 3baac345: the union of both top-k sets, no
+    renormalisation, probabilities floored at 1e-8, the sum floored at 0) is not a divergence of laws at all.
+
+    Parameters
+    ----------
+    vocab : int
+        Vocabulary size.
+    zipf : float
+        Teacher :math:`T_i\propto i^{-s}`; the student is :math:`\propto i^{-s/2}` with its first two tokens swapped.
+    ks : sequence of int
+
+    Returns
+    -------
+    Figure : matplotlib.figure.Figure
+
+    References
+    ----------
+    .. [1] volcengine/verl, on-policy distillation losses (commit 3baac345).
+
+    Examples
+    --------
+    >>> from alignsim.figures import distill_topk_bias
+    >>> len(distill_topk_bias(ks=(1, 200)).axes)
+    2
+    """
+    rank = np.arange(1, vocab + 1, dtype=float)
+    t = rank ** -zipf
+    t /= t.sum()
+    s = rank ** (-zipf / 2)
+    s[[0, 1]] = s[[1, 0]]
+    s /= s.sum()
+    fig = Figure(figsize=(11.0, 4.0), layout="constrained")
+    axes = fig.subplots(1, 2)
+    for ax, direction, full in zip(axes, ("forward", "reverse"), (kl(t, s), kl(s, t))):
+        kind = f"topk_{direction}"
+        for style, colour, label, kw in (("o-", OKABE_ITO[0], "renormalised (teacher's top-k)", {}),
+                                         ("s-", OKABE_ITO[1], "tail bucket (teacher's top-k)", {"tail": True}),
+                                         ("^-", OKABE_ITO[2], "verl raw (union of top-k)",
+                                          {"raw": True, "over": "union"})):
+            ax.plot(ks, [divergence(s, t, kind, k=k, **kw) for k in ks], style, color=colour, ms=4, label=label)
+        ax.axhline(full, color="0.3", lw=1, ls="--", label="full KL")
+        ax.set_xscale("log")
+        ax.set_xlabel("k")
+        ax.set_ylabel("nats per token")
+        ax.set_title(("forward KL(T||S)" if direction == "forward" else "reverse KL(S||T)") + f", V = {vocab}")
+        # (below the full-KL line on the right, where the curves start low)
+        ax.legend(fontsize=8, frameon=False, loc="lower right" if direction == "forward" else "upper left",
+                  bbox_to_anchor=None if direction == "forward" else (0.0, 0.93))
+    return fig
