@@ -190,6 +190,9 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     "asymptotics.markov_bon_vs_rl": {"initial": P3, "transition": _T3},
     "distill.divergence": {"student": P3, "teacher": [0.3, 0.3, 0.4], "kind": "gkd_jsd"},
     "distill.kdrl_optimum": {"teacher": [0.3, 0.3, 0.4], "beta_ref": 0.5, "beta_teacher": 0.5},
+    "distill.expected_gradient": {"student_logits": [0.5, 0.0, -0.5], "teacher": [0.3, 0.3, 0.4], "loss": "gkd_jsd"},
+    "distill.gradient_variance": {"student_logits": [0.5, 0.0, -0.5], "teacher": [0.3, 0.3, 0.4], "loss": "k3_loss"},
+    "distill.gradient_table": {"student_logits": [0.5, 0.0, -0.5], "teacher": [0.3, 0.3, 0.4]},
 }
 KIND_OVERRIDES: dict[str, dict[str, str | None]] = {
     "asymptotics.bon_vs_rl": {"N": "callable"}, "dynamics.grpo_binary_factor": {"p": "unit"},
@@ -222,6 +225,7 @@ NONFINITE: dict[str, dict[str, str]] = {
     "tilting.lambda_for_kl": {"delta=huge": "inf for a slack budget", "r=constant": "inf for a slack budget",
                               "ref=point": "inf for a slack budget"},
     "tilting.tradeoff_gap": {"ref=zero": "``inf`` if ``pi`` charges a zero of ``ref``"},
+    "distill.gradient_table": {"*": "``nan`` where a gradient is zero"},
     "asymptotics.markov_rate_function": {"*": "``inf`` outside"},
     "asymptotics.rate_function": {"x=huge": "``inf`` outside the reward range",
                                   "x=minus_huge": "``inf`` outside the reward range",

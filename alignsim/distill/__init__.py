@@ -14,11 +14,18 @@ function                           what it computes
 :func:`divergence`                 forward/reverse KL, TV, JS, TRL's GKD JSD (raw and normalised), DistiLLM's skew
                                    KLs, top-k KLs (renormalised, tail bucket, verl's raw sum), Wasserstein and
                                    Sinkhorn (SinKD) through POT
+:func:`expected_gradient`          the exact expected gradient (student logits) of each loss as trained: every
+                                   full-vocabulary kind, and the sampled on-policy estimators (k1/k2/k3 as a
+                                   REINFORCE reward or in the loss)
+:func:`gradient_variance`          the exact per-sample variance of a sampled estimator's gradient
+:func:`gradient_table`             which divergence each loss follows (cosines, bias, variance)
 :func:`kdrl_optimum`               the closed-form optimum of reward - beta_ref KL(pi||ref) - beta_T KL(pi||T)
 =================================  ===============================================================================
 """
 
 from ._divergence import KINDS, divergence
+from ._gradients import FULL, SAMPLED, expected_gradient, gradient_table, gradient_variance
 from ._kdrl import KDRLOptimum, kdrl_optimum
 
-__all__ = ["KINDS", "divergence", "KDRLOptimum", "kdrl_optimum"]
+__all__ = ["KINDS", "FULL", "SAMPLED", "divergence", "expected_gradient", "gradient_variance", "gradient_table",
+           "KDRLOptimum", "kdrl_optimum"]
