@@ -43,7 +43,7 @@ NOT_PROBED = ("alignsim.checks", "alignsim.figures", "alignsim.verify", "alignsi
 #: Result containers: returned by the library, not built by users; their methods are covered through
 #: :data:`INSTANCES`.
 RESULT_TYPES = {"BestOfK", "DeterministicEquivalent", "OptimalTransform", "CTRLPolicy", "FOptimum", "GoodhartToy",
-                "DPOSolutionSet", "Transform", "Generator", "KDRLOptimum"}
+                "DPOSolutionSet", "Transform", "Generator", "KDRLOptimum", "Fit"}
 
 #: Seconds a call may take (after a warm-up call has compiled its kernels); the heavy solvers get more.
 BUDGET = 10.0
@@ -193,6 +193,9 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     "distill.expected_gradient": {"student_logits": [0.5, 0.0, -0.5], "teacher": [0.3, 0.3, 0.4], "loss": "gkd_jsd"},
     "distill.gradient_variance": {"student_logits": [0.5, 0.0, -0.5], "teacher": [0.3, 0.3, 0.4], "loss": "k3_loss"},
     "distill.gradient_table": {"student_logits": [0.5, 0.0, -0.5], "teacher": [0.3, 0.3, 0.4]},
+    "distill.fit": {"teacher": [0.3, 0.3, 0.4], "family": "gaussian", "kind": "reverse_kl"},
+    "distill.gaussian_law": {"v": 5, "mean": 2.0, "scale": 1.0},
+    "distill.token_occupancy": {"lm": Lazy(lambda: __import__("alignsim").MarkovLM(P3, _T3, R3, 5, eos=2))},
 }
 KIND_OVERRIDES: dict[str, dict[str, str | None]] = {
     "asymptotics.bon_vs_rl": {"N": "callable"}, "dynamics.grpo_binary_factor": {"p": "unit"},

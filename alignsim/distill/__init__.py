@@ -19,13 +19,16 @@ function                           what it computes
                                    REINFORCE reward or in the loss)
 :func:`gradient_variance`          the exact per-sample variance of a sampled estimator's gradient
 :func:`gradient_table`             which divergence each loss follows (cosines, bias, variance)
+:func:`fit`                        the best student of a restricted family (temperature, discretised Gaussian on
+                                   ordered tokens, memoryless student of a Markov teacher) under a divergence
 :func:`kdrl_optimum`               the closed-form optimum of reward - beta_ref KL(pi||ref) - beta_T KL(pi||T)
 =================================  ===============================================================================
 """
 
 from ._divergence import KINDS, divergence
+from ._fit import FAMILIES, Fit, fit, gaussian_law, token_occupancy
 from ._gradients import FULL, SAMPLED, expected_gradient, gradient_table, gradient_variance
 from ._kdrl import KDRLOptimum, kdrl_optimum
 
-__all__ = ["KINDS", "FULL", "SAMPLED", "divergence", "expected_gradient", "gradient_variance", "gradient_table",
-           "KDRLOptimum", "kdrl_optimum"]
+__all__ = ["KINDS", "FULL", "SAMPLED", "FAMILIES", "divergence", "expected_gradient", "gradient_variance",
+           "gradient_table", "Fit", "fit", "gaussian_law", "token_occupancy", "KDRLOptimum", "kdrl_optimum"]
