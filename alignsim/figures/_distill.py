@@ -120,3 +120,116 @@ def distill_topk_bias(vocab: int = 200, zipf: float = 1.1, ks=(1, 2, 5, 10, 20, 
         ax.legend(fontsize=8, frameon=False, loc="lower right" if direction == "forward" else "upper left",
                   bbox_to_anchor=None if direction == "forward" else (0.0, 0.93))
     return fig
+
+
+def distill_mode_seeking(separation: float = 15.0, vocab: int = 30) -> Figure:
+    r"""A unimodal student of a bimodal teacher: reverse KL seeks one mode, forward KL covers both; JS and the skew
+    reverse KL (alpha = 0.1) cover too, GKD's JSD at beta = 0.9 seeks like reverse KL.
+
+    Teacher: two equal discretised Gaussians (scale 2) ``separation`` tokens apart on ``vocab`` ordered tokens;
+    student: the discretised Gaussian family, fitted by :func:`alignsim.distill.fit` (global optimum over the modes).
+    Right: the divergence each fitted student reaches, relative to the best the family can do for that divergence
+    (1 on the diagonal).
+
+    Parameters
+    ----------
+    separation : float
+        Distance between the two modes (tokens).
+    vocab : int
+
+    Returns
+    -------
+    Figure : matplotlib.figure.Figure
+
+    References
+    ----------
+    .. [1] T. Minka, "Divergence measures and message passing", MSR-TR-2005-173.
+    .. [2] Y. Gu et al., MiniLLM, ICLR 2024; J. Ko et al., DistiLLM, ICML 2024; R. Agarwal et al., GKD, ICLR 2024.
+
+    Examples
+    --------
+    >>> from alignsim.figures import distill_mode_seeking
+    >>> len(distill_mode_seeking().axes)
+    2
+    """
+    from ..distill import fit
+
+    i = np.arange(vocab)
+    centre = (vocab - 1) / 2
+    t = np.exp(-0.5 * ((i - centre + separation / 2) / 2) ** 2) + np.exp(-0.5 * ((i - centre - separation / 2) / 2) ** 2)
+    t /= t.sum()
+    losses = [("forward_kl", {}, "forward KL (supervised KD)"), ("reverse_kl", {}, "reverse KL (on-policy KD)"),
+              ("js", {}, "JS"), ("gkd_jsd", {"beta": 0.9}, "GKD JSD, beta = 0.9"),
+              ("skew_reverse", {"alpha": 0.1}, "skew reverse KL, alpha = 0.1")]
+    fits = [fit(t, "gaussian", kind, **params) for kind, params, _ in losses]
+    fig = Figure(figsize=(11.0, 4.0), layout="constrained")
+    ax, bx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
+    ax.bar(i, t, color="0.8", label="teacher")
+    # coinciding optima are drawn on top of each other: widths and dashes keep each visible
+    for res, (_, _, label), colour, style, width in zip(fits, losses, OKABE_ITO, ("-", "--", "-", "--", ":"),
+                                                        (5, 5, 3, 2, 2)):
+        ax.plot(i, res.student, style, color=colour, lw=width, label=f"{label}: mean {res.parameters['mean']:.1f}")
+    ax.set_xlabel("token (ordered)")
+    ax.set_ylabel("probability")
+    ax.set_title("Best unimodal student under each loss")
+    ax.legend(fontsize=7, frameon=False)
+    table = np.array([[divergence(res.student, t, kind, **params) / best.divergence for res in fits]
+                      for (kind, params, _), best in zip(losses, fits)])
+    im = bx.imshow(np.log10(table), cmap="viridis", vmin=0.0)
+    bx.set_xticks(range(len(losses)), [f"fit {k}" for k, _, _ in losses], rotation=30, ha="right", fontsize=7)
+    bx.set_yticks(range(len(losses)), [k for k, _, _ in losses], fontsize=7)
+    for r in range(len(losses)):
+        for c in range(len(losses)):
+            bx.text(c, r, f"{table[r, c]:.2f}", ha="center", va="center", fontsize=7,
+                    color="white" if np.log10(table[r, c]) < 0.5 * np.log10(table).max() else "black")
+    bx.set_title("divergence reached / family's best (rows: measured)", fontsize=9)
+    fig.colorbar(im, ax=bx, label="log10 ratio", shrink=0.8)
+    return fig
+
+
+def distill_gradient_table(student_logits=(1.2, 0.6, 0.0, -0.3, -1.0, -1.5),
+                           teacher=(0.05, 0.1, 0.15, 0.2, 0.25, 0.25)) -> Figure:
+    r"""Which KL each distillation loss follows: cosines of the exact expected gradients with those of
+    :math:`\mathrm{KL}(S\|T)` and :math:`\mathrm{KL}(T\|S)`, and the per-sample variance of the sampled estimators.
+
+    From :func:`alignsim.distill.gradient_table` on a student that favours the tokens its teacher disfavours: k1 as
+    a REINFORCE penalty and k2 in the loss follow the reverse KL exactly, k3 in the loss the forward KL, k1 in the
+    loss nothing (zero expected gradient: no bar).
+
+    Parameters
+    ----------
+    student_logits, teacher : sequence of float
+
+    Returns
+    -------
+    Figure : matplotlib.figure.Figure
+
+    References
+    ----------
+    .. [1] Y. Tang, R. Munos, arXiv:2506.09477.
+
+    Examples
+    --------
+    >>> from alignsim.figures import distill_gradient_table
+    >>> len(distill_gradient_table().axes)
+    2
+    """
+    from ..distill import gradient_table
+
+    df = gradient_table(list(student_logits), list(teacher), beta=0.5, k=2)
+    y = np.arange(len(df))
+    fig = Figure(figsize=(11.0, 5.5), layout="constrained")
+    ax, bx = fig.subplots(1, 2, sharey=True)
+    ax.barh(y - 0.2, df["cos_reverse"].fillna(0.0), height=0.4, color=OKABE_ITO[0], label="cos to grad KL(S||T)")
+    ax.barh(y + 0.2, df["cos_forward"].fillna(0.0), height=0.4, color=OKABE_ITO[1], label="cos to grad KL(T||S)")
+    ax.set_yticks(y, df["loss"], fontsize=7)
+    ax.invert_yaxis()
+    ax.axvline(1.0, color="0.5", lw=0.8, ls=":")
+    ax.set_xlabel("cosine of the expected gradient")
+    ax.legend(fontsize=8, frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2)
+    sampled = df["kind"] == "sampled"
+    bx.barh(y[sampled], df.loc[sampled, "variance"], color=OKABE_ITO[2])
+    bx.set_xscale("log")
+    bx.set_xlabel("per-sample gradient variance (full-vocabulary losses: 0)")
+    bx.set_title("Noise of the sampled estimators")
+    return fig

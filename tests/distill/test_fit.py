@@ -91,3 +91,15 @@ def test_memoryless_student_of_a_markov_teacher():
 def test_bad_input(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_each_fit_is_best_among_all_fitted_students():
+    """No other loss's fitted student does better in a loss than that loss's own fit (polishing only the best grid
+    start once returned GKD's covering local optimum at beta = 0.9, 22 % above its one-mode optimum)."""
+    losses = [("forward_kl", {}), ("reverse_kl", {}), ("js", {}), ("gkd_jsd", {"beta": 0.9}),
+              ("gkd_jsd", {"beta": 0.5}), ("skew_reverse", {"alpha": 0.1}), ("skew_forward", {"alpha": 0.1})]
+    fits = [distill.fit(BIMODAL, "gaussian", kind, **params) for kind, params in losses]
+    for (kind, params), own in zip(losses, fits):
+        for other in fits:
+            assert own.divergence <= distill.divergence(other.student, BIMODAL, kind, **params) + 1e-12
+    assert min(abs(fits[3].parameters["mean"] - 7), abs(fits[3].parameters["mean"] - 22)) < 0.05  # GKD 0.9 seeks
