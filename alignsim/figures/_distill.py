@@ -182,7 +182,9 @@ def distill_mode_seeking(separation: float = 15.0, vocab: int = 30) -> Figure:
         for c in range(len(losses)):
             bx.text(c, r, f"{table[r, c]:.2f}", ha="center", va="center", fontsize=7,
                     color="white" if np.log10(table[r, c]) < 0.5 * np.log10(table).max() else "black")
-    bx.set_title("divergence reached / family's best (rows: measured)", fontsize=9)
+    bx.set_xlabel("student fitted under")
+    bx.set_ylabel("divergence measured")
+    bx.set_title("divergence reached / family's best", fontsize=9)
     fig.colorbar(im, ax=bx, label="log10 ratio", shrink=0.8)
     return fig
 
@@ -223,6 +225,7 @@ def distill_gradient_table(student_logits=(1.2, 0.6, 0.0, -0.3, -1.0, -1.5),
     ax.barh(y - 0.2, df["cos_reverse"].fillna(0.0), height=0.4, color=OKABE_ITO[0], label="cos to grad KL(S||T)")
     ax.barh(y + 0.2, df["cos_forward"].fillna(0.0), height=0.4, color=OKABE_ITO[1], label="cos to grad KL(T||S)")
     ax.set_yticks(y, df["loss"], fontsize=7)
+    ax.set_ylabel("loss as trained")
     ax.invert_yaxis()
     ax.axvline(1.0, color="0.5", lw=0.8, ls=":")
     ax.set_xlabel("cosine of the expected gradient")
@@ -231,5 +234,6 @@ def distill_gradient_table(student_logits=(1.2, 0.6, 0.0, -0.3, -1.0, -1.5),
     bx.barh(y[sampled], df.loc[sampled, "variance"], color=OKABE_ITO[2])
     bx.set_xscale("log")
     bx.set_xlabel("per-sample gradient variance (full-vocabulary losses: 0)")
+    bx.set_ylabel("(same losses)")
     bx.set_title("Noise of the sampled estimators")
     return fig
