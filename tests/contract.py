@@ -43,7 +43,7 @@ NOT_PROBED = ("alignsim.checks", "alignsim.figures", "alignsim.verify", "alignsi
 #: Result containers: returned by the library, not built by users; their methods are covered through
 #: :data:`INSTANCES`.
 RESULT_TYPES = {"BestOfK", "DeterministicEquivalent", "OptimalTransform", "CTRLPolicy", "FOptimum", "GoodhartToy",
-                "DPOSolutionSet", "Transform", "Generator", "KDRLOptimum", "Fit"}
+                "DPOSolutionSet", "Transform", "Generator", "KDRLOptimum", "Fit", "OnPolicyFixedPoint"}
 
 #: Seconds a call may take (after a warm-up call has compiled its kernels); the heavy solvers get more.
 BUDGET = 10.0
@@ -195,6 +195,10 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     "distill.gradient_table": {"student_logits": [0.5, 0.0, -0.5], "teacher": [0.3, 0.3, 0.4]},
     "distill.fit": {"teacher": [0.3, 0.3, 0.4], "family": "gaussian", "kind": "reverse_kl"},
     "distill.gaussian_law": {"v": 5, "mean": 2.0, "scale": 1.0},
+    "distill.on_policy_fixed_point": {"teacher": Lazy(lambda: __import__("alignsim").MarkovLM(P3, _T3, R3, 5, eos=2)),
+                                      "lam": 0.5},
+    "distill.exposure_bias": {"teacher": Lazy(lambda: __import__("alignsim").MarkovLM(P3, _T3, R3, 5, eos=2)),
+                              "lambdas": [0.0, 1.0]},
     "distill.token_occupancy": {"lm": Lazy(lambda: __import__("alignsim").MarkovLM(P3, _T3, R3, 5, eos=2))},
 }
 KIND_OVERRIDES: dict[str, dict[str, str | None]] = {
@@ -228,6 +232,7 @@ NONFINITE: dict[str, dict[str, str]] = {
     "tilting.lambda_for_kl": {"delta=huge": "inf for a slack budget", "r=constant": "inf for a slack budget",
                               "ref=point": "inf for a slack budget"},
     "tilting.tradeoff_gap": {"ref=zero": "``inf`` if ``pi`` charges a zero of ``ref``"},
+    "distill.exposure_bias": {"*": "whose ``lam`` is ``nan``"},
     "distill.gradient_table": {"*": "``nan`` where a gradient is zero"},
     "asymptotics.markov_rate_function": {"*": "``inf`` outside"},
     "asymptotics.rate_function": {"x=huge": "``inf`` outside the reward range",

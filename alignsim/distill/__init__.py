@@ -21,14 +21,19 @@ function                           what it computes
 :func:`gradient_table`             which divergence each loss follows (cosines, bias, variance)
 :func:`fit`                        the best student of a restricted family (temperature, discretised Gaussian on
                                    ordered tokens, memoryless student of a Markov teacher) under a divergence
+:func:`on_policy_fixed_point`      token-level forward-KL distillation on a mixture of student and teacher prefixes
+                                   (GKD's lmbda), iterated exactly to its fixed point
+:func:`exposure_bias`              what on-policy data changes: sequence KLs, reward and length of each fixed point
 :func:`kdrl_optimum`               the closed-form optimum of reward - beta_ref KL(pi||ref) - beta_T KL(pi||T)
 =================================  ===============================================================================
 """
 
 from ._divergence import KINDS, divergence
+from ._exposure import OnPolicyFixedPoint, exposure_bias, on_policy_fixed_point
 from ._fit import FAMILIES, Fit, fit, gaussian_law, token_occupancy
 from ._gradients import FULL, SAMPLED, expected_gradient, gradient_table, gradient_variance
 from ._kdrl import KDRLOptimum, kdrl_optimum
 
 __all__ = ["KINDS", "FULL", "SAMPLED", "FAMILIES", "divergence", "expected_gradient", "gradient_variance",
-           "gradient_table", "Fit", "fit", "gaussian_law", "token_occupancy", "KDRLOptimum", "kdrl_optimum"]
+           "gradient_table", "Fit", "fit", "gaussian_law", "token_occupancy", "OnPolicyFixedPoint",
+           "on_policy_fixed_point", "exposure_bias", "KDRLOptimum", "kdrl_optimum"]

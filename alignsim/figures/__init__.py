@@ -16,7 +16,8 @@ from matplotlib.figure import Figure
 
 from ._asymptotics import bon_kl_vs_formula, bon_vs_rl_rates, frontier_vs_bon, ldp_convergence, rate_functions
 from ._bon import winrate_vs_kl
-from ._distill import distill_gkd_beta, distill_gradient_table, distill_mode_seeking, distill_topk_bias
+from ._distill import (distill_exposure_bias, distill_gkd_beta, distill_gradient_table, distill_mode_seeking,
+                       distill_topk_bias)
 from ._dynamics import dynamics_trajectories
 from ._estimators import estimators_gradient_table, estimators_std_over_kl
 from ._infalign import INFALIGN_PANELS, infalign_best_t, infalign_calibration, infalign_frontier, infalign_optimal_policies
@@ -34,7 +35,7 @@ __all__ = ["FIGURES", "OKABE_ITO", "frontier_vs_bon", "rate_functions", "ldp_con
            "regularisers_pass_at_k", "regularisers_overoptimisation", "judge_error_vs_k", "judge_error_vs_temperature",
            "judge_compute_vs_data", "judge_decay_exponent", "markov_token_vs_sequence", "markov_rate_functions",
            "markov_bon_vs_rl", "distill_gkd_beta", "distill_topk_bias", "distill_mode_seeking",
-           "distill_gradient_table", "write_figures",
+           "distill_gradient_table", "distill_exposure_bias", "write_figures",
            "write_gallery"]
 
 #: Registry of figures written by ``alignsim figures``: name -> function (``--only asymptotics`` selects the
@@ -71,6 +72,7 @@ FIGURES: dict[str, Callable[[], Figure]] = {
     "distill_topk_bias": distill_topk_bias,
     "distill_mode_seeking": distill_mode_seeking,
     "distill_gradient_table": distill_gradient_table,
+    "distill_exposure_bias": distill_exposure_bias,
 }
 
 
