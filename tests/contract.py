@@ -195,6 +195,9 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     "distill.gradient_table": {"student_logits": [0.5, 0.0, -0.5], "teacher": [0.3, 0.3, 0.4]},
     "distill.fit": {"teacher": [0.3, 0.3, 0.4], "family": "gaussian", "kind": "reverse_kl"},
     "distill.gaussian_law": {"v": 5, "mean": 2.0, "scale": 1.0},
+    "distill.sequence_divergence": {"student": Lazy(lambda: __import__("alignsim").MarkovLM(P3, _T3, R3, 4, eos=2)),
+                                    "teacher": Lazy(lambda: __import__("alignsim").MarkovLM(
+                                        [0.3, 0.3, 0.4], _T3, R3, 4, eos=2)), "kind": "js"},
     "distill.on_policy_fixed_point": {"teacher": Lazy(lambda: __import__("alignsim").MarkovLM(P3, _T3, R3, 5, eos=2)),
                                       "lam": 0.5},
     "distill.exposure_bias": {"teacher": Lazy(lambda: __import__("alignsim").MarkovLM(P3, _T3, R3, 5, eos=2)),

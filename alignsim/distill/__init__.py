@@ -14,6 +14,8 @@ function                           what it computes
 :func:`divergence`                 forward/reverse KL, TV, JS, TRL's GKD JSD (raw and normalised), DistiLLM's skew
                                    KLs, top-k KLs (renormalised, tail bucket, verl's raw sum), Wasserstein and
                                    Sinkhorn (SinKD) through POT
+:func:`sequence_divergence`        the same between whole sequences of memoryless and Markov LMs (KLs by the chain
+                                   rule; TV, JS, GKD, skew KLs over every complete sequence)
 :func:`expected_gradient`          the exact expected gradient (student logits) of each loss as trained: every
                                    full-vocabulary kind, and the sampled on-policy estimators (k1/k2/k3 as a
                                    REINFORCE reward or in the loss)
@@ -33,7 +35,8 @@ from ._exposure import OnPolicyFixedPoint, exposure_bias, on_policy_fixed_point
 from ._fit import FAMILIES, Fit, fit, gaussian_law, token_occupancy
 from ._gradients import FULL, SAMPLED, expected_gradient, gradient_table, gradient_variance
 from ._kdrl import KDRLOptimum, kdrl_optimum
+from ._sequence import sequence_divergence
 
-__all__ = ["KINDS", "FULL", "SAMPLED", "FAMILIES", "divergence", "expected_gradient", "gradient_variance",
+__all__ = ["KINDS", "FULL", "SAMPLED", "FAMILIES", "divergence", "sequence_divergence", "expected_gradient", "gradient_variance",
            "gradient_table", "Fit", "fit", "gaussian_law", "token_occupancy", "OnPolicyFixedPoint",
            "on_policy_fixed_point", "exposure_bias", "KDRLOptimum", "kdrl_optimum"]

@@ -1,0 +1,65 @@
+"""Sequence-level divergences against brute force over every sequence (itertools), and the chain rule."""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+import alignsim as a
+from alignsim import distill
+from alignsim.markov import MarkovLM
+
+RNG = np.random.default_rng(8)
+
+
+def _chain(length=4, eos=2):
+    return MarkovLM(RNG.dirichlet(np.ones(3)), RNG.dirichlet(np.ones(3), size=(length - 1, 3)), [0.0, 1.0, 2.0],
+                    length, eos=eos)
+
+
+def _brute(lm):
+    """{sequence: probability} of every complete sequence."""
+    out = {}
+    for n in range(1, lm.length + 1):
+        for seq in itertools.product(range(3), repeat=n):
+            if (lm.eos is not None and lm.eos in seq[:-1]) or (n < lm.length and seq[-1] != lm.eos):
+                continue
+            out[seq] = lm.initial[seq[0]] * math.prod(lm.transition[t - 1][seq[t - 1], seq[t]] for t in range(1, n))
+    return out
+
+
+@pytest.mark.parametrize("kind, params", [("tv", {}), ("js", {}), ("gkd_jsd", {"beta": 0.3}),
+                                          ("skew_forward", {"alpha": 0.2}), ("skew_reverse", {"alpha": 0.2})])
+def test_enumerated_kinds_match_brute_force(kind, params):
+    s, t = _chain(), _chain()
+    bs, bt = _brute(s), _brute(t)
+    keys = sorted(bs)
+    want = distill.divergence(np.array([bs[k] for k in keys]), np.array([bt[k] for k in keys]), kind, **params)
+    assert distill.sequence_divergence(s, t, kind, **params) == pytest.approx(want, rel=1e-12)
+
+
+def test_chain_rule_kinds_match_brute_force_and_memoryless_scaling():
+    s, t = _chain(), _chain()
+    bs, bt = _brute(s), _brute(t)
+    rev = math.fsum(p * math.log(p / bt[k]) for k, p in bs.items() if p > 0)
+    fwd = math.fsum(p * math.log(p / bs[k]) for k, p in bt.items() if p > 0)
+    assert distill.sequence_divergence(s, t, "reverse_kl") == pytest.approx(rev, rel=1e-12)
+    assert distill.sequence_divergence(s, t, "forward_kl") == pytest.approx(fwd, rel=1e-12)
+    m1, m2 = a.MemorylessLM([0.5, 0.3, 0.2], [0, 1, 2], 30), a.MemorylessLM([0.2, 0.3, 0.5], [0, 1, 2], 30)
+    assert distill.sequence_divergence(m1, m2, "forward_kl") == pytest.approx(
+        30 * distill.divergence([0.5, 0.3, 0.2], [0.2, 0.3, 0.5], "forward_kl"), rel=1e-13)
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="complete sequences"):
+        distill.sequence_divergence(a.MemorylessLM([0.5, 0.5], [0, 1], 30), a.MemorylessLM([0.4, 0.6], [0, 1], 30),
+                                    "tv")
+    with pytest.raises(ValueError, match="same vocabulary size, length and end token"):
+        distill.sequence_divergence(_chain(4, 2), _chain(4, 1), "reverse_kl")
+    with pytest.raises(TypeError, match="MarkovLM or a MemorylessLM"):
+        distill.sequence_divergence([0.5, 0.5], _chain(), "reverse_kl")
+    with pytest.raises(ValueError, match="kind"):
+        distill.sequence_divergence(_chain(), _chain(), "wasserstein")
+    with pytest.raises(TypeError, match="no parameters"):
+        distill.sequence_divergence(_chain(), _chain(), "reverse_kl", beta=0.5)
