@@ -27,6 +27,8 @@ function                           what it computes
                                    (GKD's lmbda), iterated exactly to its fixed point
 :func:`exposure_bias`              what on-policy data changes: sequence KLs, reward and length of each fixed point
 :func:`kdrl_optimum`               the closed-form optimum of reward - beta_ref KL(pi||ref) - beta_T KL(pi||T)
+:func:`kdrl_frontier`              that optimum along a sweep of beta_T
+:func:`grpo_kd_update`             the exact expected GRPO + distillation update on a bandit
 =================================  ===============================================================================
 """
 
@@ -34,9 +36,10 @@ from ._divergence import KINDS, divergence
 from ._exposure import OnPolicyFixedPoint, exposure_bias, on_policy_fixed_point
 from ._fit import FAMILIES, Fit, fit, gaussian_law, token_occupancy
 from ._gradients import FULL, SAMPLED, expected_gradient, gradient_table, gradient_variance
-from ._kdrl import KDRLOptimum, kdrl_optimum
+from ._kdrl import KDRLOptimum, grpo_kd_update, kdrl_frontier, kdrl_optimum
 from ._sequence import sequence_divergence
 
 __all__ = ["KINDS", "FULL", "SAMPLED", "FAMILIES", "divergence", "sequence_divergence", "expected_gradient", "gradient_variance",
            "gradient_table", "Fit", "fit", "gaussian_law", "token_occupancy", "OnPolicyFixedPoint",
-           "on_policy_fixed_point", "exposure_bias", "KDRLOptimum", "kdrl_optimum"]
+           "on_policy_fixed_point", "exposure_bias", "KDRLOptimum", "kdrl_optimum", "kdrl_frontier",
+           "grpo_kd_update"]

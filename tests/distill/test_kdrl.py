@@ -50,3 +50,28 @@ def test_ends_are_the_tilts_of_ref_and_of_the_teacher():
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_frontier_rows_are_the_optima_and_move_towards_the_teacher():
+    ref, teacher, r = np.array([0.5, 0.3, 0.2]), np.array([0.1, 0.1, 0.8]), np.array([1.0, 0.0, 0.5])
+    df = distill.kdrl_frontier(ref, teacher, r, 0.4, [0.0, 0.1, 1.0, 10.0, 100.0])
+    for b_t, row in zip(df["beta_teacher"], df.itertuples()):
+        opt = distill.kdrl_optimum(ref, teacher, r, 0.4, b_t)
+        assert row.objective == opt.objective and row.kl_teacher == opt.kl_teacher
+    assert np.all(np.diff(df["kl_teacher"]) < 0) and np.all(np.diff(df["weight"]) > 0)
+    assert df["kl_teacher"].iloc[-1] < 1e-2
+
+
+def test_grpo_kd_update_is_grpo_minus_the_weighted_kd_gradient():
+    from alignsim.dynamics import grpo_expected_update
+
+    theta, r, t = np.array([0.3, -0.2, 0.1, 0.0]), np.array([1.0, 0.0, 0.5, 0.2]), np.array([0.1, 0.2, 0.3, 0.4])
+    pi = np.exp(theta) / np.exp(theta).sum()
+    base = grpo_expected_update(pi, r, 6)
+    for loss, params in (("k1_reward", {}), ("k3_loss", {}), ("gkd_jsd", {"beta": 0.5})):
+        kd = distill.expected_gradient(theta, t, loss, **params)
+        for c in (0.0, 0.3, 2.0):
+            got = distill.grpo_kd_update(theta, r, t, 6, c, kd_loss=loss, **params)
+            np.testing.assert_allclose(got, base - c * kd, rtol=1e-13, atol=1e-15)
+    with pytest.raises(ValueError, match="kd_coef"):
+        distill.grpo_kd_update(theta, r, t, 6, -1.0)
