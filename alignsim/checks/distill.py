@@ -121,3 +121,19 @@ def _mc_k3(rng, m):
     values, s, x, (theta, t, u) = _projected(rng, m, "k3_loss")
     _, est, half = mean_test(x, values, s)
     return float(np.dot(u, s - t)), est, half
+
+
+def _register_sampled(loss: str) -> None:
+    """A Monte-Carlo check of the exact expected gradient of one sampled estimator (the finite sum of
+    :mod:`alignsim.estimators`, with the teacher as the reference)."""
+    @mc_check(f"mc.distill_{loss}_expected_gradient", "Tang and Munos 2025 (sampled KL estimators' gradients)",
+              f"u . expected_gradient(theta, T, {loss!r}) (exact finite sum) vs the mean of u . f(y) grad log S(y) over "
+              "y ~ S (random V = 6 student and teacher, random unit u, Bernstein interval)")
+    def _mc(rng, m):
+        values, s, x, (theta, t, u) = _projected(rng, m, loss)
+        _, est, half = mean_test(x, values, s)
+        return float(np.dot(u, expected_gradient(theta, t, loss))), est, half
+
+
+for _loss in ("k2_reward", "k3_reward", "k1_loss", "k2_loss"):  # k1_reward and k3_loss: checked against the KLs
+    _register_sampled(_loss)
