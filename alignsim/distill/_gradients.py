@@ -13,6 +13,10 @@ from ._divergence import KINDS, VERL_TOPK_FLOOR, _cost, _top, divergence
 
 #: Sampled on-policy losses: name -> (KL estimator, placement) of :func:`alignsim.estimators.expected_kl_gradient`,
 #: with the teacher in the role of the reference (the log-ratio log S(y) - log T(y) of a sampled token y ~ S).
+#: ``k1_reward`` is slime's on-policy distillation (``--opd-kl-coef``: the advantage minus the coefficient times
+#: that log-ratio, docs/en/advanced/on-policy-distillation.md @ 12487ceb) and verl's ``kl``/``k1`` estimator losses
+#: placed in the reward; verl's estimator losses in the loss (verl/trainer/distillation/losses.py @ 3baac345,
+#: ``compute_distillation_loss_reverse_kl_estimator``) are the ``*_loss`` rows.
 SAMPLED = {"k1_reward": ("k1", "reward"), "k2_reward": ("k2", "reward"), "k3_reward": ("k3", "reward"),
            "k1_loss": ("k1", "loss"), "k2_loss": ("k2", "loss"), "k3_loss": ("k3", "loss")}
 
