@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validate as V
+from .._lattice import checked_compositions
 from ..markov import MarkovLM
 from ..models import MemorylessLM
 from ._divergence import divergence
@@ -52,14 +53,34 @@ def _sequence_laws(a: MarkovLM, b: MarkovLM):
     return np.concatenate(done_a), np.concatenate(done_b)
 
 
+def _type_laws(a: MemorylessLM, b: MemorylessLM):
+    """The two sequence laws grouped by token counts (multinomial types): the mass of each type under both models.
+
+    Every f-divergence is unchanged when atoms with the same likelihood ratio are merged, and two memoryless LMs
+    give every sequence of one type the same ratio, so the grouped laws have the divergence of the sequence laws:
+    C(n + V - 1, V - 1) types instead of V^n sequences."""
+    from scipy.special import gammaln
+
+    n, v = a.length, a.p.size
+    counts = checked_compositions(n, v, "length").astype(float)
+    log_mult = gammaln(n + 1.0) - gammaln(counts + 1.0).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms_a = np.where(counts > 0, counts * np.log(a.p), 0.0).sum(axis=1)
+        terms_b = np.where(counts > 0, counts * np.log(b.p), 0.0).sum(axis=1)
+    return np.exp(log_mult + terms_a), np.exp(log_mult + terms_b)
+
+
 def sequence_divergence(student, teacher, kind: str, **params) -> float:
     r"""A distillation divergence between the laws of whole sequences of two language models.
 
     ``forward_kl`` :math:`\mathrm{KL}(T\|S)` and ``reverse_kl`` :math:`\mathrm{KL}(S\|T)` follow the chain rule
     (:meth:`alignsim.markov.MarkovLM.kl`: the expected next-token KL under the first model's occupancy), exact for
     any length. The other kinds do not decompose over tokens (TV, JS, GKD's JSD, the skew KLs: the mixture of two
-    sequence laws is not a product of next-token mixtures), so they are computed over every complete sequence,
-    expanded prefix by prefix, up to :data:`MAX_SEQUENCES`; beyond that a clear error, not an approximation.
+    sequence laws is not a product of next-token mixtures). They are all f-divergences, which do not change when
+    sequences with the same likelihood ratio are merged: for two memoryless LMs they are computed exactly over the
+    :math:`\binom{n+V-1}{V-1}` token-count types (V = 3, n = 1000: 5e5 types for :math:`3^{1000}` sequences);
+    for Markov LMs over every complete sequence, expanded prefix by prefix, up to :data:`MAX_SEQUENCES`. Beyond
+    either size: a clear error, not an approximation.
 
     Parameters
     ----------
@@ -98,5 +119,8 @@ def sequence_divergence(student, teacher, kind: str, **params) -> float:
         if params:
             raise TypeError(f"kind={kind!r} takes no parameters, got {sorted(params)}")
         return float(b.kl(a) if kind == "forward_kl" else a.kl(b))
-    ps, pt = _sequence_laws(a, b)
+    if isinstance(student, MemorylessLM) and isinstance(teacher, MemorylessLM):
+        ps, pt = _type_laws(student, teacher)
+    else:
+        ps, pt = _sequence_laws(a, b)
     return divergence(ps / ps.sum(), pt / pt.sum(), kind, **params)

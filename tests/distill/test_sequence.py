@@ -53,8 +53,11 @@ def test_chain_rule_kinds_match_brute_force_and_memoryless_scaling():
 
 def test_bad_input():
     with pytest.raises(ValueError, match="complete sequences"):
-        distill.sequence_divergence(a.MemorylessLM([0.5, 0.5], [0, 1], 30), a.MemorylessLM([0.4, 0.6], [0, 1], 30),
-                                    "tv")
+        distill.sequence_divergence(MarkovLM.from_memoryless([0.5, 0.5], [0, 1], 30),
+                                    MarkovLM.from_memoryless([0.4, 0.6], [0, 1], 30), "tv")
+    with pytest.raises(ValueError, match="multinomial types"):
+        distill.sequence_divergence(a.MemorylessLM(np.full(50, 0.02), np.arange(50), 10 ** 5),
+                                    a.MemorylessLM(np.full(50, 0.02), np.arange(50), 10 ** 5), "tv")
     with pytest.raises(ValueError, match="same vocabulary size, length and end token"):
         distill.sequence_divergence(_chain(4, 2), _chain(4, 1), "reverse_kl")
     with pytest.raises(TypeError, match="MarkovLM or a MemorylessLM"):
@@ -63,3 +66,24 @@ def test_bad_input():
         distill.sequence_divergence(_chain(), _chain(), "wasserstein")
     with pytest.raises(TypeError, match="no parameters"):
         distill.sequence_divergence(_chain(), _chain(), "reverse_kl", beta=0.5)
+
+
+@pytest.mark.parametrize("kind, params", [("tv", {}), ("js", {}), ("gkd_jsd", {"beta": 0.7}),
+                                          ("skew_reverse", {"alpha": 0.3})])
+def test_memoryless_pairs_by_types_equal_every_sequence(kind, params):
+    """Grouping sequences by token counts leaves an f-divergence unchanged: the types path against the sequence
+    path (memoryless LMs as Markov chains with identical rows), V = 3, n = 7."""
+    m1, m2 = a.MemorylessLM([0.5, 0.3, 0.2], [0, 1, 2], 7), a.MemorylessLM([0.2, 0.3, 0.5], [0, 1, 2], 7)
+    by_types = distill.sequence_divergence(m1, m2, kind, **params)
+    chains = (MarkovLM.from_memoryless(m1.p, m1.r, 7), MarkovLM.from_memoryless(m2.p, m2.r, 7))
+    assert by_types == pytest.approx(distill.sequence_divergence(*chains, kind, **params), rel=1e-12)
+
+
+def test_long_memoryless_sequences_by_types():
+    """n = 300 (3^300 sequences): TV between sequence laws tends to 1 as n grows; JS to log 2."""
+    m1, m2 = a.MemorylessLM([0.5, 0.3, 0.2], [0, 1, 2], 300), a.MemorylessLM([0.4, 0.35, 0.25], [0, 1, 2], 300)
+    tv = distill.sequence_divergence(m1, m2, "tv")
+    short = distill.sequence_divergence(a.MemorylessLM([0.5, 0.3, 0.2], [0, 1, 2], 30),
+                                        a.MemorylessLM([0.4, 0.35, 0.25], [0, 1, 2], 30), "tv")
+    assert short < tv < 1.0 and tv > 0.9
+    assert distill.sequence_divergence(m1, m2, "js") < math.log(2)
