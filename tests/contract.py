@@ -36,7 +36,7 @@ import pandas as pd
 MODULES = ("alignsim", "alignsim.divergences", "alignsim.tilting", "alignsim.winrate", "alignsim.bon",
            "alignsim.models", "alignsim.markov", "alignsim.asymptotics", "alignsim.generators", "alignsim.estimators",
            "alignsim.dynamics", "alignsim.infalign", "alignsim.judge", "alignsim.pn", "alignsim.regularisers",
-           "alignsim.distill", "alignsim.mc")
+           "alignsim.distill", "alignsim.rlvr", "alignsim.mc")
 #: Public modules the contract does not probe: machines that run or draw the theory objects above.
 NOT_PROBED = ("alignsim.checks", "alignsim.figures", "alignsim.verify", "alignsim.cli")
 
@@ -190,6 +190,11 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     "asymptotics.markov_bon_vs_rl": {"initial": P3, "transition": _T3},
     "distill.divergence": {"student": P3, "teacher": [0.3, 0.3, 0.4], "kind": "gkd_jsd"},
     "distill.kdrl_optimum": {"teacher": [0.3, 0.3, 0.4], "beta_ref": 0.5, "beta_teacher": 0.5},
+    "rlvr.observed_success": {"p": 0.3}, "rlvr.zero_advantage_fraction": {"p": 0.3, "G": 4},
+    "rlvr.group_update_moments": {"p": 0.3, "G": 4}, "rlvr.difficulty_weight": {"p": 0.3, "G": 4},
+    "rlvr.optimal_group_size": {"p": 0.3, "budget": 16},
+    "rlvr.pass_at_k_estimator_moments": {"p": 0.3, "n": 10, "k": 3},
+    "rlvr.aggregate": {"loss_mat": [[1.0, 2.0], [3.0, 0.0]], "mask": [[1, 1], [1, 0]]},
     "distill.kdrl_frontier": {"teacher": [0.3, 0.3, 0.4], "beta_ref": 0.5, "beta_teachers": [0.1, 1.0]},
     "distill.grpo_kd_update": {"student_logits": [0.5, 0.0, -0.5], "teacher": [0.3, 0.3, 0.4], "G": 4,
                                "kd_coef": 0.5},
@@ -208,6 +213,9 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     "distill.token_occupancy": {"lm": Lazy(lambda: __import__("alignsim").MarkovLM(P3, _T3, R3, 5, eos=2))},
 }
 KIND_OVERRIDES: dict[str, dict[str, str | None]] = {
+    "rlvr.observed_success": {"p": "unit"}, "rlvr.zero_advantage_fraction": {"p": "unit"},
+    "rlvr.group_update_moments": {"p": "unit"}, "rlvr.difficulty_weight": {"p": "unit"},
+    "rlvr.optimal_group_size": {"p": "unit"}, "rlvr.pass_at_k_estimator_moments": {"p": "unit"},
     "asymptotics.bon_vs_rl": {"N": "callable"}, "dynamics.grpo_binary_factor": {"p": "unit"},
     "regularisers.pass_at_k": {"p": "unit"}, "regularisers.binary_success": {"p0": None},
     "regularisers.single_token_reward": {"p_token": "unit", "r": "real"},

@@ -1,0 +1,86 @@
+"""Checks of RL with verifiable rewards: group-update moments by enumeration and simulation, GRPO's weight against
+the dynamics module, the pass@k estimator's unbiasedness."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+
+from ..dynamics import grpo_binary_factor
+from ..rlvr import ESTIMATORS, group_update_moments, pass_at_k_estimator_moments
+from ._registry import check, mc_check
+from ._stats import batch_ci
+
+
+def _advantages(rewards, estimator):
+    r = np.asarray(rewards, float)
+    if estimator == "dr_grpo":
+        return r - r.mean()
+    if estimator == "rloo":
+        return r - (r.sum() - r) / (r.size - 1)
+    s = r.std(ddof=1)
+    return (r - r.mean()) / s if s > 0 else np.zeros(r.size)
+
+
+@check("rlvr.group_moments_vs_enumeration", "GRPO, Dr. GRPO, RLOO group advantages with a noisy binary verifier",
+       "mean and variance of one group's update (G = 3, random p, false-positive and false-negative rates) by the "
+       "O(G) conditional sums vs all 4^3 outcomes of (correctness, reported reward): max absolute difference", 1e-13)
+def _enum(rng):
+    p, fp, fn = rng.uniform(0.05, 0.95), rng.uniform(0, 0.3), rng.uniform(0, 0.3)
+    probs = {(1, 1): p * (1 - fn), (1, 0): p * fn, (0, 1): (1 - p) * fp, (0, 0): (1 - p) * (1 - fp)}
+    worst = 0.0
+    for est in ESTIMATORS:
+        m1 = m2 = 0.0
+        for case in itertools.product(probs, repeat=3):
+            w = math.prod(probs[c] for c in case)
+            upd = float(np.mean(_advantages([c[1] for c in case], est) * (np.array([c[0] for c in case]) - p)))
+            m1, m2 = m1 + w * upd, m2 + w * upd * upd
+        got = group_update_moments(p, 3, est, fp=fp, fn=fn)
+        worst = max(worst, abs(got["mean"] - m1), abs(got["variance"] - (m2 - m1 * m1)))
+    return 0.0, worst
+
+
+@check("rlvr.grpo_weight_vs_dynamics", "GRPO's binary amplification (dynamics.grpo_binary_factor)",
+       "noise-free GRPO group update mean / (p (1 - p)) by the rlvr conditional sums vs dynamics.grpo_binary_factor "
+       "(an independent implementation), random p, G in 2..64, ddof 0 and 1: max relative difference", 1e-12)
+def _weight(rng):
+    p, g = float(rng.uniform(0.02, 0.98)), int(rng.integers(2, 65))
+    return 0.0, max(abs(group_update_moments(p, g, "grpo", ddof=d)["weight"] / grpo_binary_factor(p, g, ddof=d) - 1.0)
+                    for d in (0, 1))
+
+
+@check("rlvr.pass_at_k_unbiased", "Chen et al. 2021, eq. (1): the pass@k estimator is unbiased",
+       "E[1 - C(n-c, k)/C(n, k)] over c ~ Binomial(n, p) summed term by term (exact integer binomials) vs "
+       "1 - (1 - p)^k, random p, n in 5..60, k in 1..n", 1e-12)
+def _passk(rng):
+    p, n = float(rng.uniform(0.01, 0.99)), int(rng.integers(5, 61))
+    k = int(rng.integers(1, n + 1))
+    total = math.fsum(math.comb(n, c) * p ** c * (1 - p) ** (n - c) * math.comb(n - c, k) / math.comb(n, k)
+                      for c in range(n - k + 1))
+    return pass_at_k_estimator_moments(p, n, k)[0], 1.0 - total
+
+
+def _simulated_updates(rng, m, p, g, fp, fn):
+    y = rng.random((m, g)) < p
+    reported = np.where(y, rng.random((m, g)) >= fn, rng.random((m, g)) < fp).astype(float)
+    mean = reported.mean(1, keepdims=True)
+    s = reported.std(1, ddof=1, keepdims=True)
+    adv = np.where(s > 0, (reported - mean) / np.where(s > 0, s, 1.0), 0.0)
+    return (adv * (y - p)).mean(1)
+
+
+@mc_check("mc.rlvr_noisy_grpo_update", "GRPO with a noisy verifier (this package)",
+          "exact mean of one GRPO group update (G = 8, p = 0.2, fp = 0.05, fn = 0.3) vs simulated groups (20 batches, "
+          "t interval)")
+def _mc_grpo(rng, m):
+    est, half = batch_ci(np.mean, _simulated_updates(rng, max(m // 8, 2000), 0.2, 8, 0.05, 0.3))
+    return group_update_moments(0.2, 8, "grpo", fp=0.05, fn=0.3)["mean"], est, half
+
+
+@mc_check("mc.rlvr_noise_matters", "negative control: the verifier's noise changes the update",
+          "the same simulation must EXCLUDE the noise-free GRPO mean", "!=")
+def _mc_negative(rng, m):
+    est, half = batch_ci(np.mean, _simulated_updates(rng, max(m // 8, 2000), 0.2, 8, 0.05, 0.3))
+    return group_update_moments(0.2, 8, "grpo")["mean"], est, half

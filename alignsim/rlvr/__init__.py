@@ -1,0 +1,27 @@
+r"""RL with verifiable rewards, exactly: noisy verifiers, group advantages, where the signal lives, pass@k, and how
+per-token losses are aggregated.
+
+A prompt is answered correctly with probability :math:`p`; a verifier reports success with probability
+:math:`q=p(1-f_n)+(1-p)f_p`. Group estimators: GRPO (std-normalised advantages), Dr. GRPO (no std), RLOO
+(leave-one-out). Gradients are with respect to the logit of success of the prompt's policy.
+
+=================================  ===============================================================================
+function                           what it computes
+=================================  ===============================================================================
+:func:`observed_success`           the success rate the verifier reports
+:func:`zero_advantage_fraction`    the probability that a group carries no signal, with a noisy verifier
+:func:`group_update_moments`       exact mean, variance and SNR of one group's update; the difficulty weight
+:func:`difficulty_weight`          the per-prompt weight w(p) of each estimator (GRPO: ~ 1/sqrt(p(1-p)))
+:func:`optimal_group_size`         the group size that maximises the SNR at a fixed sample budget
+:func:`pass_at_k_estimator_moments` exact mean and variance of the unbiased pass@k estimator (Chen et al.)
+:func:`aggregate`                  verl's loss aggregations (:data:`AGGREGATIONS`), reproduced
+=================================  ===============================================================================
+"""
+
+from ._aggregation import AGGREGATIONS, aggregate
+from ._passk import pass_at_k_estimator_moments
+from ._signal import ESTIMATORS, difficulty_weight, group_update_moments, optimal_group_size
+from ._verifier import observed_success, zero_advantage_fraction
+
+__all__ = ["AGGREGATIONS", "ESTIMATORS", "aggregate", "observed_success", "zero_advantage_fraction",
+           "group_update_moments", "difficulty_weight", "optimal_group_size", "pass_at_k_estimator_moments"]
