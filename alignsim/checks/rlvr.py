@@ -84,3 +84,34 @@ def _mc_grpo(rng, m):
 def _mc_negative(rng, m):
     est, half = batch_ci(np.mean, _simulated_updates(rng, max(m // 8, 2000), 0.2, 8, 0.05, 0.3))
     return group_update_moments(0.2, 8, "grpo")["mean"], est, half
+
+
+@check("rlvr.aggregated_update_vs_verl_loss", "verl agg_loss (core_algos.py @ 26b5d6b2) differentiated",
+       "aggregated_update (a sum over group compositions) vs central differences of the expected aggregated loss "
+       "-A_i log pi over all 27 ordered groups of 3 (rlvr.aggregate, each response's log-probability spread over its "
+       "tokens; advantages and sampling law held fixed), random logits and lengths, every aggregation, GRPO: max "
+       "absolute difference", 1e-8)
+def _agg(rng):
+    from ..rlvr import AGGREGATIONS, aggregate, aggregated_update
+
+    theta, rewards = rng.normal(size=3), np.array([1.0, 0.0, 0.0])
+    lengths = rng.integers(1, 6, size=3)
+    pi0 = np.exp(theta - theta.max())
+    pi0 /= pi0.sum()
+    width = int(lengths.max())
+    worst = 0.0
+    for agg in AGGREGATIONS:
+        def surrogate(t, agg=agg):
+            log_pi = t - t.max() - math.log(np.sum(np.exp(t - t.max())))
+            total = 0.0
+            for group in itertools.product(range(3), repeat=3):
+                adv = _advantages(rewards[list(group)], "grpo")
+                loss, mask = np.zeros((3, width)), np.zeros((3, width))
+                for i, y in enumerate(group):
+                    loss[i, : lengths[y]] = -adv[i] * log_pi[y] / lengths[y]
+                    mask[i, : lengths[y]] = 1.0
+                total += math.prod(pi0[list(group)]) * aggregate(loss, mask, agg)
+            return total
+        fd = -np.array([(surrogate(theta + 1e-6 * e) - surrogate(theta - 1e-6 * e)) / 2e-6 for e in np.eye(3)])
+        worst = max(worst, float(np.max(np.abs(aggregated_update(theta, rewards, lengths, 3, "grpo", agg) - fd))))
+    return 0.0, worst

@@ -58,3 +58,52 @@ def rlvr_difficulty_and_signal() -> Figure:
     bx.set_title("Groups without signal")
     bx.legend(fontsize=7, frameon=False, ncol=2)
     return fig
+
+
+def rlvr_length_bias(G: int = 8) -> Figure:
+    r"""The length bias of loss aggregation: how one expected group update changes the length of the answers,
+    overall and among the wrong answers, for each advantage estimator and each of verl's aggregations.
+
+    Three answers with equal probability: right and short (10 tokens), wrong and short (10), wrong and long (40)
+    (:func:`alignsim.rlvr.length_drift`). Overall every combination shortens answers (probability moves to the right
+    one). Among the wrong answers ``seq-mean-token-mean`` (GRPO's original per-response length normalisation)
+    penalises the long one least, so wrong answers grow; ``token-mean`` does so weakly through the group's total
+    length; the token sums (Dr. GRPO's ``seq-mean-token-sum-norm``) do not. (The scales differ with the
+    normaliser: ``seq-mean-token-sum`` weighs each response 1/G, the token means about 1/(G x mean length).)
+
+    Parameters
+    ----------
+    G : int
+        Group size.
+
+    Returns
+    -------
+    Figure : matplotlib.figure.Figure
+
+    References
+    ----------
+    .. [1] Z. Liu et al., arXiv:2503.20783 (Dr. GRPO); verl ``agg_loss`` (core_algos.py @ 26b5d6b2).
+
+    Examples
+    --------
+    >>> from alignsim.figures import rlvr_length_bias
+    >>> len(rlvr_length_bias(G=4).axes)
+    2
+    """
+    from ..rlvr import AGGREGATIONS, ESTIMATORS, length_drift
+
+    args = ([0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [10, 10, 40], G)
+    fig = Figure(figsize=(11.0, 4.0), layout="constrained")
+    axes = fig.subplots(1, 2)
+    x = np.arange(len(AGGREGATIONS))
+    for ax, among, title in zip(axes, ("all", "incorrect"), ("all answers", "among the wrong answers")):
+        for j, (est, colour) in enumerate(zip(ESTIMATORS, OKABE_ITO)):
+            values = [length_drift(*args, est, agg, among=among) for agg in AGGREGATIONS]
+            ax.bar(x + (j - 1) * 0.27, values, width=0.27, color=colour, label=est)
+        ax.axhline(0.0, color="0.3", lw=0.8)
+        ax.set_xticks(x, AGGREGATIONS, rotation=15, fontsize=8)
+        ax.set_xlabel("loss_agg_mode")
+        ax.set_ylabel("d E[length] / d step (tokens)")
+        ax.set_title(f"Length drift, {title} (G = {G})")
+        ax.legend(fontsize=8, frameon=False)
+    return fig

@@ -15,13 +15,18 @@ function                           what it computes
 :func:`optimal_group_size`         the group size that maximises the SNR at a fixed sample budget
 :func:`pass_at_k_estimator_moments` exact mean and variance of the unbiased pass@k estimator (Chen et al.)
 :func:`aggregate`                  verl's loss aggregations (:data:`AGGREGATIONS`), reproduced
+:func:`aggregated_update`          the exact expected group update under an advantage estimator and an aggregation,
+                                   for a policy over responses of given lengths
+:func:`length_drift`               the rate at which that update changes the expected response length
 =================================  ===============================================================================
 """
 
 from ._aggregation import AGGREGATIONS, aggregate
+from ._length import aggregated_update, length_drift
 from ._passk import pass_at_k_estimator_moments
 from ._signal import ESTIMATORS, difficulty_weight, group_update_moments, optimal_group_size
 from ._verifier import observed_success, zero_advantage_fraction
 
 __all__ = ["AGGREGATIONS", "ESTIMATORS", "aggregate", "observed_success", "zero_advantage_fraction",
-           "group_update_moments", "difficulty_weight", "optimal_group_size", "pass_at_k_estimator_moments"]
+           "group_update_moments", "difficulty_weight", "optimal_group_size", "pass_at_k_estimator_moments",
+           "aggregated_update", "length_drift"]
