@@ -107,3 +107,55 @@ def rlvr_length_bias(G: int = 8) -> Figure:
         ax.set_title(f"Length drift, {title} (G = {G})")
         ax.legend(fontsize=8, frameon=False)
     return fig
+
+
+def rlvr_pass_at_k_collapse(steps: int = 300) -> Figure:
+    r"""RLVR raises pass@1 and lowers pass@k at large k below the reference, when prompts share one policy; a KL
+    penalty to the reference slows the collapse.
+
+    Four answers, six prompts: answer 0 solves three prompts, answers 1, 2, 3 one each
+    (:func:`alignsim.rlvr.prompt_set_trajectory`, GRPO, G = 8, exact expected dynamics). The policy concentrates on
+    answer 0: mean pass@1 goes from 0.25 towards 0.5 while pass@16 falls from 0.99 to about 0.5.
+
+    Parameters
+    ----------
+    steps : int
+        Training steps.
+
+    Returns
+    -------
+    Figure : matplotlib.figure.Figure
+
+    References
+    ----------
+    .. [1] Y. Yue et al., arXiv:2504.13837 (pass@k of RLVR models at large k).
+
+    Examples
+    --------
+    >>> from alignsim.figures import rlvr_pass_at_k_collapse
+    >>> len(rlvr_pass_at_k_collapse(steps=20).axes)
+    2
+    """
+    from ..rlvr import prompt_set_trajectory
+
+    sets = [[0], [0], [0], [1], [2], [3]]
+    ks = (1, 2, 4, 8, 16, 32, 64)
+    fig = Figure(figsize=(11.0, 4.0), layout="constrained")
+    ax, bx = fig.subplots(1, 2)
+    df = prompt_set_trajectory([0.0] * 4, sets, steps=steps, ks=ks, every=max(steps // 6, 1))
+    for (_, row), shade in zip(df.iterrows(), np.linspace(0.85, 0.0, len(df))):
+        ax.plot(ks, [row[f"pass@{k}"] for k in ks], "o-", color=str(shade), ms=3, label=f"step {int(row['step'])}")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("k")
+    ax.set_ylabel("mean pass@k over the prompts")
+    ax.set_title("pass@k during RLVR (no KL)")
+    ax.legend(fontsize=7, frameon=False)
+    for beta, colour in zip((0.0, 0.05, 0.2), OKABE_ITO):
+        run = prompt_set_trajectory([0.0] * 4, sets, steps=steps, ks=(1, 16), kl_coef=beta)
+        bx.plot(run["step"], run["pass@1"], "-", color=colour, lw=2, label=f"pass@1, KL coef {beta:g}")
+        bx.plot(run["step"], run["pass@16"], "--", color=colour, lw=2, label=f"pass@16, KL coef {beta:g}")
+    bx.set_xlabel("training step")
+    bx.set_ylabel("mean pass@k")
+    bx.set_title("A KL penalty slows the collapse")
+    bx.legend(fontsize=7, frameon=False, ncol=2)
+    return fig

@@ -18,15 +18,17 @@ function                           what it computes
 :func:`aggregated_update`          the exact expected group update under an advantage estimator and an aggregation,
                                    for a policy over responses of given lengths
 :func:`length_drift`               the rate at which that update changes the expected response length
+:func:`prompt_set_trajectory`      exact expected RLVR training of a policy shared by prompts, with pass@k
 =================================  ===============================================================================
 """
 
 from ._aggregation import AGGREGATIONS, aggregate
 from ._length import aggregated_update, length_drift
 from ._passk import pass_at_k_estimator_moments
+from ._trajectory import prompt_set_trajectory
 from ._signal import ESTIMATORS, difficulty_weight, group_update_moments, optimal_group_size
 from ._verifier import observed_success, zero_advantage_fraction
 
 __all__ = ["AGGREGATIONS", "ESTIMATORS", "aggregate", "observed_success", "zero_advantage_fraction",
            "group_update_moments", "difficulty_weight", "optimal_group_size", "pass_at_k_estimator_moments",
-           "aggregated_update", "length_drift"]
+           "aggregated_update", "length_drift", "prompt_set_trajectory"]
