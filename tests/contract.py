@@ -195,6 +195,7 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     "rlvr.optimal_group_size": {"p": 0.3, "budget": 16},
     "rlvr.pass_at_k_estimator_moments": {"p": 0.3, "n": 10, "k": 3},
     "rlvr.aggregate": {"loss_mat": [[1.0, 2.0], [3.0, 0.0]], "mask": [[1, 1], [1, 0]]},
+    "rlvr.pass_at_k_advantages": {"c": 2, "G": 5, "k": 2},
     "rlvr.prompt_set_trajectory": {"logits": [0.5, 0.0, -0.5], "correct_sets": [[0], [1]], "steps": 5},
     "rlvr.aggregated_update": {"logits": [0.5, 0.0, -0.5], "rewards": [1.0, 0.0, 0.0], "lengths": [2, 3, 5], "G": 4},
     "rlvr.length_drift": {"logits": [0.5, 0.0, -0.5], "rewards": [1.0, 0.0, 0.0], "lengths": [2, 3, 5], "G": 4},

@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from ..dynamics import grpo_binary_factor
-from ..rlvr import ESTIMATORS, group_update_moments, pass_at_k_estimator_moments
+from ..rlvr import GROUP_ESTIMATORS, group_update_moments, pass_at_k_estimator_moments
 from ._registry import check, mc_check
 from ._stats import batch_ci
 
@@ -31,7 +31,7 @@ def _enum(rng):
     p, fp, fn = rng.uniform(0.05, 0.95), rng.uniform(0, 0.3), rng.uniform(0, 0.3)
     probs = {(1, 1): p * (1 - fn), (1, 0): p * fn, (0, 1): (1 - p) * fp, (0, 0): (1 - p) * (1 - fp)}
     worst = 0.0
-    for est in ESTIMATORS:
+    for est in GROUP_ESTIMATORS:
         m1 = m2 = 0.0
         for case in itertools.product(probs, repeat=3):
             w = math.prod(probs[c] for c in case)

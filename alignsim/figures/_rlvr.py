@@ -90,14 +90,14 @@ def rlvr_length_bias(G: int = 8) -> Figure:
     >>> len(rlvr_length_bias(G=4).axes)
     2
     """
-    from ..rlvr import AGGREGATIONS, ESTIMATORS, length_drift
+    from ..rlvr import AGGREGATIONS, GROUP_ESTIMATORS, length_drift
 
     args = ([0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [10, 10, 40], G)
     fig = Figure(figsize=(11.0, 4.0), layout="constrained")
     axes = fig.subplots(1, 2)
     x = np.arange(len(AGGREGATIONS))
     for ax, among, title in zip(axes, ("all", "incorrect"), ("all answers", "among the wrong answers")):
-        for j, (est, colour) in enumerate(zip(ESTIMATORS, OKABE_ITO)):
+        for j, (est, colour) in enumerate(zip(GROUP_ESTIMATORS, OKABE_ITO)):
             values = [length_drift(*args, est, agg, among=among) for agg in AGGREGATIONS]
             ax.bar(x + (j - 1) * 0.27, values, width=0.27, color=colour, label=est)
         ax.axhline(0.0, color="0.3", lw=0.8)
@@ -111,7 +111,7 @@ def rlvr_length_bias(G: int = 8) -> Figure:
 
 def rlvr_pass_at_k_collapse(steps: int = 300) -> Figure:
     r"""RLVR raises pass@1 and lowers pass@k at large k below the reference, when prompts share one policy; a KL
-    penalty to the reference slows the collapse.
+    penalty to the reference slows the collapse, training on pass@k advantages avoids it.
 
     Four answers, six prompts: answer 0 solves three prompts, answers 1, 2, 3 one each
     (:func:`alignsim.rlvr.prompt_set_trajectory`, GRPO, G = 8, exact expected dynamics). The policy concentrates on
@@ -150,12 +150,13 @@ def rlvr_pass_at_k_collapse(steps: int = 300) -> Figure:
     ax.set_ylabel("mean pass@k over the prompts")
     ax.set_title("pass@k during RLVR (no KL)")
     ax.legend(fontsize=7, frameon=False)
-    for beta, colour in zip((0.0, 0.05, 0.2), OKABE_ITO):
-        run = prompt_set_trajectory([0.0] * 4, sets, steps=steps, ks=(1, 16), kl_coef=beta)
-        bx.plot(run["step"], run["pass@1"], "-", color=colour, lw=2, label=f"pass@1, KL coef {beta:g}")
-        bx.plot(run["step"], run["pass@16"], "--", color=colour, lw=2, label=f"pass@16, KL coef {beta:g}")
+    for (beta, est, label), colour in zip(((0.0, "grpo", "GRPO"), (0.2, "grpo", "GRPO + KL 0.2"),
+                                          (0.0, "pass_at_k", "pass@4 training")), OKABE_ITO):
+        run = prompt_set_trajectory([0.0] * 4, sets, steps=steps, ks=(1, 16), kl_coef=beta, estimator=est, k=4)
+        bx.plot(run["step"], run["pass@1"], "-", color=colour, lw=2, label=f"pass@1, {label}")
+        bx.plot(run["step"], run["pass@16"], "--", color=colour, lw=2, label=f"pass@16, {label}")
     bx.set_xlabel("training step")
     bx.set_ylabel("mean pass@k")
-    bx.set_title("A KL penalty slows the collapse")
+    bx.set_title("A KL penalty slows it; pass@k training avoids it")
     bx.legend(fontsize=7, frameon=False, ncol=2)
     return fig

@@ -13,6 +13,7 @@ function                           what it computes
 :func:`group_update_moments`       exact mean, variance and SNR of one group's update; the difficulty weight
 :func:`difficulty_weight`          the per-prompt weight w(p) of each estimator (GRPO: ~ 1/sqrt(p(1-p)))
 :func:`optimal_group_size`         the group size that maximises the SNR at a fixed sample budget
+:func:`pass_at_k_advantages`       the analytic group advantages of pass@k training
 :func:`pass_at_k_estimator_moments` exact mean and variance of the unbiased pass@k estimator (Chen et al.)
 :func:`aggregate`                  verl's loss aggregations (:data:`AGGREGATIONS`), reproduced
 :func:`aggregated_update`          the exact expected group update under an advantage estimator and an aggregation,
@@ -26,9 +27,9 @@ from ._aggregation import AGGREGATIONS, aggregate
 from ._length import aggregated_update, length_drift
 from ._passk import pass_at_k_estimator_moments
 from ._trajectory import prompt_set_trajectory
-from ._signal import ESTIMATORS, difficulty_weight, group_update_moments, optimal_group_size
+from ._signal import ESTIMATORS, GROUP_ESTIMATORS, difficulty_weight, group_update_moments, optimal_group_size, pass_at_k_advantages
 from ._verifier import observed_success, zero_advantage_fraction
 
-__all__ = ["AGGREGATIONS", "ESTIMATORS", "aggregate", "observed_success", "zero_advantage_fraction",
+__all__ = ["AGGREGATIONS", "ESTIMATORS", "GROUP_ESTIMATORS", "aggregate", "observed_success", "zero_advantage_fraction",
            "group_update_moments", "difficulty_weight", "optimal_group_size", "pass_at_k_estimator_moments",
-           "aggregated_update", "length_drift", "prompt_set_trajectory"]
+           "aggregated_update", "length_drift", "prompt_set_trajectory", "pass_at_k_advantages"]

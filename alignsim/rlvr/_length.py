@@ -10,7 +10,7 @@ from scipy.special import gammaln
 from .. import _validate as V
 from .._lattice import checked_compositions
 from ._aggregation import AGGREGATIONS
-from ._signal import ESTIMATORS
+from ._signal import GROUP_ESTIMATORS
 
 
 def _group_advantages(counts, rewards, estimator, ddof, eps):
@@ -58,6 +58,7 @@ def aggregated_update(logits, rewards, lengths, G: int, estimator: str = "grpo",
     G : int
         Group size, >= 2.
     estimator : {"grpo", "dr_grpo", "rloo"}
+        :data:`GROUP_ESTIMATORS` (the pass@k-training ones need binary rewards: :func:`group_update_moments`).
     aggregation : str
         One of :data:`AGGREGATIONS`.
     ddof, eps : int, float
@@ -94,7 +95,7 @@ def aggregated_update(logits, rewards, lengths, G: int, estimator: str = "grpo",
     if lens.shape != (k,):
         raise ValueError(f"lengths must have one entry per response ({k}), got shape {lens.shape}")
     g = V.length(G, "G", low=2, high=10 ** 6, why="the update sums over the compositions of the group")
-    est = V.choice(estimator, "estimator", ESTIMATORS)
+    est = V.choice(estimator, "estimator", GROUP_ESTIMATORS)
     agg = V.choice(aggregation, "aggregation", AGGREGATIONS)
     d = V.choice(ddof, "ddof", (0, 1))
     e = V.real(eps, "eps", low=0.0)
@@ -129,8 +130,8 @@ def length_drift(logits, rewards, lengths, G: int, estimator: str = "grpo", aggr
 
     .. math::
 
-        rac{d}{d\eta}\mathbb E_{\pi_{	heta+\eta u}}[L\mid S]\Big|_{\eta=0}
-        = rac{\sum_{a\in S}L_a\pi_a(u_a-ar u_S)}{\pi(S)},\qquad ar u_S=rac{\sum_{a\in S}\pi_au_a}{\pi(S)},
+        \frac{d}{d\eta}\mathbb E_{\pi_{\theta+\eta u}}[L\mid S]\Big|_{\eta=0}
+        = \frac{\sum_{a\in S}L_a\pi_a(u_a-\bar u_S)}{\pi(S)},\qquad \bar u_S=\frac{\sum_{a\in S}\pi_au_a}{\pi(S)},
 
     with :math:`S` all responses, those of the largest reward (``"correct"``) or of the smallest (``"incorrect"``).
     Overall, length follows reward (probability moves to the better answers, whatever their length); among the

@@ -6,17 +6,95 @@ import math
 
 import numpy as np
 import pandas as pd
+from scipy.special import gammaln
 from scipy.stats import binom
 
 from .. import _validate as V
 from ._verifier import _rate, observed_success
 
-#: Group advantage estimators for binary rewards.
-ESTIMATORS = ("grpo", "dr_grpo", "rloo")
+#: Group advantage estimators for one scalar reward per answer (any rewards; :func:`aggregated_update`).
+GROUP_ESTIMATORS = ("grpo", "dr_grpo", "rloo")
+#: Those and the pass@k-training estimators (binary rewards only; they take ``k``).
+ESTIMATORS = GROUP_ESTIMATORS + ("pass_at_k", "pass_at_k_dr")
 
 
-def _advantages(c, G, estimator, ddof, eps):
+def _log_comb(n, r):
+    """log C(n, r) for arrays, -inf where r > n or n < 0."""
+    n, r = np.asarray(n, float), np.asarray(r, float)
+    ok = (r >= 0) & (n >= r)
+    out = np.full(np.broadcast(n, r).shape, -np.inf)
+    nn, rr = np.broadcast_arrays(n, r)
+    out[ok] = gammaln(nn[ok] + 1.0) - gammaln(rr[ok] + 1.0) - gammaln(nn[ok] - rr[ok] + 1.0)
+    return out
+
+
+def pass_at_k_advantages(c, G: int, k: int, *, std: bool = True, eps: float = 0.0):
+    r"""Group advantages for a pass@k objective, analytically over every k-subset of the group.
+
+    With :math:`c` correct answers among :math:`G`, a k-subset's reward is 1 unless all its answers are wrong; its
+    mean is :math:`\bar R = 1-\binom{G-c}k/\binom Gk`. A correct answer's subsets all score 1; a wrong answer's
+    subsets score 0 only when its :math:`k-1` companions are wrong too:
+
+    .. math::
+
+        A_+ = \frac{1-\bar R}{\sigma},\qquad A_- = \frac{1-\binom{G-c-1}{k-1}/\binom{G-1}{k-1}-\bar R}{\sigma},
+        \qquad \sigma=\sqrt{\bar R(1-\bar R)}+\epsilon
+
+    (``std=False``: :math:`\sigma=1`). Without the std the expected update is exactly
+    :math:`\frac{G-k}{Gk}\nabla\,\mathrm{pass@}k` (a test), so pass@k training follows the gradient of pass@k.
+
+    Parameters
+    ----------
+    c : int or array_like
+        Number of correct answers, 0..G.
+    G : int
+        Group size, >= 2.
+    k : int
+        1 <= k <= G - 1.
+    std : bool
+        Divide by the subset rewards' standard deviation (Chen et al.'s form), or not.
+    eps : float
+        Added to that standard deviation, >= 0.
+
+    Returns
+    -------
+    (A_plus, A_minus) : (ndarray, ndarray)
+        Zero where every answer agrees (c = 0 or c = G) or :math:`\bar R\in\{0,1\}`.
+
+    References
+    ----------
+    .. [1] Z. Chen et al., "Pass@k training for adaptively balancing exploration and exploitation of large reasoning
+       models", arXiv:2508.10751 (the analytic pass@k advantage); M. Chen et al., arXiv:2107.03374.
+
+    Examples
+    --------
+    >>> from alignsim import rlvr
+    >>> a_plus, a_minus = rlvr.pass_at_k_advantages([1, 2], 4, 2, std=False)
+    >>> a_plus.round(4).tolist(), a_minus.round(4).tolist()
+    ([0.5, 0.1667], [-0.1667, -0.1667])
+    """
+    g = V.length(G, "G", low=2, high=10 ** 7, why="a group size")
+    kk = V.length(k, "k", high=g - 1, why=f"a pass@k group needs k < G = {g} answers to compare")
+    cc = V.real_array(c, "c", low=0.0, high=float(g))
+    if np.any(cc != np.round(cc)):
+        raise ValueError(f"c must hold whole counts of correct answers in 0..{g}, got {c!r}")
+    r_bar = 1.0 - np.exp(_log_comb(g - cc, kk) - _log_comb(g, kk))
+    wrong_companions = np.exp(_log_comb(g - cc - 1, kk - 1) - _log_comb(g - 1, kk - 1))
+    a_plus = 1.0 - r_bar
+    a_minus = 1.0 - wrong_companions - r_bar
+    if std:
+        sigma = np.sqrt(np.maximum(r_bar * (1.0 - r_bar), 0.0))
+        live = sigma > 0
+        denom = np.where(live, sigma + V.real(eps, "eps", low=0.0), 1.0)
+        a_plus, a_minus = np.where(live, a_plus / denom, 0.0), np.where(live, a_minus / denom, 0.0)
+    mixed = (cc > 0) & (cc < g)
+    return np.where(mixed, a_plus, 0.0), np.where(mixed, a_minus, 0.0)
+
+
+def _advantages(c, G, estimator, ddof, eps, k=1):
     """(A of an observed success, A of an observed failure) in a group with ``c`` observed successes."""
+    if estimator in ("pass_at_k", "pass_at_k_dr"):
+        return pass_at_k_advantages(c, G, k, std=estimator == "pass_at_k", eps=eps)
     m = c / G
     if estimator == "dr_grpo":
         return 1.0 - m, -m
@@ -30,7 +108,7 @@ def _advantages(c, G, estimator, ddof, eps):
 
 
 def group_update_moments(p, G: int, estimator: str = "grpo", *, ddof: int = 1, eps: float = 0.0, fp: float = 0.0,
-                         fn: float = 0.0) -> dict:
+                         fn: float = 0.0, k: int = 1) -> dict:
     r"""Exact mean and variance of one group's policy-gradient update on a prompt answered correctly with
     probability :math:`p=\sigma(\theta)`, the gradient taken with respect to the logit :math:`\theta` of success.
 
@@ -50,12 +128,15 @@ def group_update_moments(p, G: int, estimator: str = "grpo", *, ddof: int = 1, e
         True success probability, in (0, 1).
     G : int
         Group size, >= 2.
-    estimator : {"grpo", "dr_grpo", "rloo"}
-        GRPO (std-normalised), Dr. GRPO (no std), RLOO (leave-one-out baseline).
+    estimator : {"grpo", "dr_grpo", "rloo", "pass_at_k", "pass_at_k_dr"}
+        GRPO (std-normalised), Dr. GRPO (no std), RLOO (leave-one-out baseline), pass@k training
+        (:func:`pass_at_k_advantages`, with or without its std).
     ddof, eps : int, float
         GRPO's standard deviation (ddof 0 or 1) and its additive epsilon.
     fp, fn : float
         Verifier error rates.
+    k : int
+        The k of the pass@k estimators, 1 <= k <= G - 1 (checked for every estimator, used by those).
 
     Returns
     -------
@@ -86,7 +167,8 @@ def group_update_moments(p, G: int, estimator: str = "grpo", *, ddof: int = 1, e
     pmf = binom.pmf(c, g, q)
     a = q0 * (1.0 - f_n) / q if q > 0 else 0.0  # P(correct | reported success)
     b = q0 * f_n / (1.0 - q) if q < 1 else 0.0  # P(correct | reported failure)
-    a_plus, a_minus = _advantages(c, g, est, d, e)
+    kk = V.length(k, "k", high=g - 1, why=f"pass@k training compares k-subsets of the G = {g} answers")
+    a_plus, a_minus = _advantages(c, g, est, d, e, kk)
     cond_mean = (a_plus * c * (a - q0) + a_minus * (g - c) * (b - q0)) / g
     cond_var = (a_plus ** 2 * c * a * (1.0 - a) + a_minus ** 2 * (g - c) * b * (1.0 - b)) / g ** 2
     mean = float(np.dot(pmf, cond_mean))

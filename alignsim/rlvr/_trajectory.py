@@ -26,7 +26,7 @@ def _correct_masks(correct_sets, k):
 
 def prompt_set_trajectory(logits, correct_sets, G: int = 8, steps: int = 200, eta: float = 0.5, *,
                           estimator: str = "grpo", kl_coef: float = 0.0, ks=(1, 4, 16, 64), fp: float = 0.0,
-                          fn: float = 0.0, every: int = 1) -> pd.DataFrame:
+                          fn: float = 0.0, every: int = 1, k: int = 1) -> pd.DataFrame:
     r"""Exact expected RLVR dynamics of one policy shared by a set of prompts, with pass@k along the way.
 
     A policy :math:`\pi=\mathrm{softmax}(\theta)` over :math:`K` answers (strategies) is used on every prompt; prompt
@@ -56,7 +56,8 @@ def prompt_set_trajectory(logits, correct_sets, G: int = 8, steps: int = 200, et
         At most 100 000.
     eta : float
         Step size, > 0.
-    estimator : {"grpo", "dr_grpo", "rloo"}
+    estimator : str
+        One of :data:`ESTIMATORS` (pass@k training with ``k``).
     kl_coef : float
         KL(pi || reference) penalty coefficient, >= 0.
     ks : sequence of int
@@ -65,6 +66,8 @@ def prompt_set_trajectory(logits, correct_sets, G: int = 8, steps: int = 200, et
         Verifier error rates.
     every : int
         Record every ``every``-th step (and the last).
+    k : int
+        The k of the pass@k-training estimators.
 
     Returns
     -------
@@ -91,8 +94,8 @@ def prompt_set_trajectory(logits, correct_sets, G: int = 8, steps: int = 200, et
     step_size = V.real(eta, "eta", low=0.0, low_open=True)
     beta = V.real(kl_coef, "kl_coef", low=0.0)
     stride = V.length(every, "every")
-    kk = [V.length(k, "ks", high=10 ** 9, why="a number of attempts") for k in np.atleast_1d(ks)]
-    group_update_moments(0.5, G, estimator, fp=fp, fn=fn)  # validates G, estimator and the rates at once
+    kk = [V.length(a, "ks", high=10 ** 9, why="a number of attempts") for a in np.atleast_1d(ks)]
+    group_update_moments(0.5, G, estimator, fp=fp, fn=fn, k=k)  # validates G, estimator, the rates and k at once
 
     def law(theta):
         z = theta - theta.max()
@@ -105,8 +108,8 @@ def prompt_set_trajectory(logits, correct_sets, G: int = 8, steps: int = 200, et
         pi, log_pi = law(theta)
         if step % stride == 0 or step == n_steps:
             row = {"step": step}
-            for k in kk:
-                row[f"pass@{k}"] = float(shared_policy_pass_at_k(pi, correct_sets, k))
+            for attempts in kk:
+                row[f"pass@{attempts}"] = float(shared_policy_pass_at_k(pi, correct_sets, attempts))
             row["entropy"] = float(-np.dot(pi, log_pi))
             row["kl_ref"] = float(np.dot(pi, log_pi - log_ref))
             rows.append(row)
@@ -116,7 +119,7 @@ def prompt_set_trajectory(logits, correct_sets, G: int = 8, steps: int = 200, et
         update = np.zeros(pi.size)
         for j in range(masks.shape[0]):
             if 0.0 < p[j] < 1.0:
-                w = group_update_moments(float(p[j]), G, estimator, fp=fp, fn=fn)["weight"]
+                w = group_update_moments(float(p[j]), G, estimator, fp=fp, fn=fn, k=k)["weight"]
                 update += w * pi * (masks[j] - p[j])
         update /= masks.shape[0]
         if beta:

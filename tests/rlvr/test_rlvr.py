@@ -25,7 +25,7 @@ def _advantages(rewards, estimator, ddof=1, eps=0.0):
     return (r - r.mean()) / (s + eps) if s + eps > 0 else np.zeros(g)
 
 
-@pytest.mark.parametrize("estimator", rlvr.ESTIMATORS)
+@pytest.mark.parametrize("estimator", rlvr.GROUP_ESTIMATORS)
 @pytest.mark.parametrize("fp, fn", [(0.0, 0.0), (0.1, 0.2)])
 def test_group_moments_by_full_enumeration(estimator, fp, fn):
     """Every outcome of a group of 3: true correctness and reported reward per answer (4^3 cases)."""
@@ -121,3 +121,34 @@ def test_aggregations_are_verls():
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@pytest.mark.parametrize("G, k", [(5, 2), (6, 3), (7, 1), (8, 7)])
+def test_pass_at_k_advantages_by_enumerating_every_k_subset(G, k):
+    """Each answer's advantage = mean reward of the k-subsets holding it minus the mean over all k-subsets, over
+    their standard deviation (or not)."""
+    for c in range(G + 1):
+        correct = np.arange(G) < c
+        subsets = list(itertools.combinations(range(G), k))
+        reward = {s: float(correct[list(s)].any()) for s in subsets}
+        values = np.array(list(reward.values()))
+        mean, sd = values.mean(), values.std()
+        per = [np.mean([reward[s] for s in subsets if i in s]) - mean for i in range(G)]
+        a_plus, a_minus = rlvr.pass_at_k_advantages(c, G, k, std=False)
+        s_plus, s_minus = rlvr.pass_at_k_advantages(c, G, k)
+        if 0 < c < G:
+            assert a_plus == pytest.approx(per[0], abs=1e-13) and a_minus == pytest.approx(per[-1], abs=1e-13)
+            if sd > 0:
+                assert s_plus == pytest.approx(per[0] / sd, abs=1e-12)
+                assert s_minus == pytest.approx(per[-1] / sd, abs=1e-12)
+        else:
+            assert a_plus == 0.0 and a_minus == 0.0
+
+
+def test_unnormalised_pass_at_k_training_follows_the_gradient_of_pass_at_k():
+    """E g = (G - k)/(G k) grad pass@k = (G - k)/G (1 - p)^(k-1) grad p, for every p, G and k < G."""
+    for p in (0.05, 0.3, 0.7):
+        for g, k in ((8, 1), (8, 4), (16, 5), (32, 31)):
+            m = rlvr.group_update_moments(p, g, "pass_at_k_dr", k=k)
+            grad_pass_at_k = k * (1 - p) ** (k - 1) * p * (1 - p)
+            assert m["mean"] == pytest.approx((g - k) / (g * k) * grad_pass_at_k, rel=1e-11)

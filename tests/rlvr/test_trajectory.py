@@ -56,3 +56,9 @@ def test_pass_at_1_rises_while_pass_at_16_falls_below_the_reference_and_kl_slows
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_pass_at_k_training_keeps_pass_at_16():
+    """Training on pass@4 advantages (the analytic subset advantage) raises pass@1 without the collapse."""
+    df = rlvr.prompt_set_trajectory([0.0] * 4, SETS, steps=300, ks=(1, 16), estimator="pass_at_k", k=4, every=300)
+    assert df["pass@1"].iloc[-1] > 0.3 and df["pass@16"].iloc[-1] > 0.95
