@@ -158,5 +158,5 @@ def rlvr_pass_at_k_collapse(steps: int = 300) -> Figure:
     bx.set_xlabel("training step")
     bx.set_ylabel("mean pass@k")
     bx.set_title("A KL penalty slows it; pass@k training avoids it")
-    bx.legend(fontsize=7, frameon=False, ncol=2)
+    bx.legend(fontsize=7, frameon=False, ncol=2, loc="upper right", bbox_to_anchor=(1.0, 0.94))
     return fig
