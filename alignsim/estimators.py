@@ -47,7 +47,8 @@ __all__ = [
 ]
 
 _KINDS = ("k1", "k2", "k3")
-#: verl's clamps, reproduced only on request: log-ratio to [-20, 20], k3 to [-10, 10].
+#: verl's clamps of its low_var_kl (k3) penalty, reproduced only on request: log-ratio to [-20, 20], value to
+#: [-10, 10] (``kl_penalty`` in verl/trainer/ppo/core_algos.py @ 26b5d6b2; its k1 and k2 are not clamped).
 VERL_CLAMP = (-20.0, 20.0, -10.0, 10.0)
 
 
@@ -71,8 +72,10 @@ def kl_estimator(logp, logp_ref, kind: str = "k3", *, clamp=None):
         same shape (a scalar ``logp_ref`` is allowed: one reference value for every sample), finite.
     kind : {"k1", "k2", "k3"}
     clamp : None, "verl" or (lo, hi) or (lo, hi, k_lo, k_hi)
-        Opt-in clipping to reproduce a trainer: the log-ratio to ``[lo, hi]`` and (for ``k3``) the value to
-        ``[k_lo, k_hi]``; ``"verl"`` is ``(-20, 20, -10, 10)``. Clamping changes values and gradients.
+        Opt-in clipping to reproduce a trainer: the log-ratio to ``[lo, hi]`` and the value to ``[k_lo, k_hi]``.
+        ``"verl"`` is exactly what verl does: ``(-20, 20, -10, 10)`` for ``k3`` (its ``low_var_kl``) and nothing for
+        ``k1`` and ``k2`` (verl/trainer/ppo/core_algos.py ``kl_penalty`` @ 26b5d6b2: a log-ratio of 10.4 gives
+        k1 = 10.4 and k2 = 54.08 there). Clamping changes values and gradients.
 
     Returns
     -------
@@ -96,6 +99,8 @@ def kl_estimator(logp, logp_ref, kind: str = "k3", *, clamp=None):
                          f"and {lr.shape}")
     ell = np.asarray(lp - lr, dtype=float)
     k_lo = k_hi = None
+    if isinstance(clamp, str) and clamp == "verl" and kind != "k3":
+        clamp = None  # verl clamps only its low_var_kl (k3)
     if clamp is not None:
         bounds = VERL_CLAMP if isinstance(clamp, str) and clamp == "verl" else clamp
         if isinstance(bounds, str) or len(bounds) not in (2, 4):

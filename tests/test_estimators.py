@@ -362,3 +362,25 @@ def test_gaussian_estimator_stats_range():
     for bad in (1e-320, 0.0, 1e300):
         with pytest.raises(ValueError, match="mu must satisfy"):
             gaussian_estimator_stats(bad)
+
+
+def _verl_kl_penalty(logprob, ref_logprob, kind):
+    """verl's kl_penalty (verl/trainer/ppo/core_algos.py @ 26b5d6b2) transcribed to numpy: only low_var_kl/k3 is
+    clamped (its log-ratio to [-20, 20], its value to [-10, 10])."""
+    if kind in ("kl", "k1"):
+        return logprob - ref_logprob
+    if kind in ("mse", "k2"):
+        return 0.5 * (logprob - ref_logprob) ** 2
+    kl = np.clip(ref_logprob - logprob, -20, 20)
+    return np.clip(np.exp(kl) - kl - 1, -10, 10)
+
+
+@pytest.mark.parametrize("kind", ["k1", "k2", "k3"])
+def test_verl_clamp_is_verls_kl_penalty_for_every_kind(kind):
+    """A log-ratio of 10.4 gives k1 = 10.4 and k2 = 54.08 in verl (they are not clamped), k3 is clamped at 10; the
+    previous 'verl' clamp clipped every kind."""
+    ell = np.array([-30.0, -12.0, -1.0, 0.0, 0.3, 10.4, 25.0])
+    got = kl_estimator(ell, np.zeros_like(ell), kind, clamp="verl")
+    np.testing.assert_allclose(got, _verl_kl_penalty(ell, np.zeros_like(ell), kind), rtol=1e-12, atol=1e-15)
+    if kind == "k2":
+        assert got[5] == pytest.approx(54.08)
