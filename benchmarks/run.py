@@ -535,9 +535,37 @@ def bench_pn(quick):
     return rows
 
 
+def bench_rlvr(quick):
+    """RLVR's exact computations at their largest practical sizes (issue 21: state the limits in G, K and n)."""
+    from alignsim import rlvr
+
+    rows = []
+    for k, g in ([(4, 16), (4, 32)] if quick else [(4, 16), (4, 64), (8, 16), (3, 256)]):
+        count = math.comb(g + k - 1, k - 1)
+        t = timeit(lambda: rlvr.aggregated_update(np.zeros(k), np.r_[1.0, np.zeros(k - 1)], np.arange(1, k + 1) * 10,
+                                                  g, "grpo", "token-mean"), 3)
+        rows.append({"benchmark": f"rlvr.aggregated_update K={k} G={g}", "alignsim_s": t, "numpy_s": math.nan,
+                     "ratio": math.nan, "note": f"{count} group compositions; cost ~ C(G+K-1, K-1), capped at "
+                                                 "5e7 entries"})
+    for g in ([64, 4096] if quick else [64, 4096, 10 ** 6]):
+        t = timeit(lambda: rlvr.group_update_moments(0.3, g, "grpo", fp=0.05, fn=0.1), 3)
+        rows.append({"benchmark": f"rlvr.group_update_moments G={g}", "alignsim_s": t, "numpy_s": math.nan,
+                     "ratio": math.nan, "note": "O(G) sum over reported successes; G capped at 1e7"})
+    for n in ([1000] if quick else [1000, 10 ** 6]):
+        t = timeit(lambda: rlvr.pass_at_k_estimator_moments(0.01, n, 100), 3)
+        rows.append({"benchmark": f"rlvr.pass_at_k_estimator_moments n={n} k=100", "alignsim_s": t,
+                     "numpy_s": math.nan, "ratio": math.nan, "note": "O(n) log-space binomial sum; n capped at 1e7"})
+    steps = 100 if quick else 1000
+    t = timeit(lambda: rlvr.prompt_set_trajectory([0.0] * 4, [[0], [0], [0], [1], [2], [3]], steps=steps,
+                                                  ks=(1, 16)), 1)
+    rows.append({"benchmark": f"rlvr.prompt_set_trajectory {steps} steps, 6 prompts", "alignsim_s": t,
+                 "numpy_s": math.nan, "ratio": math.nan, "note": "one O(G) moment per prompt and step"})
+    return rows
+
+
 BENCHMARKS = {"reward_law": bench_reward_law, "bon_kl": bench_bon_kl, "mc": bench_mc, "infalign": bench_infalign,
               "judge": bench_judge, "load": bench_load, "startup": bench_startup,
-              "pn": bench_pn, "markov": bench_markov}
+              "pn": bench_pn, "markov": bench_markov, "rlvr": bench_rlvr}
 
 
 def main(argv=None):
