@@ -33,6 +33,16 @@ def _student(student_logits):
     return theta, np.exp(log_s)
 
 
+def _student_and_teacher(student_logits, teacher):
+    """Checked ``(logits, student law, teacher law)`` over one vocabulary."""
+    theta, s = _student(student_logits)
+    t = V.probabilities(teacher, "teacher")
+    if t.size != s.size:
+        raise ValueError(f"student_logits and teacher must cover the same vocabulary, got {s.size} and {t.size} "
+                         "tokens")
+    return theta, s, t
+
+
 def _d_kl_mixture(first_is_student: bool, s, t, w_student: float):
     r""":math:`\partial/\partial S` of :math:`\mathrm{KL}(P\|M)`, :math:`M = w S + (1-w) T`, :math:`P` = S or T."""
     m = w_student * s + (1.0 - w_student) * t
@@ -156,11 +166,7 @@ def expected_gradient(student_logits, teacher, loss: str, **params) -> np.ndarra
     >>> bool(np.allclose(distill.expected_gradient(theta, t, "k3_loss"), s - t))       # k3 in the loss: the same
     True
     """
-    theta, s = _student(student_logits)
-    t = V.probabilities(teacher, "teacher")
-    if t.size != s.size:
-        raise ValueError(f"student_logits and teacher must cover the same vocabulary, got {s.size} and {t.size} "
-                         "tokens")
+    theta, s, t = _student_and_teacher(student_logits, teacher)
     V.choice(loss, "loss", FULL + tuple(SAMPLED))
     if loss in SAMPLED:
         if params:
@@ -205,11 +211,7 @@ def gradient_variance(student_logits, teacher, loss: str) -> float:
     >>> round(distill.gradient_variance([0.0, 0.0], [0.5, 0.5], "k1_loss"), 12)   # f = 1: the score's variance
     0.5
     """
-    theta, s = _student(student_logits)
-    t = V.probabilities(teacher, "teacher")
-    if t.size != s.size:
-        raise ValueError(f"student_logits and teacher must cover the same vocabulary, got {s.size} and {t.size} "
-                         "tokens")
+    theta, s, t = _student_and_teacher(student_logits, teacher)
     V.choice(loss, "loss", FULL + tuple(SAMPLED))
     if loss not in SAMPLED:
         return 0.0
@@ -264,11 +266,7 @@ def gradient_table(student_logits, teacher, *, beta: float = 0.5, alpha: float =
     >>> df.set_index("loss").loc[["k1_reward", "k3_loss", "k1_loss"], "follows"].tolist()
     ['reverse_kl', 'forward_kl', 'none']
     """
-    theta, s = _student(student_logits)
-    t = V.probabilities(teacher, "teacher")
-    if t.size != s.size:
-        raise ValueError(f"student_logits and teacher must cover the same vocabulary, got {s.size} and {t.size} "
-                         "tokens")
+    theta, s, t = _student_and_teacher(student_logits, teacher)
     if np.any(t == 0):
         raise ValueError("teacher must have full support for the gradient table (the sampled estimators divide by it)")
     kk = max(1, s.size // 2) if k is None else V.length(k, "k", high=s.size, why="k counts tokens")
