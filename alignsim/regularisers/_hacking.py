@@ -13,7 +13,7 @@ from scipy.stats import norm
 
 from .. import _validate as V
 from ..bon import bon_kl, bon_law
-from ..divergences import f_divergence, kl
+from ..divergences import kl
 from ..generators import GENERATOR_NAMES
 from ._optimum import f_optimum
 

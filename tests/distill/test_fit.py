@@ -1,7 +1,6 @@
 """Restricted students: moment matching for the forward KL in an exponential family, brute-force grids, mode
 seeking on a bimodal teacher, and the closed-form memoryless student of a Markov teacher."""
 
-import math
 
 import numpy as np
 import pytest
