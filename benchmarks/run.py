@@ -306,27 +306,6 @@ def numpy_markov_reward_law(lm):
     return logsumexp(state, axis=0)
 
 
-def numpy_markov_sequences(lm, size, rng):
-    """A numpy sampler of a stationary Markov LM with an end token: one vectorised inverse-CDF draw per step for
-    every sequence still running."""
-    cdf0 = np.cumsum(lm.initial)
-    cdf = np.cumsum(lm.transition, axis=1)
-    y = np.minimum(np.searchsorted(cdf0, rng.random(size), side="right"), lm.initial.size - 1)
-    reward, length = lm.rewards[y].copy(), np.ones(size, np.int64)
-    live = y != lm.eos
-    for _ in range(1, lm.length):
-        idx = np.flatnonzero(live)
-        if idx.size == 0:
-            break
-        u = rng.random(idx.size)
-        nxt = np.minimum((cdf[y[idx]] <= u[:, None]).sum(axis=1), lm.initial.size - 1)
-        y[idx] = nxt
-        reward[idx] += lm.rewards[nxt]
-        length[idx] += 1
-        live[idx] = nxt != lm.eos
-    return reward, length
-
-
 def bench_markov(quick):
     """Markov LMs (issue 19): the exact reward law against the plain log-space DP, the growth of its cost, the
     sequence-level tilt, and the sampler against a numpy loop over steps."""
@@ -363,7 +342,7 @@ def bench_markov(quick):
     size = 20_000 if quick else 200_000
     for sampler in (chain(32, 1000, g.normal(size=32), eos=3), chain(32, 200, g.normal(size=32))):
         t_ours = timeit(lambda: mc.simulate_markov(sampler, size, rng=1), 3)
-        t_np = timeit(lambda: numpy_markov_sequences(sampler, size, np.random.default_rng(1)), 3)
+        t_np = timeit(lambda: ref.markov_sequences_numpy(sampler, size, np.random.default_rng(1)), 3)
         mean_len = float(mc.simulate_markov(sampler, size, rng=1)[1].mean())
         rows.append({"benchmark": f"simulate_markov V=32 length={sampler.length} eos={sampler.eos}, {size} sequences",
                      "alignsim_s": t_ours, "numpy_s": t_np, "ratio": t_np / t_ours,

@@ -87,3 +87,11 @@ def test_bad_input():
         mc.simulate_markov(a.MemorylessLM([0.5, 0.5], [0, 1], 3), 10)
     with pytest.raises(ValueError, match="size"):
         mc.simulate_markov(CHAIN, 10 ** 12)
+
+
+def test_the_numpy_reference_sampler_follows_the_same_exact_joint_law():
+    """mc._reference.markov_sequences_numpy (the benchmarks' baseline) on the step-dependent chain with an end token."""
+    from alignsim.mc import _reference as ref
+
+    r, n = ref.markov_sequences_numpy(CHAIN, 200_000, np.random.default_rng(5))
+    assert _joint_pvalue(CHAIN, r, n) > 1e-4

@@ -110,3 +110,24 @@ def judge_trials_numpy(d, n, sigma2, lam, S2, tau2, model_aware, judge_param, ju
         pick = np.minimum((cdf <= u).sum(axis=2), k - 1)
     sel = np.take_along_axis(cand, pick[..., None], axis=2)[..., 0]
     return np.stack([((sel - y_t) ** 2).mean(axis=1), ((m - y_t) ** 2).mean(axis=1), var.mean(axis=1)], axis=1)
+
+
+def markov_sequences_numpy(lm, size, rng):
+    """(rewards, lengths) of ``size`` sequences of a Markov LM: one vectorised inverse-CDF draw per step for every
+    sequence still running (stationary or step-dependent chain, optional end token)."""
+    v = lm.initial.size
+    y = np.minimum(np.searchsorted(np.cumsum(lm.initial), rng.random(size), side="right"), v - 1)
+    reward, length = lm.rewards[y].copy(), np.ones(size, np.int64)
+    live = y != lm.eos if lm.eos is not None else np.ones(size, bool)
+    for t in range(1, lm.length):
+        idx = np.flatnonzero(live)
+        if idx.size == 0:
+            break
+        cdf = np.cumsum(lm.transition if lm.transition.ndim == 2 else lm.transition[t - 1], axis=1)
+        nxt = np.minimum((cdf[y[idx]] <= rng.random(idx.size)[:, None]).sum(axis=1), v - 1)
+        y[idx] = nxt
+        reward[idx] += lm.rewards[nxt]
+        length[idx] += 1
+        if lm.eos is not None:
+            live[idx] = nxt != lm.eos
+    return reward, length
