@@ -7,6 +7,7 @@ import numpy as np
 
 from ..distill import FULL, SAMPLED, divergence, expected_gradient, kdrl_optimum
 from ..divergences import kl
+from ..markov import MarkovLM
 from ..estimators import sample_gradient_coefficient
 from ..mc import sample_law
 from ._registry import check, mc_check
@@ -137,3 +138,48 @@ def _register_sampled(loss: str) -> None:
 
 for _loss in ("k2_reward", "k3_reward", "k1_loss", "k2_loss"):  # k1_reward and k3_loss: checked against the KLs
     _register_sampled(_loss)
+
+
+@check("distill.forward_fit_matches_moments", "M-projection onto an exponential family matches its statistics",
+       "distill.fit(teacher, 'gaussian', 'forward_kl') on a random law over 20 ordered tokens: the fitted "
+       "discretised Gaussian's E i and E i^2 vs the teacher's (family statistics i, i^2): max relative difference", 1e-6)
+def _fit(rng):
+    from ..distill import fit
+
+    t = rng.dirichlet(np.ones(20))
+    s = fit(t, "gaussian", "forward_kl").student
+    i = np.arange(20.0)
+    return 0.0, float(max(abs(np.dot(s, i ** k) / np.dot(t, i ** k) - 1.0) for k in (1, 2)))
+
+
+@check("distill.sequence_types_vs_sequences", "f-divergences are unchanged by merging atoms of equal likelihood ratio",
+       "distill.sequence_divergence between two memoryless LMs (V = 3, n = 6) over token-count types vs the same "
+       "models as Markov chains over every complete sequence, JS and GKD at a random beta: max relative difference",
+       1e-12)
+def _types(rng):
+    from ..distill import sequence_divergence
+    from ..models import MemorylessLM
+
+    a = MemorylessLM(rng.dirichlet(np.ones(3)), [0, 1, 2], 6)
+    b = MemorylessLM(rng.dirichlet(np.ones(3)), [0, 1, 2], 6)
+    ca, cb = MarkovLM.from_memoryless(a.p, a.r, 6), MarkovLM.from_memoryless(b.p, b.r, 6)
+    beta = float(rng.uniform(0.05, 0.95))
+    errs = [abs(sequence_divergence(a, b, kind, **kw) / sequence_divergence(ca, cb, kind, **kw) - 1.0)
+            for kind, kw in (("js", {}), ("gkd_jsd", {"beta": beta}))]
+    return 0.0, float(max(errs))
+
+
+@check("distill.supervised_kd_fixed_point", "token-level forward KL on teacher prefixes = sequence forward KL "
+       "(memoryless student)", "on_policy_fixed_point(teacher, lambda = 0) vs fit(teacher, 'memoryless', "
+       "'forward_kl') (the teacher's token occupancy), and the lambda = 1 fixed point's residual, random chain with an "
+       "end token: max absolute difference", 1e-12)
+def _fixed(rng):
+    from ..distill import on_policy_fixed_point, token_occupancy
+    from ..distill._exposure import _student_prefix_target
+
+    teacher = MarkovLM(rng.dirichlet(np.ones(3)), rng.dirichlet(np.ones(3), size=3), [1.0, 0.0, 0.0], 6, eos=2)
+    zero = on_policy_fixed_point(teacher, 0.0).p
+    occ = token_occupancy(teacher)
+    one = on_policy_fixed_point(teacher, 1.0)
+    target = _student_prefix_target(teacher, one.p)
+    return 0.0, float(max(np.max(np.abs(zero - occ / occ.sum())), np.max(np.abs(target / target.sum() - one.p))))

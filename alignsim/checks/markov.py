@@ -175,3 +175,32 @@ def _scgf(rng):
         levels, log_p = MarkovLM(mu, t_mat, r, n).reward_law(log=True)
         log_mgf.append(float(logsumexp(log_p + t * levels)))
     return markov_scgf(t_mat, r, t), log_mgf[1] - log_mgf[0]
+
+
+@check("markov.rate_function_vs_legendre", "Gärtner-Ellis: I is the Legendre transform of the Perron SCGF",
+       "asymptotics.markov_rate_function (root of Lambda'(t) = x from Perron vectors) vs a bounded numerical "
+       "maximisation of t x - Lambda(t) over t, random irreducible chain (V = 3), x inside the cycle-mean range", 1e-8)
+def _rate(rng):
+    from scipy.optimize import minimize_scalar
+
+    from ..asymptotics import markov_rate_function
+
+    t_mat, r = rng.dirichlet(np.ones(3), size=3), np.array([0.0, 1.0, 2.0])
+    x = float(rng.uniform(0.3, 1.7))
+    res = minimize_scalar(lambda s: -(s * x - markov_scgf(t_mat, r, s)), bounds=(-80, 80), method="bounded",
+                          options={"xatol": 1e-12})
+    return markov_rate_function(t_mat, r, x), -float(res.fun)
+
+
+@check("markov.bon_vs_rl_memoryless", "Yang et al. 2024 (best-of-N vs KL-RL), memoryless special case",
+       "asymptotics.markov_bon_vs_rl on a chain with identical rows vs asymptotics.bon_vs_rl (lengths 20 and 200): "
+       "max relative difference of the best-of-N reward, KL(BoN || ref) and the limit level", 1e-9)
+def _bon_vs_rl(rng):
+    from ..asymptotics import bon_vs_rl, markov_bon_vs_rl
+
+    p = rng.dirichlet(np.ones(2) * 2)
+    ours = markov_bon_vs_rl(p, np.tile(p, (2, 1)), [0, 1], 0.05, [20, 200])
+    theirs = bon_vs_rl(p, [0, 1], 0.05, [20, 200])
+    pairs = [(ours["bon_reward"], theirs["bon_reward"]), (ours["kl_bon_ref"], theirs["kl_bon_ref"]),
+             (ours["limit"], theirs["rl_reward"])]
+    return 0.0, float(max(np.max(np.abs(a.to_numpy() / b.to_numpy() - 1.0)) for a, b in pairs))

@@ -115,3 +115,46 @@ def _agg(rng):
         fd = -np.array([(surrogate(theta + 1e-6 * e) - surrogate(theta - 1e-6 * e)) / 2e-6 for e in np.eye(3)])
         worst = max(worst, float(np.max(np.abs(aggregated_update(theta, rewards, lengths, 3, "grpo", agg) - fd))))
     return 0.0, worst
+
+
+@check("rlvr.pass_at_k_advantages_vs_subsets", "Chen et al. 2025, pass@k training (analytic advantage)",
+       "pass_at_k_advantages (closed form in binomials) vs every k-subset of a group: each answer's mean subset "
+       "reward minus the mean over all subsets, over their standard deviation; random G in 3..8, k < G, every c: "
+       "max absolute difference", 1e-12)
+def _passk_adv(rng):
+    from ..rlvr import pass_at_k_advantages
+
+    g = int(rng.integers(3, 9))
+    k = int(rng.integers(1, g))
+    worst = 0.0
+    for c in range(1, g):
+        correct = np.arange(g) < c
+        subsets = list(itertools.combinations(range(g), k))
+        reward = {s: float(correct[list(s)].any()) for s in subsets}
+        values = np.array(list(reward.values()))
+        per = [np.mean([reward[s] for s in subsets if i in s]) - values.mean() for i in (0, g - 1)]
+        sd = values.std()
+        a_plus, a_minus = pass_at_k_advantages(c, g, k)
+        if sd > 0:
+            worst = max(worst, abs(float(a_plus) - per[0] / sd), abs(float(a_minus) - per[1] / sd))
+    return 0.0, worst
+
+
+@check("rlvr.trajectory_step_vs_dynamics", "GRPO's expected update (dynamics.grpo_expected_update, independent code)",
+       "one step of prompt_set_trajectory (a policy over 4 answers shared by 6 prompts, G = 8) vs theta + eta times "
+       "the mean over prompts of dynamics.grpo_expected_update: absolute difference of the mean pass@1 after the step",
+       1e-13)
+def _trajectory(rng):
+    from ..dynamics import grpo_expected_update
+    from ..rlvr import prompt_set_trajectory
+
+    theta = rng.normal(size=4)
+    sets = [[0], [0], [0, 1], [1], [2], [3]]
+    pi = np.exp(theta - theta.max())
+    pi /= pi.sum()
+    upd = np.mean([grpo_expected_update(pi, np.isin(np.arange(4), c).astype(float), 8) for c in sets], axis=0)
+    new = np.exp(theta + 0.4 * upd - (theta + 0.4 * upd).max())
+    new /= new.sum()
+    want = float(np.mean([new[c].sum() for c in sets]))
+    got = prompt_set_trajectory(theta, sets, G=8, steps=1, eta=0.4, ks=(1,))["pass@1"].iloc[1]
+    return want, float(got)
