@@ -36,14 +36,15 @@ import pandas as pd
 MODULES = ("alignsim", "alignsim.divergences", "alignsim.tilting", "alignsim.winrate", "alignsim.bon",
            "alignsim.models", "alignsim.markov", "alignsim.asymptotics", "alignsim.generators", "alignsim.estimators",
            "alignsim.dynamics", "alignsim.infalign", "alignsim.judge", "alignsim.pn", "alignsim.regularisers",
-           "alignsim.distill", "alignsim.rlvr", "alignsim.mc")
+           "alignsim.distill", "alignsim.rlvr", "alignsim.frameworks", "alignsim.mc")
 #: Public modules the contract does not probe: machines that run or draw the theory objects above.
 NOT_PROBED = ("alignsim.checks", "alignsim.figures", "alignsim.verify", "alignsim.cli")
 
 #: Result containers: returned by the library, not built by users; their methods are covered through
 #: :data:`INSTANCES`.
 RESULT_TYPES = {"BestOfK", "DeterministicEquivalent", "OptimalTransform", "CTRLPolicy", "FOptimum", "GoodhartToy",
-                "DPOSolutionSet", "Transform", "Generator", "KDRLOptimum", "Fit", "OnPolicyFixedPoint"}
+                "DPOSolutionSet", "Transform", "Generator", "KDRLOptimum", "Fit", "OnPolicyFixedPoint",
+                "Preset"}
 
 #: Seconds a call may take (after a warm-up call has compiled its kernels); the heavy solvers get more.
 BUDGET = 10.0
@@ -214,6 +215,9 @@ OVERRIDES: dict[str, dict[str, Any]] = {
                                       "lam": 0.5},
     "distill.exposure_bias": {"teacher": Lazy(lambda: __import__("alignsim").MarkovLM(P3, _T3, R3, 5, eos=2)),
                               "lambdas": [0.0, 1.0]},
+    "frameworks.expected_gradient": {"policy": [0.3, 0.3, 0.4], "framework": "openrlhf"},
+    "frameworks.gradient_variance": {"policy": [0.3, 0.3, 0.4], "framework": "openrlhf"},
+    "frameworks.table": {"policy": [0.3, 0.3, 0.4]}, "frameworks.preset": {"framework": "openrlhf"},
     "distill.token_occupancy": {"lm": Lazy(lambda: __import__("alignsim").MarkovLM(P3, _T3, R3, 5, eos=2))},
 }
 KIND_OVERRIDES: dict[str, dict[str, str | None]] = {
@@ -234,6 +238,9 @@ KIND_OVERRIDES: dict[str, dict[str, str | None]] = {
     "models.Bandit.win_rate": {"other": None},
     "infalign.estimate_calibrated_reward": {"reference_rewards": "samples", "rewards": "samples"},
     "divergences.renyi_cross_entropy": {"alpha": "real"},
+    "frameworks.expected_gradient": {"policy": "prob", "framework": "choice"},
+    "frameworks.gradient_variance": {"policy": "prob", "framework": "choice"},
+    "frameworks.table": {"policy": "prob"}, "frameworks.preset": {"framework": "choice"},
 }
 
 #: Non-finite results that are documented: callable -> {"argument=case" (or "baseline", or "*" for a result that may
@@ -253,6 +260,8 @@ NONFINITE: dict[str, dict[str, str]] = {
     "distill.exposure_bias": {"*": "whose ``lam`` is ``nan``"},
     "distill.gradient_table": {"*": "``nan`` where a gradient is zero"},
     "asymptotics.markov_rate_function": {"*": "``inf`` outside"},
+    "frameworks.gradient_variance": {"*": "``inf`` when it exceeds the float range"},
+    "frameworks.table": {"*": "``inf`` when it exceeds the float"},
     "asymptotics.rate_function": {"x=huge": "``inf`` outside the reward range",
                                   "x=minus_huge": "``inf`` outside the reward range",
                                   "r=subnormal": "``inf`` outside the reward range",
