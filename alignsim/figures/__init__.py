@@ -19,6 +19,7 @@ from ._bon import winrate_vs_kl
 from ._distill import (distill_exposure_bias, distill_gkd_beta, distill_gradient_table, distill_mode_seeking,
                        distill_topk_bias)
 from ._dynamics import dynamics_trajectories
+from ._frameworks import frameworks_bias_vs_kl, frameworks_clamps_and_tail
 from ._estimators import estimators_gradient_table, estimators_std_over_kl
 from ._infalign import INFALIGN_PANELS, infalign_best_t, infalign_calibration, infalign_frontier, infalign_optimal_policies
 from ._judge import judge_compute_vs_data, judge_decay_exponent, judge_error_vs_k, judge_error_vs_temperature
@@ -37,7 +38,8 @@ __all__ = ["FIGURES", "OKABE_ITO", "frontier_vs_bon", "rate_functions", "ldp_con
            "judge_compute_vs_data", "judge_decay_exponent", "markov_token_vs_sequence", "markov_rate_functions",
            "markov_bon_vs_rl", "distill_gkd_beta", "distill_topk_bias", "distill_mode_seeking",
            "distill_gradient_table", "distill_exposure_bias", "rlvr_difficulty_and_signal",
-           "rlvr_length_bias", "rlvr_pass_at_k_collapse", "write_figures",
+           "rlvr_length_bias", "rlvr_pass_at_k_collapse", "frameworks_bias_vs_kl", "frameworks_clamps_and_tail",
+           "write_figures",
            "write_gallery"]
 
 #: Registry of figures written by ``alignsim figures``: name -> function (``--only asymptotics`` selects the
@@ -78,6 +80,8 @@ FIGURES: dict[str, Callable[[], Figure]] = {
     "rlvr_difficulty_and_signal": rlvr_difficulty_and_signal,
     "rlvr_length_bias": rlvr_length_bias,
     "rlvr_pass_at_k_collapse": rlvr_pass_at_k_collapse,
+    "frameworks_bias_vs_kl": frameworks_bias_vs_kl,
+    "frameworks_clamps_and_tail": frameworks_clamps_and_tail,
 }
 
 
