@@ -73,7 +73,7 @@ def _resolve(framework, settings) -> Preset:
     return framework if isinstance(framework, Preset) else preset(framework, **settings)
 
 
-def expected_gradient(policy, ref, framework, **settings) -> np.ndarray:
+def expected_gradient(policy, ref, framework, *, length: int = 1, **settings) -> np.ndarray:
     r"""The expected gradient of a framework's KL term, per unit KL coefficient, with respect to the policy's logits.
 
     On a softmax bandit :math:`\pi = \mathrm{softmax}(\theta)` sampled on-policy, each setting's per-sample gradient
@@ -90,12 +90,28 @@ def expected_gradient(policy, ref, framework, **settings) -> np.ndarray:
     (:math:`v' = 0` where a clamp binds), and the expectation is the master identity
     :math:`\mathbb E_\pi[f s]_a = \pi_a f_a - \pi_a\sum_y\pi_y f_y`.
 
+    With ``length`` :math:`T>1` the policy is a memoryless LM of :math:`T` tokens drawn from ``policy`` (shared
+    logits), the per-token terms averaged over the sequence (TRL's ``loss_type="grpo"``), and the result is the
+    expected gradient of that average. Every preset then gives its bandit gradient (cross-token terms vanish because
+    :math:`\mathbb E\,s_t = 0` for independent tokens) except TRL's ``use_bias_correction_kl`` with
+    ``importance_sampling_level="sequence"``, whose weight :math:`\exp(\frac1T\sum_t(\log\pi_t-\log\pi_{{\rm
+    old},t}))` multiplies each token's k3 (TRL issue #6586):
+
+    .. math::
+
+        \mathbb E\Big[\frac1T\sum_t\big(k_3'(\ell_t)s_t + k_3(\ell_t)\tfrac1T\textstyle\sum_u s_u\big)\Big]
+        = \big(1-\tfrac1T\big)(\pi-\pi_{\rm ref}) + \tfrac1T\,F\ell,
+
+    the forward-KL gradient with weight :math:`1-1/T` and the reverse-KL gradient with weight :math:`1/T`.
+
     Parameters
     ----------
     policy, ref : array_like, shape (K,)
         The policy and the reference as probability vectors with full support.
     framework : {"trl", "verl", "openrlhf"} or Preset
         The framework (or a preset from :func:`alignsim.frameworks.preset`).
+    length : int
+        Tokens per sequence of a memoryless LM (1: the bandit), at most 10^6.
     **settings
         The settings as spelled in that framework's config: TRL ``trainer`` (``"grpo"``, ``"ppo"``, ``"rloo"``),
         ``use_bias_correction_kl``, ``importance_sampling_level``, ``kl_estimator``; verl ``use_kl_loss``,
@@ -131,9 +147,14 @@ def expected_gradient(policy, ref, framework, **settings) -> np.ndarray:
     True
     """
     pr = _resolve(framework, settings)
+    t = V.length(length, "length", high=10 ** 6, why="the sequence-level weight is 1/length")
     pi, rr = _laws(policy, ref)
     mf = _weighted_coefficient(pr, pi, rr)
-    return mf - pi * math.fsum(mf)
+    g = mf - pi * math.fsum(mf)
+    if t > 1 and pr.is_weight == "differentiable" and pr.is_level == "sequence":
+        # the sequence-mean log-ratio puts weight 1/T on k3's own score term: E[k3 s] = F ell - (pi - ref)
+        return (1.0 - 1.0 / t) * (pi - rr) + g / t
+    return g
 
 
 def gradient_variance(policy, ref, framework, **settings) -> float:

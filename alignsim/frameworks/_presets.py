@@ -22,7 +22,7 @@ FRAMEWORKS = ("trl", "verl", "openrlhf")
 
 @dataclass(frozen=True)
 class Preset:
-    """One framework setting as the estimator, placement, clamps and weighting its code applies.
+    r"""One framework setting as the estimator, placement, clamps and weighting its code applies.
 
     Attributes
     ----------
@@ -31,15 +31,15 @@ class Preset:
     setting : str
         The setting as typed in that framework's config.
     estimator : str
-        ``"k1"``, ``"k2"``, ``"k3"`` or ``"abs"`` (:math:`|\\ell|`, verl's ``abs``), of the log-ratio
-        :math:`\\ell=\\log\\pi-\\log\\pi_{\\rm ref}`.
+        ``"k1"``, ``"k2"``, ``"k3"`` or ``"abs"`` (:math:`|\ell|`, verl's ``abs``), of the log-ratio
+        :math:`\ell=\log\pi-\log\pi_{\rm ref}`.
     placement : str
         ``"loss"``, ``"reward"`` or ``"straight_through"``.
     log_ratio_clamp, value_clamp : tuple of float or None
-        Clamps of :math:`\\ell` and of the estimator's value (the gradient is zero where a clamp binds).
+        Clamps of :math:`\ell` and of the estimator's value (the gradient is zero where a clamp binds).
     is_weight : str
         ``"none"``, or ``"differentiable"``: the value is multiplied by the importance ratio
-        :math:`\\pi/\\pi_{\\rm old}` (equal to 1 on-policy, with gradient :math:`\\nabla\\log\\pi`).
+        :math:`\pi/\pi_{\rm old}` (equal to 1 on-policy, with gradient :math:`\nabla\log\pi`).
     is_level : str
         ``"token"`` or ``"sequence"`` (the ratio's level; the same on a one-step bandit).
     source : str
@@ -129,7 +129,8 @@ def _trl(trainer=None, use_bias_correction_kl=False, importance_sampling_level="
         return Preset("trl", setting, "k3", "loss", None, None,
                       "differentiable" if use_bias_correction_kl else "none", importance_sampling_level,
                       f"trl/trainer/grpo_trainer.py (_compute_loss: per_token_kl) @ {TRL_COMMIT[:8]}",
-                      "beta defaults to 0.0 (no KL term) in GRPOConfig")
+                      "beta defaults to 0.0 (no KL term) in GRPOConfig; use_bias_correction_kl defaults to False at "
+                      "this commit (PR #6503, merged later, makes it True)")
     if trainer == "ppo":
         if kl_estimator not in ("k1", "k3"):
             raise ValueError(f"kl_estimator must be 'k1' or 'k3' (TRL PPOConfig), got {kl_estimator!r}")

@@ -225,3 +225,43 @@ def test_bad_laws():
         frameworks.expected_gradient([1.0, 0.0], [0.5, 0.5], "trl", trainer="grpo")
     with pytest.raises(ValueError, match="policy"):
         frameworks.expected_gradient([0.5, 0.6], [0.5, 0.5], "trl", trainer="grpo")
+
+
+@pytest.mark.parametrize("level", ["token", "sequence"])
+@pytest.mark.parametrize("length", [1, 2, 3])
+def test_sequence_level_ratio_on_a_memoryless_lm(level, length):
+    """TRL GRPO with use_bias_correction_kl on every sequence of a memoryless LM (3 tokens, length 1-3): the loss
+    (1/T) sum_t per_token_kl_t * coef_1 with coef_1 = exp(log_ratio_t) (token) or exp(mean_t log_ratio_t)
+    (sequence; trl/trainer/grpo_trainer.py _compute_loss @ f2cd5771, loss_type "grpo"), its expectation over all
+    3^T sequences differentiated at 50 digits."""
+    import itertools
+    pi, ref = np.array([0.5, 0.3, 0.2]), np.array([0.2, 0.3, 0.5])
+    theta0 = [mp.log(mp.mpf(float(p))) for p in pi]
+    lref = [mp.log(mp.mpf(float(r))) for r in ref]
+    h = mp.mpf("1e-20")
+
+    def expected_loss(theta):
+        lz = mp.log(mp.fsum(mp.exp(t) for t in theta))
+        total = mp.mpf(0)
+        for seq in itertools.product(range(3), repeat=length):
+            old = [theta0[y] - mp.log(mp.fsum(mp.exp(t) for t in theta0)) for y in seq]
+            logp = [theta[y] - lz for y in seq]
+            kl = [mp.exp(lref[y] - lp) - (lref[y] - lp) - 1 for y, lp in zip(seq, logp)]
+            if level == "token":
+                coef = [mp.exp(lp - o) for lp, o in zip(logp, old)]
+            else:
+                coef = [mp.exp(mp.fsum(lp - o for lp, o in zip(logp, old)) / length)] * length
+            weight = mp.exp(mp.fsum(old))  # the sequence's probability under the sampling policy
+            total += weight * mp.fsum(k * c for k, c in zip(kl, coef)) / length
+        return total
+
+    brute = np.array([float((expected_loss([t + (h if i == a else 0) for i, t in enumerate(theta0)])
+                             - expected_loss([t - (h if i == a else 0) for i, t in enumerate(theta0)])) / (2 * h))
+                      for a in range(3)])
+    got = frameworks.expected_gradient(pi, ref, "trl", length=length, trainer="grpo", use_bias_correction_kl=True,
+                                       importance_sampling_level=level)
+    assert np.max(np.abs(got - brute)) <= 1e-12
+    rev = kl_gradient_targets(np.log(pi), ref)["reverse"]
+    if level == "sequence" and length > 1:  # not the reverse-KL gradient (TRL #6586): the forward KL's weighs 1 - 1/T
+        assert np.max(np.abs(got - rev)) > 1e-3
+        np.testing.assert_allclose(got, (1 - 1 / length) * (pi - ref) + rev / length, atol=1e-15)
