@@ -218,6 +218,10 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     "frameworks.expected_gradient": {"policy": [0.3, 0.3, 0.4], "framework": "openrlhf"},
     "frameworks.gradient_variance": {"policy": [0.3, 0.3, 0.4], "framework": "openrlhf"},
     "frameworks.table": {"policy": [0.3, 0.3, 0.4]}, "frameworks.preset": {"framework": "openrlhf"},
+    **{f"frameworks.{name}": {"policy": Lazy(lambda: __import__("alignsim").MarkovLM(P3, _T3, R3, 3)),
+                              "ref": Lazy(lambda: __import__("alignsim").MarkovLM([0.3, 0.3, 0.4], _T3, R3, 3))}
+       | ({"framework": "openrlhf"} if name != "sequence_table" else {})
+       for name in ("sequence_gradient", "sequence_gradient_variance", "sequence_table")},
     "distill.token_occupancy": {"lm": Lazy(lambda: __import__("alignsim").MarkovLM(P3, _T3, R3, 5, eos=2))},
 }
 KIND_OVERRIDES: dict[str, dict[str, str | None]] = {
@@ -241,6 +245,9 @@ KIND_OVERRIDES: dict[str, dict[str, str | None]] = {
     "frameworks.expected_gradient": {"policy": "prob", "framework": "choice"},
     "frameworks.gradient_variance": {"policy": "prob", "framework": "choice"},
     "frameworks.table": {"policy": "prob"}, "frameworks.preset": {"framework": "choice"},
+    "frameworks.sequence_gradient": {"policy": None, "ref": None, "framework": "choice"},
+    "frameworks.sequence_gradient_variance": {"policy": None, "ref": None, "framework": "choice"},
+    "frameworks.sequence_table": {"policy": None, "ref": None},
 }
 
 #: Non-finite results that are documented: callable -> {"argument=case" (or "baseline", or "*" for a result that may

@@ -18,6 +18,10 @@ name                             what it gives
 :func:`expected_gradient`        the exact expected gradient of a setting's KL term
 :func:`gradient_variance`        its variance per sample
 :func:`table`                    all presets side by side: the KL followed, cosine, bias, variance, clamps
+:func:`sequence_gradient`        the same on whole sequences of a Markov LM (exact, per step and state)
+:func:`sequence_gradient_variance` its variance per sampled sequence (by enumeration)
+:func:`sequence_table`           every preset on sequences against the sequence-level KL, with the
+                                 Rao-Blackwellised estimator and its exact variance
 ===============================  ====================================================================================
 
 Read from: TRL ``f2cd5771`` (trl/trainer/grpo_trainer.py, trl/experimental/ppo/ppo_trainer.py,
@@ -27,7 +31,9 @@ verl/workers/actor/dp_actor.py, verl/trainer/ppo/ray_trainer.py ``apply_kl_penal
 """
 
 from ._gradient import expected_gradient, gradient_variance, table
+from ._sequence import sequence_gradient, sequence_gradient_variance, sequence_table
 from ._presets import FRAMEWORKS, OPENRLHF_COMMIT, TRL_COMMIT, VERL_COMMIT, Preset, all_presets, preset
 
 __all__ = ["FRAMEWORKS", "TRL_COMMIT", "VERL_COMMIT", "OPENRLHF_COMMIT", "Preset", "preset", "all_presets",
-           "expected_gradient", "gradient_variance", "table"]
+           "expected_gradient", "gradient_variance", "table", "sequence_gradient", "sequence_gradient_variance",
+           "sequence_table"]

@@ -46,6 +46,11 @@ class Preset:
         File and commit the preset was read from.
     note : str
         What the code does beyond the fields, or where it departs from its documentation.
+    credit : str
+        With the KL in the reward, which tokens a token's value is credited to: ``"return_to_go"`` (per-token
+        rewards and GAE, the default advantage of verl, TRL's PPO and OpenRLHF: the tokens at and before it) or
+        ``"sequence"`` (TRL's RLOO: the values are summed into the sequence's reward, credited to every token). The
+        expected gradient is the same; the variance is not.
 
     Notes
     -----
@@ -72,6 +77,7 @@ class Preset:
     is_level: str
     source: str
     note: str = ""
+    credit: str = "return_to_go"
 
 
 _VERL_CORE = f"verl/trainer/ppo/core_algos.py (kl_penalty, kl_penalty_forward) @ {VERL_COMMIT[:8]}"
@@ -139,7 +145,7 @@ def _trl(trainer=None, use_bias_correction_kl=False, importance_sampling_level="
                       f"{TRL_COMMIT[:8]}", "advantages are whitened afterwards (a positive batch rescaling)")
     return Preset("trl", "trainer='rloo'", "k1", "reward", None, None, "none", "token",
                   f"trl/trainer/rloo_trainer.py (_generate_and_score_completions: per_token_kl) @ {TRL_COMMIT[:8]}",
-                  "the k1 values of a sequence are summed into its reward, then group-normalised")
+                  "the k1 values of a sequence are summed into its reward, then group-normalised", "sequence")
 
 
 def _openrlhf(use_kl_loss=False, kl_estimator="k1"):
