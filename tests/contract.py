@@ -36,7 +36,7 @@ import pandas as pd
 MODULES = ("alignsim", "alignsim.divergences", "alignsim.tilting", "alignsim.winrate", "alignsim.bon",
            "alignsim.models", "alignsim.markov", "alignsim.asymptotics", "alignsim.generators", "alignsim.estimators",
            "alignsim.dynamics", "alignsim.infalign", "alignsim.judge", "alignsim.pn", "alignsim.regularisers",
-           "alignsim.distill", "alignsim.rlvr", "alignsim.frameworks", "alignsim.mc")
+           "alignsim.distill", "alignsim.rlvr", "alignsim.frameworks", "alignsim.symbolic", "alignsim.mc")
 #: Public modules the contract does not probe: machines that run or draw the theory objects above.
 NOT_PROBED = ("alignsim.checks", "alignsim.figures", "alignsim.verify", "alignsim.cli")
 
@@ -217,6 +217,9 @@ OVERRIDES: dict[str, dict[str, Any]] = {
                               "lambdas": [0.0, 1.0]},
     "frameworks.expected_gradient": {"policy": [0.3, 0.3, 0.4], "framework": "openrlhf"},
     "frameworks.gradient_variance": {"policy": [0.3, 0.3, 0.4], "framework": "openrlhf"},
+    "symbolic.gradient_row": {"kind": "k3", "placement": "loss"},
+    "symbolic.numeric": {"expr": Lazy(lambda: __import__("alignsim.symbolic").symbolic.bernoulli_rate_function()),
+                         "values": {"x": 0.5, "p": 0.3}},
     "frameworks.table": {"policy": [0.3, 0.3, 0.4]}, "frameworks.preset": {"framework": "openrlhf"},
     **{f"frameworks.{name}": {"policy": Lazy(lambda: __import__("alignsim").MarkovLM(P3, _T3, R3, 3)),
                               "ref": Lazy(lambda: __import__("alignsim").MarkovLM([0.3, 0.3, 0.4], _T3, R3, 3))}

@@ -50,7 +50,7 @@ def _public():
 
 THEORY = ("alignsim", "alignsim.estimators", "alignsim.dynamics", "alignsim.infalign", "alignsim.pn",
           "alignsim.regularisers", "alignsim.judge", "alignsim.distill", "alignsim.markov", "alignsim.rlvr",
-          "alignsim.frameworks")
+          "alignsim.frameworks", "alignsim.symbolic")
 
 
 @pytest.mark.parametrize("name, obj", [(n, o) for n, o in _public() if n.rsplit(".", 1)[0] in THEORY])

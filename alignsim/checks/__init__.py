@@ -7,7 +7,7 @@ other checks exist.
 
 # importing the topic modules registers their checks
 from . import (asymptotics, bon, distill, divergences, dynamics, estimators, frameworks, infalign, judge, markov, models, pn,  # noqa: F401
-               regularisers, rlvr, tilting)
+               regularisers, rlvr, symbolic, tilting)
 from ._registry import (CHECKS, DEFAULT_SAMPLES, MIN_SAMPLES, QUICK_SAMPLES, Z, Check, check, check_seed, mc_check,
                         run_checks)
 
