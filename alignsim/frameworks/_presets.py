@@ -156,7 +156,7 @@ def _openrlhf(use_kl_loss=False, kl_estimator="k1"):
         raise TypeError(f"use_kl_loss must be a bool, got {use_kl_loss!r}")
     if kl_estimator not in ("k1", "k2", "k3"):
         raise ValueError(f"kl_estimator must be one of ['k1', 'k2', 'k3'] (OpenRLHF), got {kl_estimator!r}")
-    where = (f"openrlhf/models/utils.py (compute_approx_kl) and "
+    where = ("openrlhf/models/utils.py (compute_approx_kl) and "
              + ("openrlhf/trainer/ray/ppo_actor.py (training_step)" if use_kl_loss else
                 "openrlhf/trainer/ppo_utils/experience_maker.py and models/utils.py (compute_reward)")
              + f" @ {OPENRLHF_COMMIT[:8]}")

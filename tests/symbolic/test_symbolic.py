@@ -74,7 +74,6 @@ def test_gradient_rows_follow_the_table():
 
 
 def _run(name, seed=0):
-    import numpy as np
     chk = next(c for c in CHECKS if c.name == name)
     exact, got = chk.compute(np.random.default_rng(seed))
     return abs(got - exact)
