@@ -110,7 +110,9 @@ def tilt_mean(probs=None, rewards=None, *, K: int = 2):
     exp(1/beta)/(exp(1/beta) + 1)
     """
     p, r = law(probs, rewards, K)
-    return sp.simplify(-BETA ** 2 * sp.diff(_log_partition(p, r), BETA))
+    # expand and one fraction only: sympy's simplify can run for minutes on rational rewards (exp(r/beta) with
+    # r = 109/250 becomes a polynomial in beta**(-1/250) for its gcd)
+    return sp.together(sp.expand(-BETA ** 2 * sp.diff(_log_partition(p, r), BETA)))
 
 
 def tilt_kl(probs=None, rewards=None, *, K: int = 2):
@@ -142,10 +144,27 @@ def tilt_kl(probs=None, rewards=None, *, K: int = 2):
     """
     p, r = law(probs, rewards, K)
     a = _log_partition(p, r)
-    phi = [pi * sp.exp(ri / BETA - a) for pi, ri in zip(p, r)]
-    # log(phi / p) = r / beta - A exactly: the definition's log-ratio, expanded
-    ratio = [sp.expand_log(sp.log(f / pi), force=True) for f, pi in zip(phi, p)]
-    return sp.simplify(sp.Add(*[f * lr for f, lr in zip(phi, ratio)]))
+    z = a.args[0]  # the partition function itself: exp(-A) = 1 / Z
+    mean_part, a_coeff = [], []
+    for pi, ri in zip(p, r):
+        phi = pi * sp.exp(ri / BETA) / z
+        # log(phi / p) = log(exp(r/beta - A)) = r/beta - A: sympy reduces it for real arguments
+        log_ratio = sp.expand_log(sp.log(sp.exp(ri / BETA - a)), force=True)
+        for piece in sp.Add.make_args(log_ratio):
+            (a_coeff if piece.has(a) else mean_part).append(phi * piece)
+    coeff = _unit(sp.Add(*[t / a for t in a_coeff]))  # -sum(phi) = -1
+    # the rest is the tilted mean over beta: its terms share the denominator beta Z
+    return sp.Add(*[t * BETA * z for t in mean_part]) / (BETA * z) + coeff * a
+
+
+def _unit(expr):
+    """``expr`` as one fraction, or +-1 when its numerator is +- its denominator term by term (expanding sums of
+    exponentials is cheap where cancelling them as polynomials is not)."""
+    num, den = sp.fraction(sp.together(expr))
+    for sign in (1, -1):
+        if sp.expand(num - sign * den) == 0:
+            return sp.Integer(sign)
+    return num / den
 
 
 def dual(probs=None, rewards=None, *, K: int = 2) -> dict:
@@ -167,7 +186,7 @@ def dual(probs=None, rewards=None, *, K: int = 2) -> dict:
     Returns
     -------
     dict
-        ``"objective"``: :math:`g` in ``beta`` and ``delta``; ``"stationarity"``: :math:`dg/d\beta`, simplified.
+        ``"objective"``: :math:`g` in ``beta`` and ``delta``; ``"stationarity"``: :math:`dg/d\beta` as one fraction.
 
     References
     ----------
@@ -183,7 +202,7 @@ def dual(probs=None, rewards=None, *, K: int = 2) -> dict:
     """
     p, r = law(probs, rewards, K)
     g = BETA * DELTA + BETA * _log_partition(p, r)
-    return {"objective": g, "stationarity": sp.simplify(sp.diff(g, BETA))}
+    return {"objective": g, "stationarity": sp.together(sp.expand(sp.diff(g, BETA)))}
 
 
 @functools.lru_cache(maxsize=1)
