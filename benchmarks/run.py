@@ -542,9 +542,45 @@ def bench_rlvr(quick):
     return rows
 
 
+def bench_symbolic(quick):
+    """Each symbolic derivation at the largest size its docstring states, in a fresh process (sympy's caches and
+    the package's lru_caches cold: what a first call costs; the issue's target is under 2 s each). No baseline: the
+    numbers are wall times."""
+    import subprocess
+    import sys
+
+    calls = {
+        "tilt_kl, K = 8 symbolic": "S.tilt_kl(K=8)",
+        "tilt_kl, 8 outcomes, float law": "S.tilt_kl(list(np.random.default_rng(8).dirichlet(np.ones(8))), "
+                                          "list(np.random.default_rng(9).uniform(-1, 2, 8)))",
+        "dual, K = 8": "S.dual(K=8)",
+        "two_outcome_tilt": "S.two_outcome_tilt()",
+        "bon_kl + win rate, 8 outcomes": "S.bon_kl([0.1] * 7 + [0.3], [0, 1, 2, 3, 4, 5, 6, 6]); "
+                                         "S.bon_win_rate([0.1] * 7 + [0.3], [0, 1, 2, 3, 4, 5, 6, 7])",
+        "bon_kl_uniform_limit": "S.bon_kl_uniform_limit()",
+        "bernoulli_rate_function": "S.bernoulli_rate_function()",
+        "reward_cumulants, K = 3, order 6": "S.reward_cumulants(K=3, order=6)",
+        "gradient_row k3 loss off-policy differentiable, K = 4":
+            "S.gradient_row('k3', 'loss', K=4, sampling='off', is_weight='differentiable')",
+        "grpo_binary_factor G = 64": "S.grpo_binary_factor(64)",
+        "pn_coefficients (all four)": "[S.pn_coefficients(f, well_specified=w) for f in ('bernoulli', 'poisson') "
+                                      "for w in (True, False)]",
+    }
+    if quick:
+        calls = dict(list(calls.items())[:3])
+    rows = []
+    for label, call in calls.items():
+        code = ("import time, numpy as np; from alignsim import symbolic as S; t = time.perf_counter(); "
+                f"{call}; print(time.perf_counter() - t)")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        rows.append({"benchmark": f"symbolic.{label} (cold)", "alignsim_s": float(out.stdout.split()[-1]),
+                     "numpy_s": math.nan, "ratio": math.nan, "note": "first call in a fresh process; target < 2 s"})
+    return rows
+
+
 BENCHMARKS = {"reward_law": bench_reward_law, "bon_kl": bench_bon_kl, "mc": bench_mc, "infalign": bench_infalign,
               "judge": bench_judge, "load": bench_load, "startup": bench_startup,
-              "pn": bench_pn, "markov": bench_markov, "rlvr": bench_rlvr}
+              "pn": bench_pn, "markov": bench_markov, "rlvr": bench_rlvr, "symbolic": bench_symbolic}
 
 
 def main(argv=None):
