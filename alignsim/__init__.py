@@ -10,6 +10,7 @@ from .markov import *  # noqa: F401,F403
 from .infalign import ctrl_policy, inference_time_win_rate, transformed_reward  # noqa: F401
 from .judge import JudgeModel  # noqa: F401
 from . import dynamics, estimators, generators, infalign, judge, pn, regularisers  # noqa: F401
+from ._sweep import SWEEP_BACKENDS, point_seed, sweep  # noqa: F401
 
 _MODULES = {"divergences", "tilting", "winrate", "bon", "asymptotics", "models", "markov", "generators", "estimators",
             "dynamics", "infalign", "judge", "pn", "regularisers"}

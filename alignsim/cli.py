@@ -100,12 +100,30 @@ def _verify(args) -> int:
             print(f"{c.name}\t{'monte-carlo' if c.monte_carlo else 'exact'}\t{c.source}")
         return 0
     progress, done = _progress_printer(3)
+    client = cluster = None
+    if args.workers is not None or args.scheduler is not None:
+        try:
+            from dask.distributed import Client, LocalCluster
+        except ImportError:
+            print('alignsim verify: --workers and --scheduler need Dask: pip install "alignsim[dask]"',
+                  file=sys.stderr)
+            return 2
+        if args.scheduler is not None:
+            client = Client(args.scheduler)
+        else:
+            cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, dashboard_address=":0")
+            client = Client(cluster)
     try:
         df = run_checks(only=args.only, seed=args.seed, samples=args.samples, quick=args.quick,
-                        progress=None if args.quiet else progress)
+                        progress=None if args.quiet else progress, client=client)
     except ValueError as exc:
         print(f"alignsim verify: {exc}", file=sys.stderr)
         return 2
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
     if not args.quiet:
         done()
     print(_format_table(df, args.format, args.wide))
@@ -163,6 +181,10 @@ def main(argv=None) -> int:
     v.add_argument("--wide", action="store_true", help="every column (kind, seconds, source, method) in the table")
     v.add_argument("--list", action="store_true", help="list the checks (name, kind, source) and exit")
     v.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    v.add_argument("--workers", type=_positive_int, help="run the checks on a local Dask cluster of this many "
+                                                          "processes (needs alignsim[dask])")
+    v.add_argument("--scheduler", help="run the checks on the Dask cluster at this address, e.g. "
+                                       "tcp://host:8786 (needs alignsim[dask])")
     v.set_defaults(func=_verify)
     f = sub.add_parser("figures", help="write every paper-style figure as a PNG and a PDF")
     f.add_argument("--outdir", "--out", dest="outdir", default="figures", help="output folder (default: figures)")

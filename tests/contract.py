@@ -94,6 +94,11 @@ for _names, _kind in [
     for _n in _names.split():
         KIND[_n] = _kind
 
+def _square(x):
+    """A sweep's baseline function (module-level: the process backend pickles it)."""
+    return x * x
+
+
 class Lazy:
     """A baseline value built when the call is made (an instance, a transform)."""
 
@@ -217,6 +222,8 @@ OVERRIDES: dict[str, dict[str, Any]] = {
                               "lambdas": [0.0, 1.0]},
     "frameworks.expected_gradient": {"policy": [0.3, 0.3, 0.4], "framework": "openrlhf"},
     "frameworks.gradient_variance": {"policy": [0.3, 0.3, 0.4], "framework": "openrlhf"},
+    "_sweep.sweep": {"func": Lazy(lambda: _square), "grid": {"x": [1.0, 2.0]}, "progress": False},
+    "_sweep.point_seed": {"seed": 3, "params": {"x": 1.0}},
     "symbolic.gradient_row": {"kind": "k3", "placement": "loss"},
     "symbolic.numeric": {"expr": Lazy(lambda: __import__("alignsim.symbolic").symbolic.bernoulli_rate_function()),
                          "values": {"x": 0.5, "p": 0.3}},

@@ -18,7 +18,7 @@ MODULES["alignsim"] = True
 FOUNDATIONS = {"alignsim._validate", "alignsim._levels", "alignsim._tilt", "alignsim._moments", "alignsim._lattice",
                "alignsim._kl", "alignsim._estimator_values", "alignsim._sequence_laws", "alignsim._judge_quad", "alignsim._simpson", "alignsim._progress", "alignsim._version",
                "alignsim.divergences", "alignsim.generators"}
-MACHINES = ("alignsim.mc", "alignsim.checks", "alignsim.figures", "alignsim.verify", "alignsim.cli")
+MACHINES = ("alignsim.mc", "alignsim.checks", "alignsim.figures", "alignsim.verify", "alignsim.cli", "alignsim._sweep")
 
 
 def floor(mod: str) -> int:

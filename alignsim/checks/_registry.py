@@ -186,8 +186,32 @@ def _status(c: Check, exact: float, est: float, half: float) -> bool:
     return est <= exact + c.tol
 
 
+def _run_one(name: str, seed: int, m: int) -> tuple:
+    """One check's row, found by name (so a worker process, whose registry is filled when it imports
+    :mod:`alignsim.checks`, runs the same check with the same seed)."""
+    import alignsim.checks  # noqa: F401 - fills the registry in a fresh worker process
+
+    c = next(c for c in CHECKS if c.name == name)
+    rng = np.random.default_rng(check_seed(seed, c.name))
+    t0 = time.perf_counter()
+    try:
+        out = c.compute(rng, m) if c.monte_carlo else c.compute(rng)
+        exact, est = float(out[0]), float(out[1])
+        half = float(out[2]) if c.monte_carlo else math.nan
+        if not _status(c, exact, est, half):
+            status = "FAIL"
+        else:
+            status = "underpowered" if c.monte_carlo and m < c.min_samples else "pass"
+    except Exception as exc:  # a check that crashes is a failure, reported with its error
+        exact = est = half = math.nan
+        status = f"ERROR: {type(exc).__name__}: {exc}"
+    allowed = half if c.monte_carlo else c.tol * max(1.0, abs(exact))
+    return (c.name, c.source, c.method, "monte-carlo" if c.monte_carlo else "exact", c.relation, exact, est,
+            est - exact, allowed, half, math.nan if c.monte_carlo else c.tol, status, time.perf_counter() - t0)
+
+
 def run_checks(only: str | None = None, seed: int = 0, samples: int | None = None, quick: bool = False,
-               progress: Callable[[int, int, str], None] | None = None) -> pd.DataFrame:
+               progress: Callable[[int, int, str], None] | None = None, client=None) -> pd.DataFrame:
     """Run the registered checks whose name matches ``only`` and tabulate them.
 
     Parameters
@@ -202,7 +226,10 @@ def run_checks(only: str | None = None, seed: int = 0, samples: int | None = Non
     quick : bool
         Smaller Monte-Carlo samples (the whole registry in well under a minute on two cores).
     progress : callable, optional
-        Called as ``progress(i, total, name)`` before each check runs.
+        Called as ``progress(i, total, name)`` before each check runs (on a cluster: as each one finishes).
+    client : dask.distributed.Client, optional
+        Run the checks on this Dask cluster, one task per check; each check is seeded by its name, so the table is
+        the same as in one process (up to ``seconds``).
 
     Returns
     -------
@@ -220,26 +247,22 @@ def run_checks(only: str | None = None, seed: int = 0, samples: int | None = Non
     selected = [c for c in CHECKS if only is None or fnmatch.fnmatch(c.name, only) or c.name.startswith(only)]
     if not selected:
         raise ValueError(f"no check matches only={only!r}; known checks: {[c.name for c in CHECKS]}")
-    rows = []
-    for i, c in enumerate(selected):
-        if progress is not None:
-            progress(i, len(selected), c.name)
-        rng = np.random.default_rng(check_seed(seed, c.name))
-        t0 = time.perf_counter()
-        try:
-            out = c.compute(rng, m) if c.monte_carlo else c.compute(rng)
-            exact, est = float(out[0]), float(out[1])
-            half = float(out[2]) if c.monte_carlo else math.nan
-            if not _status(c, exact, est, half):
-                status = "FAIL"
-            else:
-                status = "underpowered" if c.monte_carlo and m < c.min_samples else "pass"
-        except Exception as exc:  # a check that crashes is a failure, reported with its error
-            exact = est = half = math.nan
-            status = f"ERROR: {type(exc).__name__}: {exc}"
-        allowed = half if c.monte_carlo else c.tol * max(1.0, abs(exact))
-        rows.append((c.name, c.source, c.method, "monte-carlo" if c.monte_carlo else "exact", c.relation, exact, est,
-                     est - exact, allowed, half, math.nan if c.monte_carlo else c.tol, status,
-                     time.perf_counter() - t0))
+    if client is None:
+        rows = []
+        for i, c in enumerate(selected):
+            if progress is not None:
+                progress(i, len(selected), c.name)
+            rows.append(_run_one(c.name, seed, m))
+    else:
+        if not all(hasattr(client, a) for a in ("map", "gather")):
+            raise TypeError(f"client must be a dask.distributed.Client, got {type(client).__name__}")
+        from dask.distributed import as_completed  # only with a cluster: Dask is an optional extra
+
+        names = [c.name for c in selected]
+        futures = client.map(_run_one, names, [seed] * len(names), [m] * len(names), pure=False)
+        for i, (name, _) in enumerate(zip(names, as_completed(futures))):
+            if progress is not None:
+                progress(i, len(names), "(on the cluster)")
+        rows = client.gather(futures)  # in the registry's order, whichever worker ran which check
     return pd.DataFrame(rows, columns=["check", "source", "method", "kind", "relation", "exact", "estimate", "error",
                                        "allowed", "ci", "tolerance", "status", "seconds"])

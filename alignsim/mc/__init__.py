@@ -38,6 +38,7 @@ from ..markov import MarkovLM
 from ..models import MemorylessLM
 from . import _judge as JK
 from . import _kernels as K
+from ._distributed import run as _run
 from ._rng import block_states as _spawn
 
 __all__ = [
@@ -80,7 +81,7 @@ def _integer_n(N, name="N"):
     raise ValueError(f"{name} must be an integer >= 1 for simulation, got {N!r}")
 
 
-def sample_law(probs, size, *, values=None, rng=None):
+def sample_law(probs, size, *, values=None, rng=None, client=None):
     r"""Draw ``size`` i.i.d. samples from a finite law with an alias table (O(1) per draw).
 
     Parameters
@@ -91,6 +92,9 @@ def sample_law(probs, size, *, values=None, rng=None):
     values : array_like, shape (K,), optional
         If given, return ``values[index]`` instead of indices.
     rng : None, int, SeedSequence or Generator
+    client : dask.distributed.Client, optional
+        Run the kernel's blocks on this Dask cluster; each block's stream is spawned from the seed, so the result
+        is bit-identical to one process for any number of workers.
 
     Returns
     -------
@@ -117,11 +121,11 @@ def sample_law(probs, size, *, values=None, rng=None):
     vals = None if values is None else V.rewards(values, "values", size=pp.size, like="probs")
     t = K.alias_table(pp)
     block = _block(1)
-    idx = K.alias_sample(t.threshold, t.alias, t.shift, t.mask, n, _spawn(rng, n, block), block)
+    idx = _run(K.alias_sample, t.threshold, t.alias, t.shift, t.mask, n, _spawn(rng, n, block), block, client=client)
     return idx if vals is None else vals[idx]
 
 
-def simulate_rewards(lm: MemorylessLM, size, *, rng=None, counts: bool = False):
+def simulate_rewards(lm: MemorylessLM, size, *, rng=None, counts: bool = False, client=None):
     r"""Simulate ``size`` sequences of a memoryless LM token by token and return their summed rewards.
 
     :math:`R = \sum_{t=1}^{n} r(y_t)`, :math:`y_t\sim p` i.i.d.; no ``size x length`` array is formed.
@@ -133,6 +137,9 @@ def simulate_rewards(lm: MemorylessLM, size, *, rng=None, counts: bool = False):
     rng : None, int, SeedSequence or Generator
     counts : bool
         Return the token counts (``size x V`` integers) instead; the same draws as the rewards.
+    client : dask.distributed.Client, optional
+        Run the kernel's blocks on this Dask cluster; each block's stream is spawned from the seed, so the result
+        is bit-identical to one process for any number of workers.
 
     Returns
     -------
@@ -158,8 +165,10 @@ def simulate_rewards(lm: MemorylessLM, size, *, rng=None, counts: bool = False):
     block = _block(lm.length)
     states = _spawn(rng, n, block)
     if counts:
-        return K.token_counts(t.threshold, t.alias, t.shift, t.mask, lm.length, n, states, block)[:, : lm.p.size]
-    return K.token_rewards(t.threshold, *_reward_tables(t, lm.r), t.shift, t.mask, lm.length, n, states, block)
+        return _run(K.token_counts, t.threshold, t.alias, t.shift, t.mask, lm.length, n, states, block,
+                    client=client)[:, : lm.p.size]
+    return _run(K.token_rewards, t.threshold, *_reward_tables(t, lm.r), t.shift, t.mask, lm.length, n, states, block,
+                client=client)
 
 
 def _inverse_cdfs(probs: np.ndarray) -> np.ndarray:
@@ -171,7 +180,7 @@ def _inverse_cdfs(probs: np.ndarray) -> np.ndarray:
     return cdf
 
 
-def simulate_markov(lm: MarkovLM, size, *, rng=None) -> tuple[np.ndarray, np.ndarray]:
+def simulate_markov(lm: MarkovLM, size, *, rng=None, client=None) -> tuple[np.ndarray, np.ndarray]:
     r"""Simulate ``size`` sequences of a Markov LM token by token: their rewards and lengths.
 
     :math:`y_1\sim\mu`, :math:`y_t\sim T_{t-1}(y_{t-1},\cdot)`, stopping at the end token (emitted, its reward
@@ -183,6 +192,9 @@ def simulate_markov(lm: MarkovLM, size, *, rng=None) -> tuple[np.ndarray, np.nda
     lm : alignsim.markov.MarkovLM
     size : int
     rng : None, int, SeedSequence or Generator
+    client : dask.distributed.Client, optional
+        Run the kernel's blocks on this Dask cluster; each block's stream is spawned from the seed, so the result
+        is bit-identical to one process for any number of workers.
 
     Returns
     -------
@@ -212,8 +224,8 @@ def simulate_markov(lm: MarkovLM, size, *, rng=None) -> tuple[np.ndarray, np.nda
     block = _block(lm.length)
     states = _spawn(rng, n, block)
     eos = -1 if lm.eos is None else lm.eos
-    return K.markov_sequences(_inverse_cdfs(lm.initial), _inverse_cdfs(transition), lm.rewards, eos, lm.length, n,
-                              states, block)
+    return _run(K.markov_sequences, _inverse_cdfs(lm.initial), _inverse_cdfs(transition), lm.rewards, eos, lm.length,
+                n, states, block, client=client)
 
 
 @V.renamed_keywords(p="ref")
@@ -352,7 +364,7 @@ def naive_soft_bon(ref, r, N, beta, size, *, rng=None):
 
 
 @V.renamed_keywords(p="ref")
-def sample_bon(ref, r, N, size, *, worst: bool = False, ties: str = "random", rng=None):
+def sample_bon(ref, r, N, size, *, worst: bool = False, ties: str = "random", rng=None, client=None):
     r"""Draw best-of-N (or worst-of-N) outcomes of a bandit directly from the exact law.
 
     The law :math:`\pi_N` (:func:`alignsim.bon_law` / :func:`alignsim.won_law`) is computed once and sampled with an
@@ -375,6 +387,9 @@ def sample_bon(ref, r, N, size, *, worst: bool = False, ties: str = "random", rn
         Tie-breaking among equal rewards: uniformly at random (default) or by index.
     rng : None, int, SeedSequence or numpy.random.Generator
         Source of randomness (normalised by numpy.random.default_rng).
+    client : dask.distributed.Client, optional
+        Run the kernel's blocks on this Dask cluster; each block's stream is spawned from the seed, so the result
+        is bit-identical to one process for any number of workers.
 
     Returns
     -------
@@ -394,10 +409,10 @@ def sample_bon(ref, r, N, size, *, worst: bool = False, ties: str = "random", rn
     """
     worst = V.flag(worst, "worst")
     law = (won_law if worst else bon_law)(ref, r, N, ties=ties)
-    return sample_law(law, size, rng=rng)
+    return sample_law(law, size, rng=rng, client=client)
 
 
-def sample_bon_rewards(lm: MemorylessLM, N, size, *, worst: bool = False, rng=None):
+def sample_bon_rewards(lm: MemorylessLM, N, size, *, worst: bool = False, rng=None, client=None):
     r"""Draw best-of-N (or worst-of-N) sequence rewards of a memoryless LM from the exact level law (cost per draw
     independent of ``N``; ``N`` may be astronomically large).
 
@@ -414,6 +429,9 @@ def sample_bon_rewards(lm: MemorylessLM, N, size, *, worst: bool = False, rng=No
         Worst-of-N instead of best-of-N.
     rng : None, int, SeedSequence or numpy.random.Generator
         Source of randomness (normalised by numpy.random.default_rng).
+    client : dask.distributed.Client, optional
+        Run the kernel's blocks on this Dask cluster; each block's stream is spawned from the seed, so the result
+        is bit-identical to one process for any number of workers.
 
     Returns
     -------
@@ -436,7 +454,7 @@ def sample_bon_rewards(lm: MemorylessLM, N, size, *, worst: bool = False, rng=No
     if not isinstance(lm, MemorylessLM):
         raise TypeError(f"lm must be a MemorylessLM, got {type(lm).__name__}")
     levels, probs = (lm.won_reward_law(N) if worst else lm.bon_reward_law(N))
-    return sample_law(probs / probs.sum(), size, values=levels, rng=rng)
+    return sample_law(probs / probs.sum(), size, values=levels, rng=rng, client=client)
 
 
 def grpo_update_mean(pi, r, G, size, *, ddof: int = 1, eps: float = 0.0, rng=None):
