@@ -103,7 +103,7 @@ def _verify(args) -> int:
     client = cluster = None
     if args.workers is not None or args.scheduler is not None:
         try:
-            from dask.distributed import Client, LocalCluster
+            from dask.distributed import Client
         except ImportError:
             print('alignsim verify: --workers and --scheduler need Dask: pip install "alignsim[dask]"',
                   file=sys.stderr)
@@ -111,7 +111,9 @@ def _verify(args) -> int:
         if args.scheduler is not None:
             client = Client(args.scheduler)
         else:
-            cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, dashboard_address=":0")
+            from ._sweep import local_cluster
+
+            cluster = local_cluster(args.workers)
             client = Client(cluster)
     try:
         df = run_checks(only=args.only, seed=args.seed, samples=args.samples, quick=args.quick,

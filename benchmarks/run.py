@@ -578,9 +578,81 @@ def bench_symbolic(quick):
     return rows
 
 
+_SWEEP_SCRIPT = """
+import json, sys, time
+import numpy as np
+import alignsim as a
+from alignsim import infalign as ia
+
+
+def frontier(N, top):
+    # a CPU-bound point: the best-of-N optimum at 12 KL coefficients (about 0.5-1.3 s, one thread)
+    f = ia.optimal_frontier("bon", N, np.geomspace(0.01, top, 12), progress=False)
+    return {"w_max": float(f.win_rate.max())}
+
+
+if __name__ == "__main__":
+    grid = {"N": [2, 4, 8, 16, 32, 64], "top": [0.5, 1.0, 2.0, 4.0, 8.0, 16.0]}
+    if sys.argv[1] == "quick":
+        grid = {"N": [2, 4, 8, 16], "top": [0.5, 1.0]}
+    frontier(2, 0.5)  # compile and warm the serial process as the workers warm theirs
+    out = {}
+    for backend in ("serial", "processes"):
+        t = time.perf_counter()
+        df = a.sweep(frontier, grid, backend=backend, workers=2, progress=False)
+        out[backend] = [time.perf_counter() - t, df.w_max.tolist()]
+    # a Dask user has a cluster running: its start is timed apart, and each worker is warmed as this process was
+    from dask.distributed import Client
+    from alignsim._sweep import local_cluster  # the cluster sweep starts itself when given no client
+    t = time.perf_counter()
+    with local_cluster(2) as cluster, Client(cluster) as client:
+        client.run(frontier, 2, 0.5)  # the same warm-up call as the serial process had
+        start = time.perf_counter() - t
+        t = time.perf_counter()
+        df = a.sweep(frontier, grid, backend="dask", client=client, progress=False)
+        out["dask"] = [time.perf_counter() - t, df.w_max.tolist(), start]
+    print(json.dumps(out))
+"""
+
+
+def bench_sweep(quick):
+    """A sweep of CPU-bound points (the best-of-N optimum over 12 KL coefficients for 36 (N, range) points) serially,
+    on 2 local processes and on a 2-worker LocalCluster. BLAS and numba run one thread each in every backend (set
+    before the process starts), so the comparison is of processes, not of threads. The process backend's time includes
+    starting its pool (spawned processes import alignsim: about 2 s); the Dask cluster is started first, as a Dask
+    user's is, and its start is reported in the note."""
+    import json
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "NUMBA_NUM_THREADS": "1"}
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "sweep_bench.py"
+        script.write_text(_SWEEP_SCRIPT)
+        out = subprocess.run([sys.executable, str(script), "quick" if quick else "full"], env=env,
+                             capture_output=True, text=True, check=True)
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    serial_t, serial_w = res["serial"]
+    rows = []
+    for backend in ("processes", "dask"):
+        t, w = res[backend][:2]
+        same = "the same outputs" if w == serial_w else "DIFFERENT outputs"
+        start = (f"; the cluster's start ({res['dask'][2]:.1f} s) not included, the pool's is" if backend == "dask"
+                 else "; starting the pool included")
+        rows.append({"benchmark": f"sweep backend={backend} (2 workers), {len(w)} points", "alignsim_s": t,
+                     "numpy_s": serial_t, "ratio": serial_t / t,
+                     "note": f"numpy column: backend='serial' in the same run; {same}; BLAS/numba 1 thread{start} "
+                             "(target >= 1.6x)"})
+    return rows
+
+
 BENCHMARKS = {"reward_law": bench_reward_law, "bon_kl": bench_bon_kl, "mc": bench_mc, "infalign": bench_infalign,
               "judge": bench_judge, "load": bench_load, "startup": bench_startup,
-              "pn": bench_pn, "markov": bench_markov, "rlvr": bench_rlvr, "symbolic": bench_symbolic}
+              "pn": bench_pn, "markov": bench_markov, "rlvr": bench_rlvr, "symbolic": bench_symbolic,
+              "sweep": bench_sweep}
 
 
 def main(argv=None):
