@@ -212,3 +212,12 @@ def test_tail_probability_below_the_support_is_exactly_one():
         p = np.random.default_rng(seed).dirichlet(np.ones(3))
         assert a.tail_probability(p, [0.0, 1.0, 3.0], 50, -1.0) == 1.0
         assert a.tail_probability(p, [0.0, 1.0, 3.0], 50, [-1.0, 0.5], log=True)[0] == 0.0
+
+
+def test_tilted_mean_stays_inside_the_reward_range():
+    """Found by hypothesis: rounded tilted masses put the mean an ulp above the largest reward (2.0000000000000004),
+    and the rate function called that point outside the range (inf instead of ~1e-17)."""
+    p = np.array([0.33277869022007794] * 3 + [0.0016639293397662448])
+    r = np.array([2.0, -2.0, -2.0, 2.0])
+    m = a.tilt_mean(p, r, 0.1015625)
+    assert m <= 2.0 and a.rate_function(p, r, m, beta=0.1015625) == pytest.approx(0.0, abs=1e-12)

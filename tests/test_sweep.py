@@ -107,6 +107,15 @@ def test_monte_carlo_on_a_cluster_is_bit_identical(workers):
             assert np.array_equal(x, y)
         assert np.array_equal(mc.sample_bon_rewards(lm, 10 ** 6, 250_000, rng=5, client=client),
                               mc.sample_bon_rewards(lm, 10 ** 6, 250_000, rng=5))
+        assert np.array_equal(mc.naive_bon([0.2, 0.3, 0.5], [0, 1, 1], 5, 100_000, rng=8, client=client),
+                              mc.naive_bon([0.2, 0.3, 0.5], [0, 1, 1], 5, 100_000, rng=8))
+        assert np.array_equal(mc.naive_soft_bon([0.2, 0.8], [0, 1], 4, 0.5, 100_000, rng=9, client=client),
+                              mc.naive_soft_bon([0.2, 0.8], [0, 1], 4, 0.5, 100_000, rng=9))
+        for x, y in zip(mc.grpo_update_mean([0.2, 0.3, 0.5], [1, 0.5, 0], 4, 100_000, rng=10, client=client),
+                        mc.grpo_update_mean([0.2, 0.3, 0.5], [1, 0.5, 0], 4, 100_000, rng=10)):
+            assert np.array_equal(x, y)
+        assert np.array_equal(mc.sample_judge_point(5, 0.5, 0.2, 0.3, 1.0, 50_000, rng=11, client=client),
+                              mc.sample_judge_point(5, 0.5, 0.2, 0.3, 1.0, 50_000, rng=11))
         # the negative control: another seed differs
         assert not np.array_equal(mc.sample_law([0.3, 0.7], 100_000, rng=6, client=client),
                                   mc.sample_law([0.3, 0.7], 100_000, rng=7))

@@ -229,7 +229,7 @@ def simulate_markov(lm: MarkovLM, size, *, rng=None, client=None) -> tuple[np.nd
 
 
 @V.renamed_keywords(p="ref")
-def naive_bon(ref, r, N, size, *, worst: bool = False, rng=None):
+def naive_bon(ref, r, N, size, *, worst: bool = False, rng=None, client=None):
     r"""Best-of-N (or worst-of-N) on a bandit by simulation: draw ``N`` outcomes, keep one with the largest
     (smallest) reward, ties broken uniformly at random (reservoir sampling; memory independent of ``N``).
 
@@ -243,6 +243,9 @@ def naive_bon(ref, r, N, size, *, worst: bool = False, rng=None):
     size : int
     worst : bool
     rng : None, int, SeedSequence or Generator
+    client : dask.distributed.Client, optional
+        Run the kernel's blocks on this Dask cluster; each block's stream is spawned from the seed, so the result
+        is bit-identical to one process for any number of workers.
 
     Returns
     -------
@@ -266,11 +269,11 @@ def naive_bon(ref, r, N, size, *, worst: bool = False, rng=None):
     n = V.mc_size(size, draws_per_item=n_samples, per="N")
     t = K.alias_table(pp)
     block = _block(n_samples)
-    return K.naive_best_of_n(t.threshold, t.alias, t.shift, t.mask, _reward_tables(t, rr)[0], n_samples, n,
-                             _spawn(rng, n, block), block, bool(worst))
+    return _run(K.naive_best_of_n, t.threshold, t.alias, t.shift, t.mask, _reward_tables(t, rr)[0], n_samples, n,
+                _spawn(rng, n, block), block, bool(worst), client=client)
 
 
-def naive_bon_rewards(lm: MemorylessLM, N, size, *, worst: bool = False, rng=None):
+def naive_bon_rewards(lm: MemorylessLM, N, size, *, worst: bool = False, rng=None, client=None):
     r"""Best-of-N (or worst-of-N) over whole sequences of a memoryless LM by simulation; returns the selected
     sequence rewards. Cost ``size * N * length`` token draws, memory independent of ``N`` and the length.
 
@@ -287,6 +290,9 @@ def naive_bon_rewards(lm: MemorylessLM, N, size, *, worst: bool = False, rng=Non
         Worst-of-N instead of best-of-N.
     rng : None, int, SeedSequence or numpy.random.Generator
         Source of randomness (normalised by numpy.random.default_rng).
+    client : dask.distributed.Client, optional
+        Run the kernel's blocks on this Dask cluster; each block's stream is spawned from the seed, so the result
+        is bit-identical to one process for any number of workers.
 
     Returns
     -------
@@ -312,12 +318,12 @@ def naive_bon_rewards(lm: MemorylessLM, N, size, *, worst: bool = False, rng=Non
     n = V.mc_size(size, draws_per_item=n_samples * lm.length, per="N")
     t = K.alias_table(lm.p)
     block = _block(n_samples * lm.length)
-    return K.naive_best_of_n_sequences(t.threshold, *_reward_tables(t, lm.r), t.shift, t.mask, lm.length, n_samples,
-                                       n, _spawn(rng, n, block), block, bool(worst))
+    return _run(K.naive_best_of_n_sequences, t.threshold, *_reward_tables(t, lm.r), t.shift, t.mask, lm.length,
+                n_samples, n, _spawn(rng, n, block), block, bool(worst), client=client)
 
 
 @V.renamed_keywords(p="ref")
-def naive_soft_bon(ref, r, N, beta, size, *, rng=None):
+def naive_soft_bon(ref, r, N, beta, size, *, rng=None, client=None):
     r"""Soft best-of-N on a bandit by simulation: draw ``N`` outcomes, select draw :math:`i` with probability
     :math:`\propto e^{r_i/\beta}` (one pass, weighted reservoir). Compare with :func:`alignsim.soft_bon_law`.
 
@@ -336,6 +342,9 @@ def naive_soft_bon(ref, r, N, beta, size, *, rng=None):
         Number of draws (capped before any work).
     rng : None, int, SeedSequence or numpy.random.Generator
         Source of randomness (normalised by numpy.random.default_rng).
+    client : dask.distributed.Client, optional
+        Run the kernel's blocks on this Dask cluster; each block's stream is spawned from the seed, so the result
+        is bit-identical to one process for any number of workers.
 
     Returns
     -------
@@ -359,8 +368,8 @@ def naive_soft_bon(ref, r, N, beta, size, *, rng=None):
     n = V.mc_size(size, draws_per_item=n_samples, per="N")
     t = K.alias_table(pp)
     block = _block(2 * n_samples)
-    return K.soft_best_of_n(t.threshold, t.alias, t.shift, t.mask, _reward_tables(t, rr)[0], n_samples, b, n,
-                            _spawn(rng, n, block), block)
+    return _run(K.soft_best_of_n, t.threshold, t.alias, t.shift, t.mask, _reward_tables(t, rr)[0], n_samples, b, n,
+                _spawn(rng, n, block), block, client=client)
 
 
 @V.renamed_keywords(p="ref")
@@ -457,7 +466,7 @@ def sample_bon_rewards(lm: MemorylessLM, N, size, *, worst: bool = False, rng=No
     return sample_law(probs / probs.sum(), size, values=levels, rng=rng, client=client)
 
 
-def grpo_update_mean(pi, r, G, size, *, ddof: int = 1, eps: float = 0.0, rng=None):
+def grpo_update_mean(pi, r, G, size, *, ddof: int = 1, eps: float = 0.0, rng=None, client=None):
     r"""Average of the one-step GRPO update :math:`\frac1G\sum_i A_i\,s_{y_i}` over ``size`` sampled groups.
 
     Returns ``(mean, standard_error)`` (arrays of shape ``(K,)``); the mean must match the exact
@@ -479,6 +488,9 @@ def grpo_update_mean(pi, r, G, size, *, ddof: int = 1, eps: float = 0.0, rng=Non
         Added to the group standard deviation, >= 0.
     rng : None, int, SeedSequence or numpy.random.Generator
         Source of randomness (normalised by numpy.random.default_rng).
+    client : dask.distributed.Client, optional
+        Run the kernel's blocks on this Dask cluster; each block's stream is spawned from the seed, so the result
+        is bit-identical to one process for any number of workers.
 
     Returns
     -------
@@ -509,8 +521,8 @@ def grpo_update_mean(pi, r, G, size, *, ddof: int = 1, eps: float = 0.0, rng=Non
     rr, e = unit_rewards(rr, e)  # the advantages are invariant to an affine map of r with eps scaled alike
     t = K.alias_table(pp)
     block = _block(g)
-    sums, sq = K.grpo_update_sums(t.threshold, t.alias, t.shift, t.mask, _reward_tables(t, rr)[0], pp, g, d, e, n,
-                                  _spawn(rng, n, block), block)
+    sums, sq = _run(K.grpo_update_sums, t.threshold, t.alias, t.shift, t.mask, _reward_tables(t, rr)[0], pp, g, d,
+                    e, n, _spawn(rng, n, block), block, client=client)
     mean = sums.sum(axis=0) / n
     var = np.maximum(sq.sum(axis=0) / n - mean ** 2, 0.0) * n / max(n - 1, 1)
     return mean, np.sqrt(var / n)
@@ -730,7 +742,7 @@ def simulate_judge(model, k, T=0.0, *, n_test: int = 256, n_trials: int = 64, rn
     return {"error": res[:, 0] + noise, "mu2": res[:, 1], "s2": res[:, 2]}
 
 
-def sample_judge_point(k, T, mu, rho, s, size, *, rng=None):
+def sample_judge_point(k, T, mu, rho, s, size, *, rng=None, client=None):
     r"""Selected offsets :math:`U_{\rm sel}` at one test point of the judge model, ``size`` independent draws.
 
     Each draw samples ``k`` candidates :math:`U_i\sim\mathcal N(\mu,s^2)` and keeps the closest to :math:`\rho`
@@ -750,6 +762,9 @@ def sample_judge_point(k, T, mu, rho, s, size, *, rng=None):
     size : int
         Number of draws.
     rng : None, int, SeedSequence or Generator
+    client : dask.distributed.Client, optional
+        Run the kernel's blocks on this Dask cluster; each block's stream is spawned from the seed, so the result
+        is bit-identical to one process for any number of workers.
 
     Returns
     -------
@@ -771,7 +786,7 @@ def sample_judge_point(k, T, mu, rho, s, size, *, rng=None):
     sd = V.real(s, "s", low=0.0, low_open=True)
     n = V.mc_size(size, draws_per_item=kk, per="k")
     block = _block(kk + 1)
-    out = JK.point_selections(kk, TT, m, r, sd, n, _spawn(rng, n, block), block)
+    out = _run(JK.point_selections, kk, TT, m, r, sd, n, _spawn(rng, n, block), block, client=client)
     if not np.all(np.isfinite(out)):
         raise ValueError(f"the samples mu + s Z left the float range (mu = {m!r}, s = {sd!r}); rescale mu, rho and s")
     return out
