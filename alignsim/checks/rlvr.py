@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from ..dynamics import grpo_binary_factor
-from ..rlvr import GROUP_ESTIMATORS, group_update_moments, pass_at_k_estimator_moments
+from ..rlvr import GROUP_ESTIMATORS, clip_cov_update, group_update_moments, pass_at_k_estimator_moments
 from ._registry import check, mc_check
 from ._stats import batch_ci
 
@@ -158,3 +158,25 @@ def _trajectory(rng):
     want = float(np.mean([new[c].sum() for c in sets]))
     got = prompt_set_trajectory(theta, sets, G=8, steps=1, eta=0.4, ks=(1,))["pass@1"].iloc[1]
     return want, float(got)
+
+
+@mc_check("mc.rlvr_clip_cov_update", "Clip-Cov (Cui et al. 2025; verl compute_policy_loss_clip_cov @ b178a3cd)",
+          "first logit of the large-batch expected Clip-Cov update vs verl's batch procedure (covariance window, "
+          "random detachment of a fraction of tokens, token-mean) run on 20 batches (t interval)")
+def _mc_clip_cov(rng, m):
+    from scipy.special import log_softmax
+
+    theta, adv = np.array([0.8, 0.1, -0.4, 0.3]), np.array([1.0, -0.5, 2.0, -1.5])
+    pi = np.exp(log_softmax(theta))
+    size = max(m // 20, 20_000)
+    vals = []
+    for _ in range(20):
+        y = rng.choice(pi.size, size=size, p=pi)
+        a, logp = adv[y], np.log(pi[y])
+        cov = (a - a.mean()) * (logp - logp.mean())
+        idx = np.nonzero((cov < 5.0) & (cov > 0.3))[0]
+        corr = np.ones(size)
+        corr[idx[rng.permutation(idx.size)[: min(max(int(0.05 * size), 1), idx.size)]]] = 0.0
+        vals.append(float(np.mean(-(a * corr) * ((y == 0) - pi[0]))))
+    est, half = batch_ci(np.mean, np.array(vals))
+    return float(clip_cov_update(theta, adv, clip_cov_ratio=0.05, clip_cov_lb=0.3)[0]), est, half

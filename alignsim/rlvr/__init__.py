@@ -20,10 +20,14 @@ function                           what it computes
                                    for a policy over responses of given lengths
 :func:`length_drift`               the rate at which that update changes the expected response length
 :func:`prompt_set_trajectory`      exact expected RLVR training of a policy shared by prompts, with pass@k
+:func:`clip_cov_update`            the exact expected Clip-Cov update (entropy control; large-batch limit)
+:func:`kl_cov_update`              the exact expected KL-Cov update, with the covariance scores
+                                   (:func:`covariance_scores`) both rank tokens by
 =================================  ===============================================================================
 """
 
 from ._aggregation import AGGREGATIONS, aggregate
+from ._entropy import clip_cov_update, covariance_scores, kl_cov_update
 from ._length import aggregated_update, length_drift
 from ._passk import pass_at_k_estimator_moments
 from ._trajectory import prompt_set_trajectory
@@ -32,4 +36,5 @@ from ._verifier import observed_success, zero_advantage_fraction
 
 __all__ = ["AGGREGATIONS", "ESTIMATORS", "GROUP_ESTIMATORS", "aggregate", "observed_success", "zero_advantage_fraction",
            "group_update_moments", "difficulty_weight", "optimal_group_size", "pass_at_k_estimator_moments",
-           "aggregated_update", "length_drift", "prompt_set_trajectory", "pass_at_k_advantages"]
+           "aggregated_update", "length_drift", "prompt_set_trajectory", "pass_at_k_advantages", "covariance_scores",
+           "clip_cov_update", "kl_cov_update"]
