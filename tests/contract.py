@@ -204,6 +204,12 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     "rlvr.pass_at_k_advantages": {"c": 2, "G": 5, "k": 2},
     "rlvr.prompt_set_trajectory": {"logits": [0.5, 0.0, -0.5], "correct_sets": [[0], [1]], "steps": 5},
     "rlvr.aggregated_update": {"logits": [0.5, 0.0, -0.5], "rewards": [1.0, 0.0, 0.0], "lengths": [2, 3, 5], "G": 4},
+    "rlvr.success_probability": {"lm": Lazy(lambda: __import__("alignsim").MarkovLM(P3, _T3, R3, 3, eos=2)),
+                                 "correct": [1.0, 1.5]},
+    "rlvr.PromptSet": {"p": [0.1, 0.5, 0.9], "weights": None},
+    "rlvr.PromptSet.from_beta": {"a": 2.0, "b": 3.0, "n": 8},
+    "rlvr.PromptSet.from_lms": {"lms": Lazy(lambda: [__import__("alignsim").MemorylessLM(P3, R3, 3)]),
+                                "correct": [1.0]},
     "rlvr.covariance_scores": {"logits": [0.5, 0.0, -0.5], "advantages": [1.0, 0.0, -1.0]},
     "rlvr.clip_cov_update": {"logits": [0.5, 0.0, -0.5], "advantages": [1.0, 0.0, -1.0], "clip_cov_lb": 0.0},
     "rlvr.kl_cov_update": {"logits": [0.5, 0.0, -0.5], "old_logits": [0.4, 0.1, -0.5],
@@ -256,6 +262,9 @@ KIND_OVERRIDES: dict[str, dict[str, str | None]] = {
     "models.Bandit.win_rate": {"other": None},
     "infalign.estimate_calibrated_reward": {"reference_rewards": "samples", "rewards": "samples"},
     "divergences.renyi_cross_entropy": {"alpha": "real"},
+    "rlvr.PromptSet": {"p": "unit"}, "rlvr.success_probability": {"lm": None, "correct": None},
+    "rlvr.PromptSet.update_table": {"**params": None},
+    "rlvr.PromptSet.from_lms": {"lms": None, "correct": None},
     "rlvr.covariance_scores": {"logits": "logits", "advantages": "reward"},
     "rlvr.clip_cov_update": {"logits": "logits", "advantages": "reward"},
     "rlvr.kl_cov_update": {"logits": "logits", "old_logits": "logits", "advantages": "reward"},
@@ -476,7 +485,7 @@ def public_callables() -> dict[str, Callable]:
 def _instances() -> dict[str, Callable[[], Any]]:
     """A baseline instance of each class whose methods are probed."""
     import alignsim as a
-    from alignsim import infalign, judge, pn, regularisers
+    from alignsim import infalign, judge, pn, regularisers, rlvr
 
     return {
         "models.Bandit": lambda: a.Bandit(P3, R3),
@@ -489,6 +498,7 @@ def _instances() -> dict[str, Callable[[], Any]]:
         "infalign.Transform": lambda: infalign.exp_transform(1.0),
         "regularisers.DPOSolutionSet": lambda: regularisers.dpo_solution_set(P3, [(0, 1, 3), (1, 0, 1)], 0.5),
         "judge.BestOfK": lambda: judge.best_of_k_constant(0.5, 0.5, 1.0),
+        "rlvr.PromptSet": lambda: rlvr.PromptSet([0.1, 0.5, 0.9], [0.25, 0.5, 0.25]),
     }
 
 

@@ -180,3 +180,27 @@ def _mc_clip_cov(rng, m):
         vals.append(float(np.mean(-(a * corr) * ((y == 0) - pi[0]))))
     est, half = batch_ci(np.mean, np.array(vals))
     return float(clip_cov_update(theta, adv, clip_cov_ratio=0.05, clip_cov_lb=0.3)[0]), est, half
+
+
+@check("rlvr.success_probability_vs_enumeration", "a prompt as an LM with a verifier on (reward, length)",
+       "success probability of a random 3-token Markov LM with an end token (length 4) under a verifier on reward "
+       "and length, from the joint law vs the sum over every complete sequence of exp(log_prob): absolute difference",
+       1e-13)
+def _success(rng):
+    from ..markov import MarkovLM
+    from ..rlvr import success_probability
+
+    lm = MarkovLM(rng.dirichlet(np.ones(3)), rng.dirichlet(np.ones(3), size=3), [0.0, 1.0, 2.0], 4, eos=0)
+    threshold = float(rng.integers(1, 6))
+
+    def correct(reward, n):
+        return reward >= threshold and n >= 3
+
+    total = 0.0
+    for n in range(1, 5):
+        for seq in itertools.product(range(3), repeat=n):
+            if 0 in seq[:-1] or (n < 4 and seq[-1] != 0):
+                continue  # the end token stops a sequence; a short one must end with it
+            if correct(float(sum(seq)), n):
+                total += math.exp(lm.log_prob(list(seq)))
+    return success_probability(lm, correct), total

@@ -8,6 +8,8 @@ A prompt is answered correctly with probability :math:`p`; a verifier reports su
 =================================  ===============================================================================
 function                           what it computes
 =================================  ===============================================================================
+:func:`success_probability`        a prompt (an LM and a verifier on reward and length): its exact success rate
+:class:`PromptSet`                 a law over prompts' difficulties: pass@k, groups without signal, where the signal is
 :func:`observed_success`           the success rate the verifier reports
 :func:`zero_advantage_fraction`    the probability that a group carries no signal, with a noisy verifier
 :func:`group_update_moments`       exact mean, variance and SNR of one group's update; the difficulty weight
@@ -28,6 +30,7 @@ function                           what it computes
 
 from ._aggregation import AGGREGATIONS, aggregate
 from ._entropy import clip_cov_update, covariance_scores, kl_cov_update
+from ._prompts import PromptSet, success_probability
 from ._length import aggregated_update, length_drift
 from ._passk import pass_at_k_estimator_moments
 from ._trajectory import prompt_set_trajectory
@@ -37,4 +40,4 @@ from ._verifier import observed_success, zero_advantage_fraction
 __all__ = ["AGGREGATIONS", "ESTIMATORS", "GROUP_ESTIMATORS", "aggregate", "observed_success", "zero_advantage_fraction",
            "group_update_moments", "difficulty_weight", "optimal_group_size", "pass_at_k_estimator_moments",
            "aggregated_update", "length_drift", "prompt_set_trajectory", "pass_at_k_advantages", "covariance_scores",
-           "clip_cov_update", "kl_cov_update"]
+           "clip_cov_update", "kl_cov_update", "success_probability", "PromptSet"]
