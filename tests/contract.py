@@ -263,7 +263,6 @@ KIND_OVERRIDES: dict[str, dict[str, str | None]] = {
     "infalign.estimate_calibrated_reward": {"reference_rewards": "samples", "rewards": "samples"},
     "divergences.renyi_cross_entropy": {"alpha": "real"},
     "rlvr.PromptSet": {"p": "unit"}, "rlvr.success_probability": {"lm": None, "correct": None},
-    "rlvr.PromptSet.update_table": {"**params": None},
     "rlvr.PromptSet.from_lms": {"lms": None, "correct": None},
     "rlvr.covariance_scores": {"logits": "logits", "advantages": "reward"},
     "rlvr.clip_cov_update": {"logits": "logits", "advantages": "reward"},
