@@ -65,19 +65,22 @@ def covariance_scores(logits, advantages) -> np.ndarray:
     [0.144659, 1.068893]
     """
     th, lp = _policy(logits)
-    a = _advantages(advantages, th.size)
-    pi = np.exp(lp)
-    return (a - math.fsum(pi * a)) * (lp - math.fsum(pi * lp))
+    return _centred_covariance(np.exp(lp), lp, _advantages(advantages, th.size))
 
 
-def _top_mass(pi, score, fraction, eligible):
-    """The share of each outcome's mass that the top ``fraction`` of tokens by ``score`` (among the eligible ones)
-    takes: outcomes in decreasing order of score fill the fraction, the last one in part."""
+def _centred_covariance(weights, lp, a):
+    """(A - E_w A)(log pi - E_w log pi): the batch means of Clip-Cov and KL-Cov are under the sampling law ``w``."""
+    return (a - math.fsum(weights * a)) * (lp - math.fsum(weights * lp))
+
+
+def _top_mass(pi, score, fraction):
+    """The share of each outcome's mass that the top ``fraction`` of tokens by ``score`` takes: outcomes in
+    decreasing order of score fill the fraction, the last one in part."""
     share = np.zeros_like(pi)
     left = fraction
     for y in np.argsort(-score, kind="stable"):
-        if not eligible[y] or left <= 0:
-            continue
+        if left <= 0:
+            break
         take = min(pi[y], left)
         share[y] = take / pi[y] if pi[y] > 0 else 0.0
         left -= take
@@ -129,7 +132,7 @@ def clip_cov_update(logits, advantages, *, clip_cov_ratio: float = 0.0002, clip_
     if not lb < ub:
         raise ValueError(f"clip_cov_lb must be below clip_cov_ub, got {lb!r} and {ub!r}")
     pi = np.exp(lp)
-    c = covariance_scores(th, a)
+    c = _centred_covariance(pi, lp, a)
     cand = (c > lb) & (c < ub)
     mass = math.fsum(pi[cand])
     q = min(1.0, r / mass) if mass > 0 else 0.0
@@ -186,8 +189,8 @@ def kl_cov_update(logits, old_logits, advantages, *, kl_cov_ratio: float = 0.000
     coef = V.real(ppo_kl_coef, "ppo_kl_coef", low=0.0)
     pi, old = np.exp(lp), np.exp(lo)
     # the batch's means are under the sampling (old) policy; the scores use the current log-probabilities
-    c = (a - math.fsum(old * a)) * (lp - math.fsum(old * lp))
-    share = _top_mass(old, c, r, np.ones(th.size, bool))
+    c = _centred_covariance(old, lp, a)
+    share = _top_mass(old, c, r)
     # pi_old (-A rho) = -A pi: formed without the ratio, which overflows where the old policy is tiny
     mf = -a * pi + coef * share * np.sign(lp - lo) * old
     return mf - pi * math.fsum(mf)
