@@ -87,7 +87,7 @@ class _Density:
         y = np.exp(shifted)
         cum = grid.cumulative(y)
         z = cum[-1]
-        if not z > 0:
+        if not z > 1e-290:  # z is at least 1e-290 away from 0 or the normalised density (<= 1/z) overflows
             raise _Unresolved("the tilt is too concentrated for the grid: all its weight is on an end point; "
                               "lower the KL target, raise beta or lower N (or raise intervals)")
         p = y / z

@@ -270,6 +270,29 @@ def _illinois(g, a, fa, b, fb, xtol, ftol=0.0, max_iter=200):
 
 
 @V.renamed_keywords(p="ref")
+def _locate(g, x0, x1, xtol, ftol, target):
+    """A root of ``g``, decreasing in ``x`` = log beta (the KL of the optimum falls with beta, close to linearly:
+    0.02-0.04 nats per e-fold at N = 4-1024): bracket by secant steps from ``x0, x1`` (at most 10 e-folds each, not
+    unit steps: 30 solves at N = 1024), then Illinois to ``xtol``. Returns ``(root, (lo, g(lo), hi, g(hi)))``."""
+    f0, f1 = g(x0), g(x1)
+    while (f0 > 0) == (f1 > 0):
+        slope = (f1 - f0) / (x1 - x0)
+        step = -f1 / slope if slope < 0 else -8.0 if f1 < 0 else 8.0
+        x0, f0, x1 = x1, f1, x1 + min(max(step, -8.0), 8.0) * 1.25
+        if x1 < -60:
+            raise ValueError(f"kl={target!r} needs beta below 1e-26; not supported")
+        while True:
+            try:
+                f1 = g(x1)
+                break
+            except _Unresolved:  # an extrapolation past what the grid resolves: step back halfway
+                if abs(x1 - x0) < 1e-3:
+                    raise
+                x1 = 0.5 * (x0 + x1)
+    (lo, f_lo), (hi, f_hi) = sorted([(x0, f0), (x1, f1)])
+    return _illinois(g, lo, f_lo, hi, f_hi, xtol, ftol), (lo, f_lo, hi, f_hi)
+
+
 def optimal_transform(procedure: str, N, *, beta=None, kl=None, ref=None, r=None, alpha: float = 0.05,
                       tol: float = 1e-12, max_iter: int = 20_000, intervals: int = _GRID_INTERVALS,
                       ) -> OptimalTransform:
@@ -381,26 +404,36 @@ def optimal_transform(procedure: str, N, *, beta=None, kl=None, ref=None, r=None
             return problem.kl(phi_b, math.exp(log_b)) - target
 
         # Locate beta with cheap solves, then polish the root by secant steps at the full tolerance. Cheap: for the
-        # continuous best-of-N at N <= 64 a grid 8x coarser (shots only; its KL is within ~1e-6 of the fine grid's,
-        # so its root is within ~1e-4 in log beta and the polish needs two or three fine solves); otherwise loose
-        # inner solves on the same grid (shots alone, or warm-started fixed points to 1e-8).
-        # (measured: 2^11 intervals give the KL to 2e-6 at N <= 64, but only to 1e-2 at N = 128-1024, where the
-        # coarse search would cost more fine solves than it saves)
+        # continuous best-of-N a grid 8x coarser at N <= 64 and 4x above (measured: 2^11 intervals give the KL to
+        # 2e-6 at N <= 64 but only to 1e-2 at N = 128-1024), first with shots alone, then polished by Newton-Krylov
+        # to 1e-9; otherwise loose inner solves on the same grid (warm-started fixed points to 1e-8).
         coarse = (n_int // 8 if n <= 64 else n_int // 4) if shooting and n_int // 8 >= 1024 else None
         scouted = {}  # log beta -> cheap KL - target (the slope below reuses the root's value)
+        start = (0.0, -1.0)
         if coarse is not None:
             scouts = [_ContinuousProblem(_grid(m), kind, n) for m in (coarse, n_int // 2)]
             problem.hint = scouts[0]
 
-            def cheap(log_b):
+            def scout_kl(log_b, tol_in):
                 for scout in scouts:
                     try:
-                        phi_b, k = scout.solve(math.exp(log_b), 1e-9, strict=False)
+                        phi_b, k = scout.solve(math.exp(log_b), tol_in, strict=False)
                         count[0] += k
                         return scout.kl(phi_b, math.exp(log_b)) - target
                     except ValueError:  # too steep for this grid (the shot or the climb per cell): a finer one
                         continue
                 return f(log_b, 1e-8)
+
+            # The shots alone (no Newton-Krylov polish: 3-8 shots a solve) bracket beta first; their root is
+            # 0.06-0.16 off the grid's in log beta at N = 1024, so the polished search starts from it
+            try:
+                shot_root = _locate(lambda x: scout_kl(x, 1e-8), *start, 1e-3, 0.0, target)[0]
+                start = (shot_root, shot_root - 0.05)
+            except ValueError:  # no shot reaches the target (too steep for the grids): the polished search says why
+                pass
+
+            def cheap(log_b):
+                return scout_kl(log_b, 1e-9)
             xtol, ftol = 1e-4, 0.0  # the coarse root is off the fine one by 1e-5 to 5e-3 in log beta
         else:
             def cheap(log_b):
@@ -411,26 +444,7 @@ def optimal_transform(procedure: str, N, *, beta=None, kl=None, ref=None, r=None
             if log_b not in scouted:
                 scouted[log_b] = cheap(log_b)
             return scouted[log_b]
-        # The KL of the optimum falls with log beta, close to linearly (0.02-0.04 nats per e-fold at N = 4-1024):
-        # bracket by secant steps in log beta (at most 8 e-folds each), not by unit steps (30 solves at N = 1024)
-        x0, x1 = 0.0, -1.0
-        f0, f1 = f_scout(x0), f_scout(x1)
-        while (f0 > 0) == (f1 > 0):
-            slope = (f1 - f0) / (x1 - x0)
-            step = -f1 / slope if slope < 0 else -8.0 if f1 < 0 else 8.0
-            x0, f0, x1 = x1, f1, x1 + min(max(step, -8.0), 8.0) * 1.25
-            if x1 < -60:
-                raise ValueError(f"kl={target!r} needs beta below 1e-26; not supported")
-            while True:
-                try:
-                    f1 = f_scout(x1)
-                    break
-                except _Unresolved:  # an extrapolation past what the grid resolves: step back halfway
-                    if abs(x1 - x0) < 1e-3:
-                        raise
-                    x1 = 0.5 * (x0 + x1)
-        (lo, f_lo), (hi, f_hi) = sorted([(x0, f0), (x1, f1)])
-        x0 = _illinois(f_scout, lo, f_lo, hi, f_hi, xtol, ftol)
+        x0, (lo, f_lo, hi, f_hi) = _locate(f_scout, *start, xtol, ftol, target)
         slope = (f_scout(x0 + 1e-4) - f_scout(x0)) / 1e-4  # dKL/dlog beta, for the first polishing step
         f0 = f(x0, tl)
         x1 = x0 - f0 / slope if slope < 0 else x0 + 1e-5
@@ -470,6 +484,7 @@ class _ContinuousProblem:
         self.grid, self.kind, self.n = grid, kind, n
         self.hint = None  # a coarser grid's problem whose roots guide the first solves here
         self.roots = {}  # log beta -> log p(0) of the best-of-N shots so far: the next solve's first guess
+        self.correction = None  # the last Newton-Krylov solution minus its shot: the next solve's first correction
 
     def start(self):
         return self.grid.u.copy()
@@ -520,6 +535,9 @@ class _ContinuousProblem:
             evals[0] += 1
             return self.step(x, b) - x
 
+        shot = phi
+        if self.correction is not None:  # the grid's correction to the shot varies slowly with beta
+            phi = phi + self.correction
         try:
             if float(np.max(np.abs(residual(phi)))) >= tol:
                 # scipy's convergence test divides by x_rtol = inf (0/0 when a step is 0): its warning says nothing
@@ -532,6 +550,7 @@ class _ContinuousProblem:
         # A grid solution is only as good as its cells: where log p climbs by more than 1/2 per cell (best-of-1024
         # below beta ~ 1e-4 on 2^14 intervals) the residual still vanishes but beta and 1 - W are off by 1e-3 to
         # 1e-2 against a grid four times finer (measured: 0.35 per cell -> 2e-6, 0.97 -> 5e-4, 2.2 -> 1e-2)
+        self.correction = phi - shot
         climb = float(np.max(np.abs(np.diff(phi)))) / b
         if strict and climb > 0.5:
             raise ValueError(f"the best-of-{self.n:g} optimum at beta = {b:.3g} is too steep for the grid of "
