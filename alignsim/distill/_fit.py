@@ -100,23 +100,43 @@ def _temperature(t, kind, params, logits):
 
 def _gaussian(t, kind, params):
     v = t.size
+    # Natural parameters on centred, scaled tokens j = (i - c)/s: log S = a j - x^2 j^2 + const. The family's
+    # closure is then reached at finite values: as the scale grows with the mean beyond the tokens the law tends to
+    # a log-linear tilt (x = 0), the infimum for a near-uniform teacher, which (mean, log scale) approach only by
+    # running off to infinity (Nelder-Mead then used all its 4000 iterations a start, 4 s a fit at V = 3).
+    c, s = 0.5 * (v - 1), max(0.5 * (v - 1), 1.0)
+    j = (np.arange(v) - c) / s
 
-    def objective(x):
-        return divergence(gaussian_law(v, x[0], math.exp(x[1])), t, kind, **params)
+    def law(z):
+        logw = z[0] * j - z[1] * z[1] * j * j
+        w = np.exp(logw - logw.max())
+        return w / w.sum()
+
+    def objective(z):
+        return divergence(law(z), t, kind, **params)
+
+    def natural(mean, sd):
+        x = s / (math.sqrt(2.0) * sd)
+        return (2.0 * x * x * (mean - c) / s, x)
 
     # mode-seeking divergences have one local optimum per mode and a covering one besides: start from a grid of
     # means and scales and polish the eight best starts (Nelder-Mead: the top-k and TV kinds are not smooth).
     # Polishing only the best start missed GKD's one-mode optimum at beta = 0.9 (the covering start was lower).
     scales = np.geomspace(0.5, max(v / 2, 1.0), 8)
-    starts = sorted(((m, math.log(sd)) for m in np.linspace(0, v - 1, min(v, 25)) for sd in scales), key=objective)
-    x, value = np.array(starts[0]), objective(starts[0])
+    starts = sorted((natural(m, sd) for m in np.linspace(0, v - 1, min(v, 25)) for sd in scales), key=objective)
+    z, value = np.array(starts[0]), objective(starts[0])
     for start in starts[:8]:
-        res = minimize(objective, start, method="Nelder-Mead", options={"xatol": 1e-9, "fatol": 1e-13,
+        res = minimize(objective, start, method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-14,
                                                                          "maxiter": 4000})
         if res.fun < value:
-            x, value = res.x, float(res.fun)
-    return Fit(gaussian_law(v, x[0], math.exp(x[1])), {"mean": float(x[0]), "scale": float(math.exp(x[1]))},
-               float(objective(x)))
+            z, value = res.x, float(res.fun)
+    curvature = -(z[1] / s) ** 2  # theta_2 of log S = theta_1 i + theta_2 i^2 + const, in token units
+    slope = z[0] / s - 2.0 * curvature * c
+    mean, scale = (-slope / (2.0 * curvature), math.sqrt(-0.5 / curvature)) if curvature < 0 else (
+        math.copysign(math.inf, slope), math.inf)
+    return Fit(law(z), {"mean": float(mean), "scale": float(scale), "slope": float(slope),
+                        "curvature": float(curvature)},
+               float(objective(z)))
 
 
 def token_occupancy(lm: MarkovLM) -> np.ndarray:
@@ -191,7 +211,11 @@ def fit(teacher, family: str, kind: str = "reverse_kl", *, logits=None, **params
       sharpen or flatten), :math:`\tau\in[10^{-3},10^3]`;
     * ``"gaussian"``: the discretised Gaussian on ordered tokens :func:`gaussian_law` with a mean and a scale (the
       classic picture: on a bimodal teacher reverse KL seeks one mode, forward KL covers both, JSD and skew KLs in
-      between); a grid of starts, then Nelder-Mead, so the global optimum among the modes is found;
+      between); a grid of starts, then Nelder-Mead in the natural parameters
+      :math:`\log S_i=\theta_1 i+\theta_2 i^2+c`, :math:`\theta_2\le0`, so the global optimum among the modes is
+      found, also where it is the family's limit :math:`\theta_2=0` (a log-linear tilt, reached as mean and scale
+      run off to infinity; ``parameters`` holds ``mean``, ``scale`` (``inf`` there), ``slope`` :math:`\theta_1`
+      and ``curvature`` :math:`\theta_2`);
     * ``"memoryless"``: a memoryless student (identical rows, the teacher's length and end token) of a
       :class:`alignsim.markov.MarkovLM` teacher under the sequence-level ``forward_kl`` (closed form: the teacher's
       token occupancy, normalised) or ``reverse_kl`` (L-BFGS over the logits of the token law).

@@ -102,3 +102,25 @@ def test_each_fit_is_best_among_all_fitted_students():
         for other in fits:
             assert own.divergence <= distill.divergence(other.student, BIMODAL, kind, **params) + 1e-12
     assert min(abs(fits[3].parameters["mean"] - 7), abs(fits[3].parameters["mean"] - 22)) < 0.05  # GKD 0.9 seeks
+
+
+def test_the_gaussian_fit_reaches_the_log_linear_limit_of_the_family():
+    """A teacher rising across three tokens is best matched (forward KL) in the family's closure by a log-linear
+    tilt e^{theta i} (scale and mean run off to infinity): its mean matches the teacher's, E_S[i] = 1.1, and the
+    fit's divergence equals that tilt's (found by a root of the mean) to 1e-9. Fitting (mean, log scale) directly
+    stopped after 4000 Nelder-Mead iterations a start, short of it."""
+    from scipy.optimize import brentq
+
+    t = np.array([0.3, 0.3, 0.4])
+    i = np.arange(3)
+
+    def tilt(theta):
+        w = np.exp(theta * i)
+        return w / w.sum()
+
+    theta = brentq(lambda x: tilt(x) @ i - t @ i, -5, 5)
+    res = distill.fit(t, "gaussian", "forward_kl")
+    assert res.divergence == pytest.approx(distill.divergence(tilt(theta), t, "forward_kl"), abs=1e-9)
+    assert res.parameters["curvature"] == pytest.approx(0.0, abs=1e-8)
+    assert res.parameters["slope"] == pytest.approx(theta, abs=1e-4)
+    assert res.student @ i == pytest.approx(1.1, abs=1e-7)
