@@ -199,6 +199,21 @@ MAX_OUTCOMES = 5_000_000
 MAX_SATURATED = 2_000_000_000
 
 
+def _distinct_rows(sums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(sums, axis=0, return_inverse=True)``, through one integer key per row when the rows are integer
+    (a sort of int64 instead of a lexicographic sort of rows: 0.3 s instead of 4.3 s for 4.6 million rows)."""
+    if np.all(sums == np.round(sums)) and np.all(np.abs(sums) < 2.0 ** 52):
+        ints = np.round(sums).astype(np.int64)
+        lo = ints.min(axis=0)
+        span = ints.max(axis=0) - lo + 1
+        if math.prod(int(x) for x in span) < 2 ** 62:  # the mixed-radix key fits in an int64
+            strides = np.cumprod(np.concatenate([[1], span[:0:-1]]))[::-1]
+            keys, first, inv = np.unique((ints - lo) @ strides, return_index=True, return_inverse=True)
+            return sums[first], inv.ravel()
+    sums, inv = np.unique(sums, axis=0, return_inverse=True)
+    return sums, inv.ravel()
+
+
 def exact_risk(family, g, n) -> ExactRisk:
     r"""Exact MLE risk at sample size ``n``, conditional on the MLE existing, with :math:`P(\text{exists})`.
 
@@ -216,8 +231,8 @@ def exact_risk(family, g, n) -> ExactRisk:
     has the empirical law as MLE, so its count vectors are streamed once in compiled code with closed-form risks
     and constant memory: :math:`K=4, n=300` (4.6 million vectors) in 0.25 s, :math:`K=3, n=3000` in 0.2 s, up to
     ``MAX_SATURATED`` vectors. Other families materialise the count vectors and solve one moment equation per
-    distinct mean: about 1.4 s for :math:`K=4, n=100` (177 thousand vectors) and 13 s with 1.4 GB for 1.4
-    million; the lattice path (:math:`p=1`, integer :math:`T`) is fast at any :math:`n`.
+    distinct mean (rows of integer statistics merged through one integer key): 3 s and 0.7 GB for :math:`K=5, n=100`
+    (4.6 million vectors); the lattice path (:math:`p=1`, integer :math:`T`) is fast at any :math:`n`.
 
     Parameters
     ----------
@@ -280,8 +295,7 @@ def exact_risk(family, g, n) -> ExactRisk:
         counts, probs = counts[keep], np.exp(logw[keep])
         inside = fam._interior_support(counts)
         # compositions with the same sum of T share the loss: one moment equation per distinct sum
-        sums, inv = np.unique(counts @ fam.T, axis=0, return_inverse=True)
-        inv = inv.ravel()
+        sums, inv = _distinct_rows(counts @ fam.T)
         probs = np.bincount(inv, weights=probs, minlength=sums.shape[0])
         inside = np.bincount(inv, weights=inside, minlength=sums.shape[0]) > 0
         means = sums / nn
