@@ -317,14 +317,21 @@ def rng(seed) -> np.random.Generator:
         raise TypeError(f"rng must be None, an int, a SeedSequence or a numpy Generator: {exc}") from None
 
 
+def logits(value, name: str = "theta") -> np.ndarray:
+    """A 1-D array of at least two finite logits whose span is finite (else max - theta overflows)."""
+    th = real_array(value, name)
+    if th.ndim != 1 or th.size < 2:
+        raise ValueError(f"{name} must be a 1-D array of at least two logits, got shape {th.shape}")
+    if not math.isfinite(float(th.max()) - float(th.min())):
+        raise ValueError(f"{name} must span less than 1.8e308 (the log-probabilities max - theta would overflow), "
+                         f"got max {th.max()!r} and min {th.min()!r}")
+    return th
+
+
 def softmax_bandit(theta, r, ref, beta, theta_name: str = "theta"):
     """A softmax-bandit instance ``(theta, r, ref, beta)``: at least two logits, rewards of the same length, a
     full-support reference and ``beta >= 0``; returns the checked float arrays and ``beta``."""
-    th = real_array(theta, theta_name)
-    if th.ndim != 1 or th.size < 2:
-        raise ValueError(f"{theta_name} must be a 1-D array of at least two logits, got shape {th.shape}")
-    if not math.isfinite(float(th.max()) - float(th.min())):
-        raise ValueError(f"{theta_name} must span less than 1.8e308 (its log-softmax would overflow)")
+    th = logits(theta, theta_name)
     rr = rewards(r, "r", size=th.size, like=theta_name)
     pr = probabilities(ref, "ref")
     same_shape(th, pr, theta_name, "ref")

@@ -318,16 +318,6 @@ _PLACEMENTS = ("reward", "loss", "straight_through")
 _IS = ("none", "detached", "differentiable")
 
 
-def _logits(theta, name="theta"):
-    th = V.real_array(theta, name)
-    if th.ndim != 1 or th.size < 2:
-        raise ValueError(f"{name} must be a 1-D array of at least two logits, got shape {th.shape}")
-    if not math.isfinite(float(th.max()) - float(th.min())):
-        raise ValueError(f"{name} must span less than 1.8e308 (the log-probabilities max - theta would overflow), "
-                         f"got max {th.max()!r} and min {th.min()!r}")
-    return th
-
-
 def _master(mu, pi, f):
     r""":math:`\mathbb E_{y\sim\mu}[f(y)\,s_y]` with the softmax score :math:`s_y = e_y - \pi`:
     :math:`\mu_a f_a - \pi_a\,\mathbb E_\mu f` (the master identity; never forms the Fisher matrix)."""
@@ -399,7 +389,7 @@ def _sample_gradient(theta, ref, kind, placement, behaviour, is_weight):
     V.choice(kind, "kind", _KINDS)
     V.choice(placement, "placement", _PLACEMENTS)
     V.choice(is_weight, "is_weight", _IS)
-    th = _logits(theta)
+    th = V.logits(theta)
     rr = V.probabilities(ref, "ref")
     V.same_shape(th, rr, "theta", "ref")
     if np.any(rr == 0):
@@ -408,7 +398,7 @@ def _sample_gradient(theta, ref, kind, placement, behaviour, is_weight):
     if behaviour is None:
         log_mu = log_pi
     else:
-        b = _logits(behaviour, "behaviour")
+        b = V.logits(behaviour, "behaviour")
         V.same_shape(th, b, "theta", "behaviour")
         log_mu = log_softmax(b)
     return log_pi, log_mu, log_pi - np.log(rr), rr
@@ -497,7 +487,7 @@ def kl_gradient_targets(theta, ref, behaviour=None) -> dict:
     >>> sorted(kl_gradient_targets([0.0, 1.0], [0.5, 0.5]))
     ['forward', 'k2_divergence', 'reverse', 'zero']
     """
-    th = _logits(theta)
+    th = V.logits(theta)
     rr = V.probabilities(ref, "ref")
     V.same_shape(th, rr, "theta", "ref")
     if np.any(rr == 0):
@@ -508,7 +498,7 @@ def kl_gradient_targets(theta, ref, behaviour=None) -> dict:
     out = {"reverse": _master(pi, pi, ell), "forward": pi - rr,
            "k2_divergence": _master(pi, pi, 0.5 * ell * ell + ell), "zero": np.zeros_like(pi)}
     if behaviour is not None:
-        mu = np.exp(log_softmax(_logits(behaviour, "behaviour")))
+        mu = np.exp(log_softmax(V.logits(behaviour, "behaviour")))
         out["away_from_mu"] = mu - pi
     return out
 
@@ -569,7 +559,7 @@ def gradient_table(theta, ref, theta_old, rtol: float = 1e-9, *, with_gradients:
     """
     with_gradients = V.flag(with_gradients, "with_gradients")
     rtol = V.real(rtol, "rtol", low=0.0, low_open=True)
-    V.same_shape(_logits(theta), _logits(theta_old, "theta_old"), "theta", "theta_old")
+    V.same_shape(V.logits(theta), V.logits(theta_old, "theta_old"), "theta", "theta_old")
     targets = kl_gradient_targets(theta, ref, theta_old)
     rev = targets["reverse"]
     rows = []
@@ -632,10 +622,10 @@ def two_step_partial_gradient(theta1=(0.5, -0.5), theta2=((1.0, 0.0), (-1.0, 0.5
     >>> [round(float(x), 10) for x in g["full"]], [round(float(x), 10) for x in g["partial"]]
     ([-0.062082108, 0.062082108], [0.1966119332, -0.1966119332])
     """
-    th1 = _logits(theta1, "theta1")
+    th1 = V.logits(theta1, "theta1")
     r1 = V.probabilities(ref1, "ref1")
     V.same_shape(th1, r1, "theta1", "ref1")
-    th2 = [_logits(t, "theta2") for t in theta2]
+    th2 = [V.logits(t, "theta2") for t in theta2]
     r2 = [V.probabilities(r, "ref2") for r in ref2]
     if len(th2) != th1.size or len(r2) != th1.size:
         raise ValueError("theta2 and ref2 must give one second-step law per first token")
@@ -700,7 +690,7 @@ def sequence_kl_gradient(theta, ref, length: int, kind: str = "k3", placement: s
     V.choice(placement, "placement", _PLACEMENTS)
     V.choice(level, "level", ("sequence", "token"))
     n = V.length(length, "length")
-    th = _logits(theta)
+    th = V.logits(theta)
     qq = V.probabilities(ref, "ref")
     V.same_shape(th, qq, "theta", "ref")
     if level == "token":

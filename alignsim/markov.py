@@ -416,6 +416,117 @@ class MarkovLM(SequenceLaws):
         return MarkovLM(initial / initial.sum(), rows / rows.sum(axis=-1, keepdims=True), self.rewards, self.length,
                         eos=self.eos)
 
+    def expected_gradient(self, h) -> tuple[np.ndarray, np.ndarray]:
+        r"""Exact gradient of :math:`\mathbb E_\pi[h(R, L)]` with respect to the logits of the initial law and of
+        every transition row (softmax parametrisation: :math:`\mu=\mathrm{softmax}(\eta)`,
+        :math:`T_t(x,\cdot)=\mathrm{softmax}(\theta^{(t)}_x)`), for any function of the sequence reward and length.
+
+        By the score-function identity :math:`\nabla\mathbb E[h]=\mathbb E[h(R,L)\,\nabla\log\pi(y)]`, summed
+        over the steps by a forward pass (:math:`\alpha_t(x,k)`: the mass of live prefixes ending in token
+        :math:`x` at step :math:`t` with reward level :math:`k`) and a backward pass (:math:`\beta_t(x,k)`: the
+        expected :math:`h` given such a prefix):
+
+        .. math::
+
+            \frac{\partial\,\mathbb E[h]}{\partial\theta^{(t)}_{xa}} = \sum_k\alpha_t(x,k)\,T_t(x,a)
+            \Big[\beta_{t+1}(a,k+k_a)-\sum_bT_t(x,b)\,\beta_{t+1}(b,k+k_b)\Big],\qquad
+            \beta_t(x,k) = h(k,t)\ \text{if }x=\text{eos or }t=\text{length}.
+
+        The passes run in linear space: :math:`\beta` is a conditional mean (bounded by :math:`\max|h|`) and a
+        prefix mass lost to underflow (below 1e-308) changes the gradient by less than that. The end token's row
+        and any step after ``length`` get 0.
+
+        Parameters
+        ----------
+        h : callable
+            ``h(reward, length)`` on arrays: called once with the reward levels, shape ``(levels, 1)``, and the
+            lengths ``1 .. length``, shape ``(1, length)``; returns finite values broadcastable to
+            ``(levels, length)``.
+
+        Returns
+        -------
+        d_initial : ndarray, shape (V,)
+            With respect to the logits of ``initial``.
+        d_transition : ndarray, the shape of ``transition``
+            With respect to the logits of each row (summed over the steps for a chain that is the same at every
+            step; one matrix per step otherwise).
+
+        References
+        ----------
+        .. [1] R. J. Williams, "Simple statistical gradient-following algorithms for connectionist reinforcement
+           learning", Machine Learning 8 (1992) (the score-function identity).
+
+        Examples
+        --------
+        >>> from alignsim.markov import MarkovLM
+        >>> lm = MarkovLM([0.5, 0.5], [[0.9, 0.1], [0.2, 0.8]], [0.0, 1.0], 3, eos=0)
+        >>> d0, dT = lm.expected_gradient(lambda r, n: n + 0.0 * r)   # how the logits move the mean length
+        >>> [round(float(x), 6) for x in d0], [round(float(x), 6) for x in dT[1]]
+        ([-0.45, 0.45], [-0.08, 0.08])
+        """
+        if not callable(h):
+            raise TypeError(f"h must be a callable h(reward, length), got {type(h).__name__}")
+        step, ks, lo, n_levels = self._lattice()
+        v, n = self.initial.size, self.length
+        if n * v * n_levels > 20_000_000:
+            raise ValueError(f"the gradient of length={n} stores {n * v * n_levels:.3g} forward cells (at most 2e7); "
+                             "use a shorter length or rewards on a coarser lattice")
+        levels = (np.arange(n_levels) + lo) * float(step)
+        with np.errstate(all="ignore"):
+            grid = np.asarray(h(levels[:, None], np.arange(1, n + 1)[None, :]), dtype=float)
+        try:
+            grid = np.broadcast_to(grid, (n_levels, n))
+        except ValueError:
+            raise ValueError(f"h must return values broadcastable to (levels, length) = ({n_levels}, {n}), got shape "
+                             f"{grid.shape}") from None
+        if not np.all(np.isfinite(grid)):
+            raise ValueError("h must return finite values on every reward level and length")
+        eos = self.eos
+
+        def matrix(t):
+            return self.transition if self._steps is None else self.transition[t - 1]
+
+        def shifted(beta):  # S[b, k] = beta[b, k + k_b]: the value after emitting b from level k (0 off the lattice)
+            out = np.zeros_like(beta)
+            for b in range(v):
+                kb = int(ks[b])
+                if kb >= 0:
+                    out[b, : n_levels - kb] = beta[b, kb:]
+                else:
+                    out[b, -kb:] = beta[b, : n_levels + kb]
+            return out
+
+        alphas = []  # the live prefix masses at steps 1 .. length - 1
+        alpha = np.zeros((v, n_levels))
+        alpha[np.arange(v), ks - lo] = self.initial
+        for t in range(1, n):
+            if eos is not None:
+                alpha[eos] = 0.0
+            alphas.append(alpha)
+            moved = matrix(t).T @ alpha
+            alpha = np.zeros_like(moved)
+            for a in range(v):
+                k = int(ks[a])
+                if k >= 0:
+                    alpha[a, k:] = moved[a, : n_levels - k]
+                else:
+                    alpha[a, :k] = moved[a, -k:]
+        d_trans = np.zeros((max(n - 1, 0), v, v))
+        beta = np.broadcast_to(grid[:, n - 1], (v, n_levels)).copy()
+        for t in range(n - 1, 0, -1):
+            m = matrix(t)
+            s_next = shifted(beta)
+            q = m * (alphas[t - 1] @ s_next.T)  # q[x, a] = sum_k alpha_t(x, k) T(x, a) beta_{t+1}(a, k + k_a)
+            d_trans[t - 1] = q - m * q.sum(axis=1, keepdims=True)
+            beta = m @ s_next
+            if eos is not None:
+                beta[eos] = grid[:, t - 1]
+        first = beta[np.arange(v), ks - lo]  # beta_1(a, k_a)
+        d_init = self.initial * (first - np.dot(self.initial, first))
+        if self._steps is None:
+            return d_init, d_trans.sum(axis=0) if n > 1 else np.zeros((v, v))
+        return d_init, d_trans
+
     def mean_reward(self) -> float:
         """Exact expected sequence reward, from the law of the token emitted at each step.
 

@@ -128,6 +128,11 @@ def _family():
     return pn.FiniteExpFamily([[0.0], [0.5], [1.0]])
 
 
+def _reward_plus_length(r, n):
+    """A function of a sequence's reward and length, for MarkovLM.expected_gradient."""
+    return r + n
+
+
 def _g():
     return [0.25, 0.35, 0.4]
 
@@ -206,6 +211,11 @@ OVERRIDES: dict[str, dict[str, Any]] = {
     "rlvr.aggregated_update": {"logits": [0.5, 0.0, -0.5], "rewards": [1.0, 0.0, 0.0], "lengths": [2, 3, 5], "G": 4},
     "rlvr.success_probability": {"lm": Lazy(lambda: __import__("alignsim").MarkovLM(P3, _T3, R3, 3, eos=2)),
                                  "correct": [1.0, 1.5]},
+    "rlvr.sequence_update": {"lm": Lazy(lambda: __import__("alignsim").MarkovLM(P3, _T3, R3, 3, eos=2)),
+                             "correct": [1.0, 1.5], "G": 4},
+    "rlvr.sequence_length_drift": {"lm": Lazy(lambda: __import__("alignsim").MarkovLM(P3, _T3, R3, 3, eos=2)),
+                                   "correct": [1.0, 1.5], "G": 4},
+    "markov.MarkovLM.expected_gradient": {"h": _reward_plus_length},
     "rlvr.PromptSet": {"p": [0.1, 0.5, 0.9], "weights": None},
     "rlvr.PromptSet.from_beta": {"a": 2.0, "b": 3.0, "n": 8},
     "rlvr.PromptSet.from_lms": {"lms": Lazy(lambda: [__import__("alignsim").MemorylessLM(P3, R3, 3)]),
@@ -264,6 +274,9 @@ KIND_OVERRIDES: dict[str, dict[str, str | None]] = {
     "divergences.renyi_cross_entropy": {"alpha": "real"},
     "rlvr.PromptSet": {"p": "unit"}, "rlvr.success_probability": {"lm": None, "correct": None},
     "rlvr.PromptSet.from_lms": {"lms": None, "correct": None},
+    "rlvr.sequence_update": {"lm": None, "correct": None},
+    "rlvr.sequence_length_drift": {"lm": None, "correct": None},
+    "markov.MarkovLM.expected_gradient": {"h": None},
     "rlvr.covariance_scores": {"logits": "logits", "advantages": "reward"},
     "rlvr.clip_cov_update": {"logits": "logits", "advantages": "reward"},
     "rlvr.kl_cov_update": {"logits": "logits", "old_logits": "logits", "advantages": "reward"},

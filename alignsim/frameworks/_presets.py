@@ -206,6 +206,8 @@ def preset(framework: str, **settings) -> Preset:
     >>> pr.estimator, pr.placement, pr.log_ratio_clamp, pr.value_clamp
     ('k3', 'loss', (-20.0, 20.0), (-10.0, 10.0))
     """
+    if not isinstance(framework, str):
+        raise TypeError(f"framework must be a name, one of {list(FRAMEWORKS)}, or a Preset; got {framework!r}")
     if framework not in _BUILDERS:
         raise ValueError(f"framework must be one of {list(FRAMEWORKS)}, got {framework!r}")
     unknown = sorted(set(settings) - set(_KNOWN[framework]))

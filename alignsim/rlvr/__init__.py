@@ -21,6 +21,8 @@ function                           what it computes
 :func:`aggregated_update`          the exact expected group update under an advantage estimator and an aggregation,
                                    for a policy over responses of given lengths
 :func:`length_drift`               the rate at which that update changes the expected response length
+:func:`sequence_update`            the same per state of a Markov LM with an end token (random lengths), exactly
+:func:`sequence_length_drift`      the rate at which that update changes the expected length, among the wrong ones
 :func:`prompt_set_trajectory`      exact expected RLVR training of a policy shared by prompts, with pass@k
 :func:`clip_cov_update`            the exact expected Clip-Cov update (entropy control; large-batch limit)
 :func:`kl_cov_update`              the exact expected KL-Cov update, with the covariance scores
@@ -33,6 +35,7 @@ from ._entropy import clip_cov_update, covariance_scores, kl_cov_update
 from ._prompts import PromptSet, success_probability
 from ._length import aggregated_update, length_drift
 from ._passk import pass_at_k_estimator_moments
+from ._sequence import sequence_length_drift, sequence_update
 from ._trajectory import prompt_set_trajectory
 from ._signal import ESTIMATORS, GROUP_ESTIMATORS, difficulty_weight, group_update_moments, optimal_group_size, pass_at_k_advantages
 from ._verifier import observed_success, zero_advantage_fraction
@@ -40,4 +43,5 @@ from ._verifier import observed_success, zero_advantage_fraction
 __all__ = ["AGGREGATIONS", "ESTIMATORS", "GROUP_ESTIMATORS", "aggregate", "observed_success", "zero_advantage_fraction",
            "group_update_moments", "difficulty_weight", "optimal_group_size", "pass_at_k_estimator_moments",
            "aggregated_update", "length_drift", "prompt_set_trajectory", "pass_at_k_advantages", "covariance_scores",
-           "clip_cov_update", "kl_cov_update", "success_probability", "PromptSet"]
+           "clip_cov_update", "kl_cov_update", "success_probability", "PromptSet", "sequence_update",
+           "sequence_length_drift"]

@@ -24,9 +24,7 @@ from .. import _validate as V
 
 
 def _policy(logits, name="logits"):
-    th = V.real_array(logits, name)
-    if th.ndim != 1 or th.size < 2:
-        raise ValueError(f"{name} must be a 1-D array of at least two logits, got shape {th.shape}")
+    th = V.logits(logits, name)
     return th, log_softmax(th)
 
 

@@ -67,17 +67,24 @@ def success_probability(lm, correct) -> float:
     0.4
     """
     rewards, lengths, probs = _joint(lm)
-    if callable(correct):
-        ok = np.array([bool(correct(float(r), int(n))) for r, n in zip(rewards, lengths)])
-    else:
-        if isinstance(correct, (str, bytes)) or not hasattr(correct, "__iter__"):
-            raise TypeError(f"correct must be a collection of reward levels or a callable (reward, length) -> bool, "
-                            f"got {correct!r}")
-        levels = V.real_array(list(correct), "correct").ravel()
-        if levels.size == 0:
-            raise ValueError("correct must name at least one rewarded reward level")
-        ok = np.any(np.isclose(rewards[:, None], levels[None, :], rtol=1e-9, atol=1e-12), axis=1)
+    ok = accepted(correct, rewards, lengths)
     return float(min(max(math.fsum(probs[ok]), 0.0), 1.0))
+
+
+def accepted(correct, rewards, lengths) -> np.ndarray:
+    """Whether the verifier ``correct`` (rewarded levels, or a predicate on (reward, length)) accepts each of the
+    broadcast (reward, length) pairs."""
+    rewards, lengths = np.broadcast_arrays(np.asarray(rewards, float), np.asarray(lengths))
+    if callable(correct):
+        flat = [bool(correct(float(r), int(n))) for r, n in zip(rewards.ravel(), lengths.ravel())]
+        return np.array(flat, dtype=bool).reshape(rewards.shape)
+    if isinstance(correct, (str, bytes)) or not hasattr(correct, "__iter__"):
+        raise TypeError(f"correct must be a collection of reward levels or a callable (reward, length) -> bool, "
+                        f"got {correct!r}")
+    levels = V.real_array(list(correct), "correct").ravel()
+    if levels.size == 0:
+        raise ValueError("correct must name at least one rewarded reward level")
+    return np.any(np.isclose(rewards[..., None], levels, rtol=1e-9, atol=1e-12), axis=-1)
 
 
 @dataclass(frozen=True)
