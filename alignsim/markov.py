@@ -434,7 +434,8 @@ class MarkovLM(SequenceLaws):
 
         The passes run in linear space: :math:`\beta` is a conditional mean (bounded by :math:`\max|h|`) and a
         prefix mass lost to underflow (below 1e-308) changes the gradient by less than that. The end token's row
-        and any step after ``length`` get 0.
+        and any step after ``length`` get 0. The forward masses are stored: ``length x V x levels`` cells, at most
+        2e7 (160 MB; V = 8 and length 1000 with 0/1 rewards: 8e6 cells, 1.4 s with a group update on top).
 
         Parameters
         ----------

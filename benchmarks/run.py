@@ -534,6 +534,17 @@ def bench_rlvr(quick):
         t = timeit(lambda: rlvr.pass_at_k_estimator_moments(0.01, n, 100), 3)
         rows.append({"benchmark": f"rlvr.pass_at_k_estimator_moments n={n} k=100", "alignsim_s": t,
                      "numpy_s": math.nan, "ratio": math.nan, "note": "O(n) log-space binomial sum; n capped at 1e7"})
+    from alignsim.markov import MarkovLM
+
+    rng = np.random.default_rng(0)
+    for v, n, g in ([(4, 50, 8)] if quick else [(4, 50, 8), (8, 200, 16), (8, 1000, 16), (16, 500, 64)]):
+        lm = MarkovLM(rng.dirichlet(np.ones(v)), rng.dirichlet(np.ones(v), size=v), np.arange(v) % 2, n, eos=0)
+        right = float(n // 4)
+        t = timeit(lambda: rlvr.sequence_update(lm, lambda r, m: r >= right, g, "grpo", "token-mean"), 1)
+        rows.append({"benchmark": f"rlvr.sequence_update V={v} length={n} G={g} token-mean", "alignsim_s": t,
+                     "numpy_s": math.nan, "ratio": math.nan,
+                     "note": "forward-backward over (token, reward level, step) + an FFT power of the others' "
+                             "(successes, total length) law; capped at 2e7 forward cells and 2e7 group cells"})
     steps = 100 if quick else 1000
     t = timeit(lambda: rlvr.prompt_set_trajectory([0.0] * 4, [[0], [0], [0], [1], [2], [3]], steps=steps,
                                                   ks=(1, 16)), 1)

@@ -204,3 +204,62 @@ def _success(rng):
             if correct(float(sum(seq)), n):
                 total += math.exp(lm.log_prob(list(seq)))
     return success_probability(lm, correct), total
+
+
+@check("rlvr.sequence_update_vs_enumeration", "a group update per state of a Markov LM with an end token",
+       "sequence_update (exchangeability, a convolution of the other G - 1 sequences, a forward-backward score pass) "
+       "vs the mean over all 729 groups of 3 of a random 3-token chain with an end token (length 3) of "
+       "sum_{i,t} A_i w_it (e_a - pi), each token's weight w_it read off rlvr.aggregate on a one-hot loss matrix; "
+       "GRPO, every aggregation: max absolute difference", 1e-11)
+def _sequence_update(rng):
+    from ..markov import MarkovLM
+    from ..rlvr import AGGREGATIONS, aggregate, sequence_update
+
+    mu, T = rng.dirichlet(np.ones(3)), rng.dirichlet(np.ones(3), size=3)
+    lm = MarkovLM(mu, T, [0.0, 1.0, 0.5], 3, eos=0)
+    seqs = []
+    for n in range(1, 4):
+        for seq in itertools.product(range(3), repeat=n):
+            if 0 in seq[:-1] or (n < 3 and seq[-1] != 0):
+                continue
+            seqs.append((seq, math.exp(lm.log_prob(list(seq))), float(sum((0.0, 1.0, 0.5)[t] for t in seq) >= 1.0)))
+
+    def scores(seq):  # d log pi(token) / d (initial logits, transition logits), token by token
+        out = []
+        for t, tok in enumerate(seq):
+            g0, gt = np.zeros(3), np.zeros((3, 3))
+            if t == 0:
+                g0 = np.eye(3)[tok] - mu
+            else:
+                gt[seq[t - 1]] = np.eye(3)[tok] - T[seq[t - 1]]
+            out.append((g0, gt))
+        return out
+
+    cache = {}  # (lengths, aggregation) -> each token's weight
+
+    def token_weights(lengths, agg):
+        if (lengths, agg) not in cache:
+            mask = np.array([[1.0 if t < n else 0.0 for t in range(max(lengths))] for n in lengths])
+            w = np.zeros(mask.shape)
+            for i, t in zip(*np.nonzero(mask)):
+                one = np.zeros(mask.shape)
+                one[i, t] = 1.0
+                w[i, t] = aggregate(one, mask, agg, horizon=3.0)
+            cache[lengths, agg] = w
+        return cache[lengths, agg]
+
+    worst = 0.0
+    for agg in AGGREGATIONS:
+        e0, eT = np.zeros(3), np.zeros((3, 3))
+        for group in itertools.product(seqs, repeat=3):
+            adv = _advantages([c for _, _, c in group], "grpo")
+            w = token_weights(tuple(len(s) for s, _, _ in group), agg)
+            weight = math.prod(p for _, p, _ in group)
+            for i, (seq, _, _) in enumerate(group):
+                for t, (g0, gt) in enumerate(scores(seq)):
+                    c = weight * adv[i] * w[i, t]
+                    e0 += c * g0
+                    eT += c * gt
+        d0, dT = sequence_update(lm, lambda r, n: r >= 1.0, 3, "grpo", agg)
+        worst = max(worst, float(np.max(np.abs(d0 - e0))), float(np.max(np.abs(dT - eT))))
+    return 0.0, worst

@@ -25,7 +25,8 @@ from ._infalign import INFALIGN_PANELS, infalign_best_t, infalign_calibration, i
 from ._judge import judge_compute_vs_data, judge_decay_exponent, judge_error_vs_k, judge_error_vs_temperature
 from ._markov import markov_bon_vs_rl, markov_rate_functions, markov_token_vs_sequence
 from ._pn import pn_acceptance, pn_convergence, pn_synthetic
-from ._rlvr import rlvr_difficulty_and_signal, rlvr_length_bias, rlvr_pass_at_k_collapse
+from ._rlvr import (rlvr_difficulty_and_signal, rlvr_length_bias, rlvr_pass_at_k_collapse,
+                    rlvr_sequence_length_bias)
 from ._regularisers import (regularisers_frontier, regularisers_overoptimisation, regularisers_pass_at_k,
                             regularisers_policies)
 from ._style import OKABE_ITO
@@ -38,7 +39,8 @@ __all__ = ["FIGURES", "OKABE_ITO", "frontier_vs_bon", "rate_functions", "ldp_con
            "judge_compute_vs_data", "judge_decay_exponent", "markov_token_vs_sequence", "markov_rate_functions",
            "markov_bon_vs_rl", "distill_gkd_beta", "distill_topk_bias", "distill_mode_seeking",
            "distill_gradient_table", "distill_exposure_bias", "rlvr_difficulty_and_signal",
-           "rlvr_length_bias", "rlvr_pass_at_k_collapse", "frameworks_bias_vs_kl", "frameworks_clamps_and_tail",
+           "rlvr_length_bias", "rlvr_sequence_length_bias", "rlvr_pass_at_k_collapse", "frameworks_bias_vs_kl",
+           "frameworks_clamps_and_tail",
            "write_figures",
            "write_gallery"]
 
@@ -79,6 +81,7 @@ FIGURES: dict[str, Callable[[], Figure]] = {
     "distill_exposure_bias": distill_exposure_bias,
     "rlvr_difficulty_and_signal": rlvr_difficulty_and_signal,
     "rlvr_length_bias": rlvr_length_bias,
+    "rlvr_sequence_length_bias": rlvr_sequence_length_bias,
     "rlvr_pass_at_k_collapse": rlvr_pass_at_k_collapse,
     "frameworks_bias_vs_kl": frameworks_bias_vs_kl,
     "frameworks_clamps_and_tail": frameworks_clamps_and_tail,

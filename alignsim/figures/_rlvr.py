@@ -109,6 +109,67 @@ def rlvr_length_bias(G: int = 8) -> Figure:
     return fig
 
 
+def rlvr_sequence_length_bias(G: int = 8, length: int = 60) -> Figure:
+    r"""The length bias of loss aggregation on sequences with an end token: how one expected GRPO group update
+    changes the mean length of the wrong and of the right answers, against how long answers are.
+
+    A Markov LM whose first token decides correctness (right with probability 0.3) and whose answer then continues
+    with probability ``stay`` per token until its end token (separate branches for right and wrong answers, so
+    lengths do not decide correctness); :func:`alignsim.rlvr.sequence_length_drift`, exact. ``seq-mean-token-mean``
+    (GRPO's original per-response mean) lengthens wrong answers and shortens right ones, more the longer the
+    answers; ``token-mean`` does so weakly (through the group's total length); the token sums
+    (``seq-mean-token-sum``, Dr. GRPO's ``seq-mean-token-sum-norm``) leave both lengths unchanged.
+
+    Parameters
+    ----------
+    G : int
+        Group size.
+    length : int
+        Largest answer length (the end token usually comes first).
+
+    Returns
+    -------
+    Figure : matplotlib.figure.Figure
+
+    References
+    ----------
+    .. [1] Z. Liu et al., arXiv:2503.20783 (Dr. GRPO); verl ``agg_loss`` (core_algos.py @ 26b5d6b2).
+
+    Examples
+    --------
+    >>> from alignsim.figures import rlvr_sequence_length_bias
+    >>> len(rlvr_sequence_length_bias(G=4, length=20).axes)
+    2
+    """
+    from ..markov import MarkovLM
+    from ..rlvr import AGGREGATIONS, sequence_length_drift
+
+    stays = np.linspace(0.3, 0.95, 14)
+    mean_lengths, drift = [], {(a, w): [] for a in AGGREGATIONS for w in ("incorrect", "correct")}
+    for stay in stays:
+        T = np.zeros((5, 5))
+        T[0, 0] = 1.0  # token 0 ends; 1/2 start a right/wrong answer; 3/4 continue it
+        for a, b in ((1, 3), (3, 3), (2, 4), (4, 4)):
+            T[a, [0, b]] = [1.0 - stay, stay]
+        lm = MarkovLM([0.0, 0.3, 0.7, 0.0, 0.0], T, [0.0, 1.0, 0.0, 0.0, 0.0], length, eos=0)
+        lengths, probs = lm.length_law()
+        mean_lengths.append(float(np.dot(lengths, probs)))
+        for (agg, among), values in drift.items():
+            values.append(sequence_length_drift(lm, [1.0], G, "grpo", agg, among=among) + 0.0)
+    fig = Figure(figsize=(11.0, 4.0), layout="constrained")
+    axes = fig.subplots(1, 2)
+    styles = dict(zip(AGGREGATIONS, ("-", "--", "-", ":")))
+    for ax, among, title in zip(axes, ("incorrect", "correct"), ("wrong", "right")):
+        for agg, colour in zip(AGGREGATIONS, OKABE_ITO):
+            ax.plot(mean_lengths, drift[agg, among], styles[agg], color=colour, lw=1.8, label=agg)
+        ax.axhline(0.0, color="0.3", lw=0.8)
+        ax.set_xlabel("mean answer length (tokens)")
+        ax.set_ylabel(f"d E[length | {title}] / d step (tokens)")
+        ax.set_title(f"Length drift of the {title} answers (GRPO, G = {G})")
+        ax.legend(fontsize=8, frameon=False, title="loss_agg_mode", title_fontsize=8)
+    return fig
+
+
 def rlvr_pass_at_k_collapse(steps: int = 300) -> Figure:
     r"""RLVR raises pass@1 and lowers pass@k at large k below the reference, when prompts share one policy; a KL
     penalty to the reference slows the collapse, training on pass@k advantages avoids it.
