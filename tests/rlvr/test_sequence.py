@@ -238,3 +238,47 @@ def test_a_memoryless_lm_must_be_converted():
 
     with pytest.raises(TypeError, match="MarkovLM.from_memoryless"):
         rlvr.sequence_update(a.MemorylessLM([0.5, 0.5], [0, 1], 3), [1.0], 4)
+
+
+def _simulated_updates(lm, groups, G, aggregation, rng):
+    """Sampled GRPO updates of ``groups`` groups: sequences drawn token by token, each sequence's score
+    sum_t (e_{y_t} - pi(.|y_{t-1})) on the transition logits, verl's per-token weight, GRPO advantages."""
+    V, n = lm.initial.size, lm.length
+    m = groups * G
+    tok = rng.choice(V, size=m, p=lm.initial)
+    alive = np.ones(m, bool)
+    score = np.zeros((m, V, V))
+    reward = np.array(lm.rewards)[tok]
+    length = np.ones(m)
+    for _ in range(1, n):
+        alive &= tok != lm.eos
+        u = rng.random(m)
+        nxt = (np.cumsum(lm.transition[tok], axis=1) < u[:, None]).sum(axis=1).clip(max=V - 1)
+        idx = np.flatnonzero(alive)
+        score[idx, tok[idx]] -= lm.transition[tok[idx]]
+        score[idx, tok[idx], nxt[idx]] += 1.0
+        reward[idx] += np.array(lm.rewards)[nxt[idx]]
+        length[idx] += 1
+        tok = np.where(alive, nxt, tok)
+    ok = (reward >= 1.0).reshape(groups, G)
+    mean = ok.mean(axis=1, keepdims=True)
+    sd = ok.std(axis=1, ddof=1, keepdims=True)
+    adv = np.where(sd > 0, (ok - mean) / np.where(sd > 0, sd, 1.0), 0.0)
+    L = length.reshape(groups, G)
+    w = 1.0 / L.sum(axis=1, keepdims=True) if aggregation == "token-mean" else 1.0 / (G * L)
+    return np.einsum("gi,givw->gvw", adv * w, score.reshape(groups, G, V, V))
+
+
+@pytest.mark.parametrize("aggregation", ["token-mean", "seq-mean-token-mean"])
+def test_the_update_is_the_mean_of_simulated_group_updates(aggregation):
+    """200 000 simulated groups of 4 on a length-6 chain with an end token: every entry within 5 standard errors
+    of the exact update; the other aggregation's exact update (the negative control) is at least 8 away."""
+    lm = _chain(ETA, THETA, REWARDS, 6, 0)
+    u = _simulated_updates(lm, 200_000, 4, aggregation, np.random.default_rng(3))
+    est, se = u.mean(axis=0), u.std(axis=0, ddof=1) / math.sqrt(u.shape[0])
+    _, exact = rlvr.sequence_update(lm, _right, 4, "grpo", aggregation)
+    live = se > 0
+    assert np.all(np.abs(est - exact)[live] < 5 * se[live])
+    other = "seq-mean-token-mean" if aggregation == "token-mean" else "token-mean"
+    _, wrong = rlvr.sequence_update(lm, _right, 4, "grpo", other)
+    assert np.max(np.abs(est - wrong)[live] / se[live]) > 8
