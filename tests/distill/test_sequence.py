@@ -52,9 +52,10 @@ def test_chain_rule_kinds_match_brute_force_and_memoryless_scaling():
 
 
 def test_bad_input():
-    with pytest.raises(ValueError, match="complete sequences"):
-        distill.sequence_divergence(MarkovLM.from_memoryless([0.5, 0.5], [0, 1], 30),
-                                    MarkovLM.from_memoryless([0.4, 0.6], [0, 1], 30), "tv")
+    dense = [MarkovLM(RNG.dirichlet(np.ones(4)), RNG.dirichlet(np.ones(4), size=4), [0, 1, 2, 3], 40)
+             for _ in range(2)]  # 20 distinct ratios: too many groups, and 4^40 sequences
+    with pytest.raises(ValueError, match="groups of sequences .* and more than 200000 complete sequences"):
+        distill.sequence_divergence(*dense, "tv")
     with pytest.raises(ValueError, match="multinomial types"):
         distill.sequence_divergence(a.MemorylessLM(np.full(50, 0.02), np.arange(50), 10 ** 5),
                                     a.MemorylessLM(np.full(50, 0.02), np.arange(50), 10 ** 5), "tv")
@@ -87,3 +88,36 @@ def test_long_memoryless_sequences_by_types():
                                         a.MemorylessLM([0.4, 0.35, 0.25], [0, 1, 2], 30), "tv")
     assert short < tv < 1.0 and tv > 0.9
     assert distill.sequence_divergence(m1, m2, "js") < math.log(2)
+
+
+@pytest.mark.parametrize("eos", [None, 0])
+def test_grouping_by_likelihood_ratio_counts_is_exact_with_zeros_and_no_end_token(eos):
+    """Transitions one model cannot take (ratio 0 or inf) are groups of their own; every kind equals brute force
+    over the sequences (1e-12)."""
+    def chain(first_row=None):
+        T = RNG.dirichlet(np.ones(3), size=3)
+        T[1, 2] = 0.0  # neither model follows token 1 by token 2
+        if first_row is not None:
+            T[0] = first_row
+        T /= T.sum(axis=1, keepdims=True)
+        return MarkovLM(RNG.dirichlet(np.ones(3)), T, [0.0, 1.0, 2.0], 5, eos=eos)
+
+    s, t = chain(), chain([0.0, 0.5, 0.5])  # the teacher never follows 0 by 0: there the student's ratio is inf
+    bs, bt = _brute(MarkovLM(s.initial, np.broadcast_to(s.transition, (4, 3, 3)), s.rewards, 5, eos=eos)), \
+        _brute(MarkovLM(t.initial, np.broadcast_to(t.transition, (4, 3, 3)), t.rewards, 5, eos=eos))
+    keys = sorted(set(bs) | set(bt))
+    for kind, params in [("tv", {}), ("js", {}), ("gkd_jsd", {"beta": 0.7}), ("skew_reverse", {"alpha": 0.3})]:
+        want = distill.divergence(np.array([bs.get(k, 0.0) for k in keys]), np.array([bt.get(k, 0.0) for k in keys]),
+                                  kind, **params)
+        assert distill.sequence_divergence(s, t, kind, **params) == pytest.approx(want, rel=1e-12)
+
+
+def test_a_long_chain_is_grouped_not_enumerated():
+    """Two memoryless LMs written as chains, length 300 (2^300 sequences): the Markov grouping equals the
+    memoryless token-count types (independent code) to 1e-12."""
+    p, q = [0.7, 0.3], [0.4, 0.6]
+    as_chains = distill.sequence_divergence(MarkovLM.from_memoryless(p, [0, 1], 300),
+                                            MarkovLM.from_memoryless(q, [0, 1], 300), "js")
+    as_types = distill.sequence_divergence(a.MemorylessLM(p, [0, 1], 300), a.MemorylessLM(q, [0, 1], 300), "js")
+    assert as_chains == pytest.approx(as_types, rel=1e-12)
+    assert 0.5 < as_types < math.log(2)
