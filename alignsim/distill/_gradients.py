@@ -20,8 +20,8 @@ from ._divergence import KINDS, VERL_TOPK_FLOOR, _cost, _top, divergence
 SAMPLED = {"k1_reward": ("k1", "reward"), "k2_reward": ("k2", "reward"), "k3_reward": ("k3", "reward"),
            "k1_loss": ("k1", "loss"), "k2_loss": ("k2", "loss"), "k3_loss": ("k3", "loss")}
 
-#: Full-vocabulary losses with an analytic gradient: every kind of :func:`divergence` but the entropic transport.
-FULL = tuple(k for k in KINDS if k != "sinkhorn")
+#: Full-vocabulary losses with an analytic gradient: every kind of :func:`divergence`.
+FULL = tuple(KINDS)
 
 
 def _student(student_logits):
@@ -85,6 +85,35 @@ def _d_topk(s, t, direction, k, over, tail, raw):
     return g
 
 
+def _d_sinkhorn(s, t, params):
+    r""":math:`\partial\langle P_\varepsilon,C\rangle/\partial S` for the entropic plan
+    :math:`P_{ij}=e^{(f_i+g_j-C_{ij})/\varepsilon}` (POT's log-domain Sinkhorn), by implicit differentiation of its
+    marginal constraints: a change :math:`(df, dg)=\varepsilon(x, y)` moves :math:`P_{ij}` by
+    :math:`P_{ij}(x_i+y_j)`, so
+
+    .. math::
+
+        \begin{pmatrix}\mathrm{diag}(S) & P\\ P^\top & \mathrm{diag}(T)\end{pmatrix}
+        \begin{pmatrix}x\\y\end{pmatrix}=\begin{pmatrix}dS\\0\end{pmatrix},\qquad
+        d\langle P,C\rangle = a\cdot x+b\cdot y,\quad a_i=\sum_jC_{ij}P_{ij},\ b_j=\sum_iC_{ij}P_{ij},
+
+    and the gradient is the first block of the solution of the (symmetric) system with right-hand side
+    :math:`(a, b)`. The system is singular along :math:`(1,-1)` (the potentials' shared constant), which the
+    right-hand side is orthogonal to (:math:`\sum a=\sum b`): the least-squares solution is exact, and the
+    gradient is defined up to a constant, which the softmax pull-back removes."""
+    import ot
+
+    if "reg" not in params:
+        raise TypeError("kind='sinkhorn' needs reg, the entropic regularisation (> 0)")
+    c = _cost(params.get("cost"), s.size)
+    reg = V.real(params["reg"], "reg", low=0.0, low_open=True)
+    plan = ot.sinkhorn(s, t, c, reg, method="sinkhorn_log", numItermax=100_000, stopThr=1e-13)
+    v = s.size
+    m = np.block([[np.diag(s), plan], [plan.T, np.diag(t)]])
+    rhs = np.concatenate([(c * plan).sum(axis=1), (c * plan).sum(axis=0)])
+    return np.linalg.lstsq(m, rhs, rcond=None)[0][:v]
+
+
 def _d_divergence(s, t, kind, params):
     r""":math:`\partial D/\partial S` with :math:`S` a free positive vector (the teacher fixed)."""
     if kind == "forward_kl":
@@ -111,6 +140,8 @@ def _d_divergence(s, t, kind, params):
         divergence(s, t, kind, **params)  # the same validation and errors as the loss itself
         return _d_topk(s, t, kind.split("_")[1], int(params["k"]), params.get("over", "teacher"),
                        bool(params.get("tail", False)), bool(params.get("raw", False)))
+    if kind == "sinkhorn":
+        return _d_sinkhorn(s, t, params)
     # wasserstein: the exact transport cost is convex and piecewise linear in S; POT's dual potential u is a
     # subgradient
     import ot
@@ -124,10 +155,10 @@ def expected_gradient(student_logits, teacher, loss: str, **params) -> np.ndarra
 
     Student :math:`S=\mathrm{softmax}(\theta)`, teacher :math:`T`. Two families of ``loss``:
 
-    * a full-vocabulary loss, any kind of :func:`divergence` but ``"sinkhorn"`` (with its parameters):
+    * a full-vocabulary loss, any kind of :func:`divergence` (with its parameters):
       :math:`\nabla_\theta D(S,T) = S\odot(g-\langle S,g\rangle)` with :math:`g=\partial D/\partial S` in closed form
       (top-k losses with their token set held fixed, as autograd does; TV and Wasserstein: a subgradient, POT's dual
-      potential for the latter);
+      potential for the latter; Sinkhorn: implicit differentiation of the entropic plan's marginal constraints);
     * an on-policy sampled estimator with the teacher in the role of the reference, :math:`y\sim S`,
       :math:`\ell=\log S(y)-\log T(y)`: ``"k1_reward"`` (the log-ratio as a REINFORCE penalty, the on-policy
       distillation of verl, slime and Thinking Machines), ``"k2_reward"``, ``"k3_reward"``, and ``"k1_loss"``,
