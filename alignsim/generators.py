@@ -13,17 +13,17 @@ Names follow the RL convention (TRL's ``f_divergence_type``, the f-DPO paper): t
 the second the reference, so ``"reverse_kl"`` (alias ``"kl"``) is :math:`\mathrm{KL}(\pi\|q)` and
 ``"forward_kl"`` is :math:`\mathrm{KL}(q\|\pi)`.
 
-======================  =====================================================  ==============  ==============
-name                    :math:`f(u)`                                           :math:`f'(0^+)`  :math:`f'(\infty)`
-======================  =====================================================  ==============  ==============
-``reverse_kl``          :math:`u\log u - u + 1`                                :math:`-\infty`  :math:`\infty`
-``forward_kl``          :math:`-\log u + u - 1`                                :math:`-\infty`  :math:`1`
-``js``                  :math:`\tfrac12[u\log u - (u+1)\log\tfrac{u+1}{2}]`    :math:`-\infty`  :math:`\tfrac12\log 2`
-``chi2``                :math:`(u-1)^2`                                        :math:`-2`       :math:`\infty`
-``hellinger``           :math:`(\sqrt u - 1)^2`                                :math:`-\infty`  :math:`1`
-``tv``                  :math:`\tfrac12|u-1|`                                  :math:`-\tfrac12` :math:`\tfrac12`
-``alpha``               :math:`\frac{u^\alpha - 1 - \alpha(u-1)}{\alpha(\alpha-1)}`  see below  see below
-======================  =====================================================  ==============  ==============
+==============  ===========================================================  =================  ======================
+name            :math:`f(u)`                                                 :math:`f'(0^+)`    :math:`f'(\infty)`
+==============  ===========================================================  =================  ======================
+``reverse_kl``  :math:`u\log u - u + 1`                                      :math:`-\infty`    :math:`\infty`
+``forward_kl``  :math:`-\log u + u - 1`                                      :math:`-\infty`    :math:`1`
+``js``          :math:`\tfrac12[u\log u - (u+1)\log\tfrac{u+1}{2}]`          :math:`-\infty`    :math:`\tfrac12\log 2`
+``chi2``        :math:`(u-1)^2`                                              :math:`-2`         :math:`\infty`
+``hellinger``   :math:`(\sqrt u - 1)^2`                                      :math:`-\infty`    :math:`1`
+``tv``          :math:`\tfrac12|u-1|`                                        :math:`-\tfrac12`  :math:`\tfrac12`
+``alpha``       :math:`\frac{u^\alpha - 1 - \alpha(u-1)}{\alpha(\alpha-1)}`  see below          see below
+==============  ===========================================================  =================  ======================
 
 For the :math:`\alpha` family (Amari's convention): :math:`f'(0^+) = -\infty` if :math:`\alpha<1` else
 :math:`-1/(\alpha-1)`; :math:`f'(\infty) = 1/(1-\alpha)` if :math:`\alpha<1` else :math:`\infty`;

@@ -106,7 +106,7 @@ def check(name: str, source: str, method: str, tol: float, relation: str = "==")
     method : str
         How the independent value is computed.
     tol : float
-        Tolerance relative to max(1, |exact|).
+        Tolerance relative to ``max(1, |exact|)``.
     relation : {"==", "<="}
         Equality, or an upper bound that the independent value must not exceed.
 

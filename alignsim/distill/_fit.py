@@ -47,7 +47,8 @@ class Fit:
 
 
 def gaussian_law(v: int, mean: float, scale: float) -> np.ndarray:
-    r"""The discretised Gaussian on tokens ``0 .. v-1``: :math:`S_i\propto e^{-(i-\mu)^2/(2\sigma^2)}` (log space).
+    r"""The discretised Gaussian on the tokens :math:`0,\dots,v-1`:
+    :math:`S_i\propto e^{-(i-\mu)^2/(2\sigma^2)}` (log space).
 
     Parameters
     ----------

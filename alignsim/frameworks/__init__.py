@@ -10,19 +10,19 @@ preset, per unit KL coefficient, tells which divergence the setting follows.
 Convention: :math:`\ell = \log\pi - \log\pi_{\rm ref}` (policy minus reference), samples from the policy, gradients
 of the loss (to be minimised) with respect to the policy's logits, as in :mod:`alignsim.estimators`.
 
-===============================  ====================================================================================
-name                             what it gives
-===============================  ====================================================================================
-:func:`preset`                   the :class:`Preset` of a setting (unknown settings: a ValueError listing the known)
-:func:`all_presets`              every preset the module knows
-:func:`expected_gradient`        the exact expected gradient of a setting's KL term
-:func:`gradient_variance`        its variance per sample
-:func:`table`                    all presets side by side: the KL followed, cosine, bias, variance, clamps
-:func:`sequence_gradient`        the same on whole sequences of a Markov LM (exact, per step and state)
-:func:`sequence_gradient_variance` its variance per sampled sequence (by enumeration)
-:func:`sequence_table`           every preset on sequences against the sequence-level KL, with the
-                                 Rao-Blackwellised estimator and its exact variance
-===============================  ====================================================================================
+==================================  ==================================================================================
+name                                what it gives
+==================================  ==================================================================================
+:func:`preset`                      the :class:`Preset` of a setting (unknown settings: a ValueError listing the known)
+:func:`all_presets`                 every preset the module knows
+:func:`expected_gradient`           the exact expected gradient of a setting's KL term
+:func:`gradient_variance`           its variance per sample
+:func:`table`                       all presets side by side: the KL followed, cosine, bias, variance, clamps
+:func:`sequence_gradient`           the same on whole sequences of a Markov LM (exact, per step and state)
+:func:`sequence_gradient_variance`  its variance per sampled sequence (by enumeration)
+:func:`sequence_table`              every preset on sequences against the sequence-level KL, with the
+                                    Rao-Blackwellised estimator and its exact variance
+==================================  ==================================================================================
 
 Read from: TRL ``f2cd5771`` (trl/trainer/grpo_trainer.py, trl/experimental/ppo/ppo_trainer.py,
 trl/trainer/rloo_trainer.py), verl ``b178a3cd`` (verl/trainer/ppo/core_algos.py ``kl_penalty``,

@@ -242,7 +242,7 @@ def unified(t) -> Transform:
     Parameters
     ----------
     t : float
-        Exponent, |t| <= 700 (t = 0 is the identity).
+        Exponent, :math:`|t|\le700` (t = 0 is the identity).
 
     Returns
     -------

@@ -13,17 +13,17 @@ AGGREGATIONS = ("token-mean", "seq-mean-token-sum", "seq-mean-token-mean", "seq-
 def aggregate(loss_mat, mask, mode: str = "token-mean", *, horizon=None) -> float:
     r"""Aggregate a (sequences x positions) loss matrix into a scalar exactly as verl's ``agg_loss``.
 
-    ==========================  ===================================================================================
-    mode                        value
-    ==========================  ===================================================================================
-    ``token-mean``              :math:`\sum_{i,t}m_{it}\ell_{it}/\sum_{i,t}m_{it}` (every token of the batch alike:
-                                a long answer weighs more)
-    ``seq-mean-token-sum``      :math:`\frac1B\sum_i\sum_t m_{it}\ell_{it}`
-    ``seq-mean-token-mean``     :math:`\frac1B\sum_i\frac{\sum_t m_{it}\ell_{it}}{\sum_t m_{it}}` (GRPO's original:
-                                a token of a long answer weighs less)
-    ``seq-mean-token-sum-norm`` :math:`\sum_{i,t}m_{it}\ell_{it}/H` with :math:`H` the padded width
-                                (``loss_mask.shape[-1]``; Dr. GRPO's constant), or ``horizon``
-    ==========================  ===================================================================================
+    ===========================  ===================================================================================
+    mode                         value
+    ===========================  ===================================================================================
+    ``token-mean``               :math:`\sum_{i,t}m_{it}\ell_{it}/\sum_{i,t}m_{it}` (every token of the batch alike:
+                                 a long answer weighs more)
+    ``seq-mean-token-sum``       :math:`\frac1B\sum_i\sum_t m_{it}\ell_{it}`
+    ``seq-mean-token-mean``      :math:`\frac1B\sum_i\frac{\sum_t m_{it}\ell_{it}}{\sum_t m_{it}}` (GRPO's original:
+                                 a token of a long answer weighs less)
+    ``seq-mean-token-sum-norm``  :math:`\sum_{i,t}m_{it}\ell_{it}/H` with :math:`H` the padded width
+                                 (``loss_mask.shape[-1]``; Dr. GRPO's constant), or ``horizon``
+    ===========================  ===================================================================================
 
     Parameters
     ----------
