@@ -54,6 +54,20 @@ def _advance(log_state: np.ndarray, log_t: np.ndarray) -> np.ndarray:
     return moved
 
 
+def _emit(mass: np.ndarray, ks: np.ndarray, empty: float) -> np.ndarray:
+    """``out[a, k + ks[a]] = mass[a, k]``: token ``a``'s reward moves each level up by ``ks[a]`` lattice steps
+    (down for a negative reward); levels shifted off the lattice are dropped and vacated ones hold ``empty`` (0 for
+    masses, -inf for log-masses). With ``-ks`` it is the backward lookup ``out[a, k] = mass[a, k + ks[a]]``."""
+    n = mass.shape[1]
+    out = np.full(mass.shape, empty)
+    for a, k in enumerate(int(x) for x in ks):
+        if k >= 0:
+            out[a, k:] = mass[a, : n - k]
+        else:
+            out[a, :k] = mass[a, -k:]
+    return out
+
+
 class MarkovLM(SequenceLaws):
     r"""An exact Markov language model with an optional end token.
 
@@ -309,15 +323,7 @@ class MarkovLM(SequenceLaws):
             if t == self.length:
                 ended[row] = np.logaddexp(ended[row], logsumexp(state, axis=0))
                 break
-            moved = _advance(state, self._log_transition(t))
-            new = np.full((v, n_levels), -np.inf)
-            for a in range(v):
-                k = int(ks[a])
-                if k >= 0:
-                    new[a, k:] = moved[a, : n_levels - k]
-                else:
-                    new[a, :k] = moved[a, -k:]
-            state = new
+            state = _emit(_advance(state, self._log_transition(t)), ks, -np.inf)
         return step, lo, ended
 
     def tilt(self, beta) -> "MarkovLM":
@@ -487,16 +493,6 @@ class MarkovLM(SequenceLaws):
         def matrix(t):
             return self.transition if self._steps is None else self.transition[t - 1]
 
-        def shifted(beta):  # S[b, k] = beta[b, k + k_b]: the value after emitting b from level k (0 off the lattice)
-            out = np.zeros_like(beta)
-            for b in range(v):
-                kb = int(ks[b])
-                if kb >= 0:
-                    out[b, : n_levels - kb] = beta[b, kb:]
-                else:
-                    out[b, -kb:] = beta[b, : n_levels + kb]
-            return out
-
         alphas = []  # the live prefix masses at steps 1 .. length - 1
         alpha = np.zeros((v, n_levels))
         alpha[np.arange(v), ks - lo] = self.initial
@@ -504,19 +500,12 @@ class MarkovLM(SequenceLaws):
             if eos is not None:
                 alpha[eos] = 0.0
             alphas.append(alpha)
-            moved = matrix(t).T @ alpha
-            alpha = np.zeros_like(moved)
-            for a in range(v):
-                k = int(ks[a])
-                if k >= 0:
-                    alpha[a, k:] = moved[a, : n_levels - k]
-                else:
-                    alpha[a, :k] = moved[a, -k:]
+            alpha = _emit(matrix(t).T @ alpha, ks, 0.0)
         d_trans = np.zeros((max(n - 1, 0), v, v))
         beta = np.broadcast_to(grid[:, n - 1], (v, n_levels)).copy()
         for t in range(n - 1, 0, -1):
             m = matrix(t)
-            s_next = shifted(beta)
+            s_next = _emit(beta, -ks, 0.0)  # S[b, k] = beta[b, k + k_b]: the value after emitting b from k
             q = m * (alphas[t - 1] @ s_next.T)  # q[x, a] = sum_k alpha_t(x, k) T(x, a) beta_{t+1}(a, k + k_a)
             d_trans[t - 1] = q - m * q.sum(axis=1, keepdims=True)
             beta = m @ s_next

@@ -231,3 +231,53 @@ def test_one_dp_step_is_the_exact_log_sum_exp_even_across_1e_308_within_a_level(
     finite = np.isfinite(brute)
     assert np.max(np.abs(got[finite] - brute[finite]) / np.maximum(1.0, np.abs(brute[finite]))) < 1e-14
     assert got[1, 2] < -1990.0
+
+
+def _softmax_rows(x):
+    z = np.exp(x - x.max(axis=-1, keepdims=True))
+    return z / z.sum(axis=-1, keepdims=True)
+
+
+@pytest.mark.parametrize("eos", [None, 1])
+@pytest.mark.parametrize("steps", [False, True])
+def test_expected_gradient_is_the_finite_differences_of_the_expectation(eos, steps):
+    """d E[h(R, L)] / d logits by the forward-backward pass against central differences of the exact joint law
+    (4e-10 measured; 1e-8 allowed), with a negative reward (levels shift down) and an end token."""
+    rng = np.random.default_rng(3)
+    n, v = 4, 3
+    eta = rng.normal(size=v)
+    theta = rng.normal(size=(n - 1, v, v) if steps else (v, v))
+    rewards = [0.0, 1.0, -0.5]
+
+    def build(e, t):
+        return MarkovLM(_softmax_rows(e), _softmax_rows(t), rewards, n, eos=eos)
+
+    def h(r, length):
+        return np.sin(3 * r) + 0.1 * length ** 2
+
+    def mean_h(lm):
+        j = lm.joint_law()
+        return float(np.sum(j["prob"] * h(j["reward"].to_numpy(), j["length"].to_numpy())))
+
+    d0, dT = build(eta, theta).expected_gradient(h)
+    e = 1e-6
+    for i in range(v):
+        step = e * np.eye(v)[i]
+        fd = (mean_h(build(eta + step, theta)) - mean_h(build(eta - step, theta))) / (2 * e)
+        assert d0[i] == pytest.approx(fd, abs=1e-8)
+    for idx in np.ndindex(theta.shape):
+        step = np.zeros_like(theta)
+        step[idx] = e
+        fd = (mean_h(build(eta, theta + step)) - mean_h(build(eta, theta - step))) / (2 * e)
+        assert dT[idx] == pytest.approx(fd, abs=1e-8)
+    assert dT.shape == theta.shape
+
+
+def test_expected_gradient_bad_input():
+    lm = MarkovLM([0.5, 0.5], [[0.9, 0.1], [0.2, 0.8]], [0.0, 1.0], 3)
+    with pytest.raises(TypeError, match="h must be a callable"):
+        lm.expected_gradient(3.0)
+    with pytest.raises(ValueError, match="finite values"):
+        lm.expected_gradient(lambda r, n: np.log(r + 0 * n))
+    with pytest.raises(ValueError, match="broadcastable"):
+        lm.expected_gradient(lambda r, n: np.ones(5))
