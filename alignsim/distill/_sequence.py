@@ -129,7 +129,7 @@ def _ratio_type_laws(a: MarkovLM, b: MarkovLM):
         live = [merge(*(np.concatenate(z) for z in zip(*parts))) if parts else None for parts in new]
         if sum(k[0].size for k in live if k is not None) + sum(e[0].size for e in ended) > MAX_SEQUENCES:
             return None
-    keys, ma, mb = merge(*(np.concatenate(z) for z in zip(*ended)))
+    _, ma, mb = merge(*(np.concatenate(z) for z in zip(*ended)))
     return ma, mb
 
 
