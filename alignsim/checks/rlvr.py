@@ -263,3 +263,33 @@ def _sequence_update(rng):
         d0, dT = sequence_update(lm, lambda r, n: r >= 1.0, 3, "grpo", agg)
         worst = max(worst, float(np.max(np.abs(d0 - e0))), float(np.max(np.abs(dT - eT))))
     return 0.0, worst
+
+
+@check("rlvr.length_drift_vs_finite_differences", "MarkovLM.expected_gradient and the length drift of a group update",
+       "sequence_length_drift (the expected update paired with MarkovLM.expected_gradient of E[L 1_S] and P(S)) vs "
+       "central differences (step 1e-5) of the exact mean length of the right answers of a random 3-token chain with "
+       "an end token (length 6), moved along the update; GRPO with a random aggregation: absolute difference", 1e-8)
+def _drift(rng):
+    from ..markov import MarkovLM
+    from ..rlvr import AGGREGATIONS, sequence_length_drift, sequence_update
+
+    def softmax(x):
+        z = np.exp(x - x.max(axis=-1, keepdims=True))
+        return z / z.sum(axis=-1, keepdims=True)
+
+    eta, theta = rng.normal(size=3), rng.normal(size=(3, 3))
+    agg = AGGREGATIONS[int(rng.integers(len(AGGREGATIONS)))]
+    lm = MarkovLM(softmax(eta), softmax(theta), [0.0, 1.0, 0.5], 6, eos=0)
+
+    def right(r, n):
+        return r >= 1.0
+
+    u0, ut = sequence_update(lm, right, 4, "grpo", agg)
+
+    def mean_length(step):
+        j = MarkovLM(softmax(eta + step * u0), softmax(theta + step * ut), [0.0, 1.0, 0.5], 6, eos=0).joint_law()
+        keep = (j["reward"] >= 1.0).to_numpy()
+        return float(np.dot(j["prob"][keep], j["length"][keep]) / j["prob"][keep].sum())
+
+    fd = (mean_length(1e-5) - mean_length(-1e-5)) / 2e-5
+    return sequence_length_drift(lm, right, 4, "grpo", agg, among="correct"), fd
